@@ -1,0 +1,111 @@
+package framework
+
+import "fmt"
+
+// HookType names a point in an MCP exchange where plugins run. The string
+// values are ContextForge's (cpex 0.1.x), so external plugins written for it
+// receive the names they expect.
+type HookType string
+
+// The six hooks, around tools/call, prompts/get and resources/read.
+const (
+	PromptPreFetch    HookType = "prompt_pre_fetch"
+	PromptPostFetch   HookType = "prompt_post_fetch"
+	ToolPreInvoke     HookType = "tool_pre_invoke"
+	ToolPostInvoke    HookType = "tool_post_invoke"
+	ResourcePreFetch  HookType = "resource_pre_fetch"
+	ResourcePostFetch HookType = "resource_post_fetch"
+)
+
+// Hooks lists every hook in a fixed order (used for stable output).
+var Hooks = []HookType{
+	PromptPreFetch, PromptPostFetch,
+	ToolPreInvoke, ToolPostInvoke,
+	ResourcePreFetch, ResourcePostFetch,
+}
+
+// numHooks sizes per-hook arrays.
+const numHooks = 6
+
+// index returns the hook's position in Hooks, or -1 if it is not one of them.
+func (h HookType) index() int {
+	switch h {
+	case PromptPreFetch:
+		return 0
+	case PromptPostFetch:
+		return 1
+	case ToolPreInvoke:
+		return 2
+	case ToolPostInvoke:
+		return 3
+	case ResourcePreFetch:
+		return 4
+	case ResourcePostFetch:
+		return 5
+	}
+	return -1
+}
+
+// Valid reports whether h is one of the six hooks.
+func (h HookType) Valid() bool { return h.index() >= 0 }
+
+// IsPre reports whether h runs before the MCP server sees the request.
+func (h HookType) IsPre() bool {
+	return h == PromptPreFetch || h == ToolPreInvoke || h == ResourcePreFetch
+}
+
+// Family is the MCP method family a hook belongs to; it decides which
+// condition list (tools, prompts or resources) matches the payload's name.
+func (h HookType) Family() Family {
+	switch h {
+	case ToolPreInvoke, ToolPostInvoke:
+		return FamilyTool
+	case PromptPreFetch, PromptPostFetch:
+		return FamilyPrompt
+	case ResourcePreFetch, ResourcePostFetch:
+		return FamilyResource
+	}
+	return FamilyNone
+}
+
+// ParseHookType converts a configuration string to a HookType.
+func ParseHookType(s string) (HookType, error) {
+	h := HookType(s)
+	if !h.Valid() {
+		return "", fmt.Errorf("unknown hook %q", s)
+	}
+	return h, nil
+}
+
+// Family groups the hooks by the MCP method they wrap.
+type Family uint8
+
+// The method families.
+const (
+	FamilyNone     Family = iota
+	FamilyTool            // tools/call
+	FamilyPrompt          // prompts/get
+	FamilyResource        // resources/read
+)
+
+func (f Family) String() string {
+	switch f {
+	case FamilyTool:
+		return "tool"
+	case FamilyPrompt:
+		return "prompt"
+	case FamilyResource:
+		return "resource"
+	}
+	return "none"
+}
+
+// contextForgeOnlyHooks are hook names that ContextForge defines and we do
+// not run. A ContextForge configuration that lists them still loads, with a
+// warning.
+var contextForgeOnlyHooks = map[string]bool{
+	"prompt_post_list": true, "tool_post_list": true, "resource_post_list": true,
+	"agent_pre_invoke": true, "agent_post_invoke": true,
+	"http_pre_request": true, "http_post_request": true,
+	"http_auth_resolve_user": true, "http_auth_check_permission": true,
+}

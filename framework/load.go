@@ -1,0 +1,316 @@
+package framework
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"reflect"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// LoadOptions tunes Load and Parse.
+type LoadOptions struct {
+	// Registry resolves kinds; nil means the default registry.
+	Registry *Registry
+	// LookupEnv resolves ${VAR}; nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+func (o LoadOptions) registry() *Registry {
+	if o.Registry != nil {
+		return o.Registry
+	}
+	return defaultRegistry
+}
+
+// Load reads and checks a policy file. On failure the error is a
+// ConfigErrors listing every mistake with its file, line and path.
+func Load(path string, opts LoadOptions) (*Config, []Warning, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(data, path, opts)
+}
+
+// Keys that ContextForge files carry and we do not use, by the struct that
+// holds them, with the reason shown in the warning.
+var contextForgeKeys = map[reflect.Type]map[string]string{
+	reflect.TypeFor[Config](): {
+		"server_settings":      "external plugin servers are configured with extproc plugin-server flags",
+		"grpc_server_settings": "not used by mcp-extproc",
+	},
+	reflect.TypeFor[PluginSettings](): {
+		"parallel_execution_within_band": "use mode: concurrent",
+		"enable_plugin_api":              "not used by mcp-extproc",
+		"plugin_health_check_interval":   "not used by mcp-extproc",
+		"include_user_info":              "identity always reaches plugins through the global context",
+	},
+	reflect.TypeFor[PluginConfig](): {
+		"namespace":  "not used by mcp-extproc",
+		"applied_to": "not used by mcp-extproc; use conditions",
+	},
+	reflect.TypeFor[Condition](): {
+		"agents": "mcp-extproc has no agent hooks",
+	},
+	reflect.TypeFor[ExternalMCPConfig](): {
+		"uds": "unix-socket transports are not supported; use STDIO or STREAMABLEHTTP",
+	},
+	reflect.TypeFor[ClientTLSConfig](): {
+		"keyfile_password": "encrypted keys are not supported",
+		"check_hostname":   "host names are always checked unless insecure_skip_verify",
+		"verify":           "use insecure_skip_verify",
+	},
+}
+
+// Parse checks a policy held in memory; name is used in messages.
+func Parse(data []byte, name string, opts LoadOptions) (*Config, []Warning, error) {
+	lookup := opts.LookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	d := &yamlDecoder{
+		file:      name,
+		tolerated: contextForgeKeys,
+		expand:    func(s string) (string, error) { return expandEnv(s, lookup) },
+	}
+	cfg := DefaultConfig()
+	cfg.Source = name
+
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, nil, ConfigErrors{yamlSyntaxError(name, err)}
+	}
+	if len(root.Content) > 0 {
+		d.decode(&root, reflect.ValueOf(&cfg).Elem(), "")
+	}
+	for i := range cfg.Plugins {
+		cfg.Plugins[i].Index = i
+		cfg.Plugins[i].expand = d.expand
+	}
+	checkConfig(d, &cfg, opts.registry())
+	if len(d.errs) > 0 {
+		return nil, d.warns, d.errs
+	}
+	return &cfg, d.warns, nil
+}
+
+func yamlSyntaxError(file string, err error) *ConfigError {
+	var te *yaml.TypeError
+	msg := err.Error()
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	e := &ConfigError{File: file, Msg: "invalid YAML: " + msg, Err: err}
+	// yaml.v3 writes "line N: …"; lift the line into the position.
+	var line int
+	if _, scanErr := fmt.Sscanf(strings.TrimPrefix(msg, "invalid YAML: "), "line %d:", &line); scanErr == nil {
+		e.Line = line
+	}
+	return e
+}
+
+// recordNode keeps the entry's position and its config subtree, so that the
+// kind can decode its settings strictly with positions (DecodeConfig).
+func (p *PluginConfig) recordNode(file string, n *yaml.Node) {
+	p.file, p.line = file, n.Line
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "config" {
+			p.configNode = n.Content[i+1]
+		}
+	}
+}
+
+func (*PluginConfig) defaults() reflect.Value { return reflect.ValueOf(defaultPluginConfig()) }
+
+func (*HookType) tolerate(s string) (string, bool) {
+	if contextForgeOnlyHooks[s] {
+		return fmt.Sprintf("ContextForge hook %q is not run by mcp-extproc; ignored", s), true
+	}
+	return "", false
+}
+
+// DecodeConfig decodes the plugin's config: block strictly into v (a pointer
+// to the kind's settings struct, pre-filled with defaults). Errors name the
+// file, line and path (plugins[2].config.detect_ssn).
+func (p *PluginConfig) DecodeConfig(v any) error {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("DecodeConfig needs a non-nil pointer, got %T", v)
+	}
+	node := p.configNode
+	if node == nil {
+		if len(p.Config) == 0 {
+			return nil
+		}
+		node = new(yaml.Node)
+		if err := node.Encode(p.Config); err != nil {
+			return fmt.Errorf("plugins[%d] %q: config: %w", p.Index, p.Name, err)
+		}
+	}
+	file := p.file
+	if file == "" {
+		file = "plugin " + p.Name
+	}
+	d := &yamlDecoder{file: file, expand: p.expand}
+	d.decode(node, rv.Elem(), fmt.Sprintf("plugins[%d].config", p.Index))
+	if len(d.errs) > 0 {
+		return d.errs
+	}
+	return nil
+}
+
+// checkConfig applies the rules that a single value's type cannot express.
+func checkConfig(d *yamlDecoder, cfg *Config, reg *Registry) {
+	s := &cfg.Server
+	if s.Listen == "" {
+		d.errorf(nil, "server.listen", "must not be empty")
+	}
+	if s.MaxMessageBytes <= 0 {
+		d.errorf(nil, "server.max_message_bytes", "must be positive")
+	}
+	if (s.TLS.CertFile == "") != (s.TLS.KeyFile == "") {
+		d.errorf(nil, "server.tls", "cert_file and key_file go together")
+	}
+	if s.TLS.ClientCAFile != "" && !s.TLS.Enabled() {
+		d.errorf(nil, "server.tls.client_ca_file", "needs cert_file and key_file")
+	}
+	m := &cfg.MCP
+	if m.MaxBodyBytes <= 0 {
+		d.errorf(nil, "mcp.max_body_bytes", "must be positive")
+	}
+	for i, p := range m.Paths {
+		if !strings.HasPrefix(p, "/") {
+			d.errorf(nil, fmt.Sprintf("mcp.paths[%d]", i), "%q must start with /", p)
+		}
+	}
+	for i, h := range m.ForwardHeaders {
+		m.ForwardHeaders[i] = strings.ToLower(strings.TrimSpace(h))
+		if m.ForwardHeaders[i] == "" {
+			d.errorf(nil, fmt.Sprintf("mcp.forward_headers[%d]", i), "must not be empty")
+		}
+	}
+	id := &m.Identity
+	for _, h := range []*string{&id.RequestIDHeader, &id.UserHeader, &id.TenantHeader, &id.ServerIDHeader, &id.ClaimsHeader} {
+		*h = strings.ToLower(strings.TrimSpace(*h))
+	}
+	ps := &cfg.PluginSettings
+	if ps.PluginTimeout <= 0 {
+		d.errorf(nil, "plugin_settings.plugin_timeout", "must be positive")
+	}
+	if ps.MaxPayloadSize <= 0 {
+		d.errorf(nil, "plugin_settings.max_payload_size", "must be positive")
+	}
+	if ps.ExecutionPool < 1 {
+		d.errorf(nil, "plugin_settings.execution_pool", "must be at least 1")
+	}
+	if ps.ContextMaxAge <= 0 || ps.ContextCleanupInterval <= 0 || ps.ContextMaxEntries <= 0 {
+		d.errorf(nil, "plugin_settings", "context_max_age, context_cleanup_interval and context_max_entries must be positive")
+	}
+	if len(cfg.PluginDirs) > 0 {
+		d.warnf(nil, "plugin_dirs", "ignored: mcp-extproc loads built-in kinds and external plugins only")
+	}
+	names := map[string]int{}
+	for i := range cfg.Plugins {
+		checkPlugin(d, &cfg.Plugins[i], fmt.Sprintf("plugins[%d]", i), reg, names)
+	}
+}
+
+func checkPlugin(d *yamlDecoder, p *PluginConfig, path string, reg *Registry, names map[string]int) {
+	var at *yaml.Node // errors find their line through the path
+	if p.Name == "" {
+		d.errorf(at, path+".name", "is required")
+	} else if prev, dup := names[p.Name]; dup {
+		d.errorf(at, path+".name", "%q is already used by plugins[%d]; plugin names must be unique", p.Name, prev)
+	} else {
+		names[p.Name] = p.Index
+	}
+	if p.Timeout < 0 {
+		d.errorf(at, path+".timeout", "must not be negative")
+	}
+	for ci, c := range p.Conditions {
+		for _, pats := range [][]string{c.Tools, c.Prompts, c.Resources, c.UserPatterns, c.ServerIDs, c.TenantIDs, c.ContentTypes} {
+			for _, pat := range pats {
+				if pat == "" {
+					d.errorf(at, fmt.Sprintf("%s.conditions[%d]", path, ci), "empty pattern")
+				}
+			}
+		}
+	}
+	seenHook := map[HookType]bool{}
+	for hi, h := range p.Hooks {
+		if seenHook[h] {
+			d.errorf(at, fmt.Sprintf("%s.hooks[%d]", path, hi), "%s is listed twice", h)
+		}
+		seenHook[h] = true
+	}
+	switch {
+	case p.Kind == "":
+		d.errorf(at, path+".kind", "is required")
+	case p.Kind == KindExternal:
+		p.ResolvedKind = KindExternal
+		checkExternal(d, p, path, at)
+	default:
+		if p.MCP != nil {
+			d.errorf(at, path+".mcp", "is only for kind: external")
+		}
+		k, ok := reg.Resolve(p.Kind)
+		if !ok {
+			if p.Mode == ModeDisabled {
+				d.warnf(at, path+".kind", "unknown kind %q (plugin is disabled, so this is not an error)", p.Kind)
+				return
+			}
+			d.errorf(at, path+".kind", "unknown kind %q; see `extproc plugins` for the built-in kinds", p.Kind)
+			return
+		}
+		p.ResolvedKind = k.Name
+		for hi, h := range p.Hooks {
+			if !containsHook(k.Hooks, h) {
+				d.warnf(at, fmt.Sprintf("%s.hooks[%d]", path, hi), "kind %s does not implement %s; ignored", k.Name, h)
+			}
+		}
+	}
+}
+
+func containsHook(hs []HookType, h HookType) bool {
+	for _, x := range hs {
+		if x == h {
+			return true
+		}
+	}
+	return false
+}
+
+func checkExternal(d *yamlDecoder, p *PluginConfig, path string, at *yaml.Node) {
+	if len(p.Config) > 0 {
+		d.errorf(at, path+".config", "is not allowed with kind: external; the plugin server provides its config")
+	}
+	if p.MCP == nil {
+		d.errorf(at, path+".mcp", "is required with kind: external")
+		return
+	}
+	m := p.MCP
+	switch m.Proto {
+	case "":
+		d.errorf(at, path+".mcp.proto", "is required; expected one of STDIO, STREAMABLEHTTP, SSE")
+	case TransportSTDIO:
+		if (m.Script == "") == (len(m.Cmd) == 0) {
+			d.errorf(at, path+".mcp", "STDIO needs exactly one of script or cmd")
+		}
+		if m.URL != "" {
+			d.errorf(at, path+".mcp.url", "is not used with STDIO")
+		}
+	case TransportStreamableHTTP, TransportSSE:
+		u, err := url.Parse(m.URL)
+		if m.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			d.errorf(at, path+".mcp.url", "%s needs an http:// or https:// url, got %q", m.Proto, m.URL)
+		}
+		if m.Script != "" || len(m.Cmd) > 0 {
+			d.errorf(at, path+".mcp", "script and cmd are only for STDIO")
+		}
+	}
+}

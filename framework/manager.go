@@ -1,0 +1,306 @@
+package framework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Manager is one loaded policy: the plugins of a Config, instantiated and
+// ordered per hook. It is immutable once built and safe for concurrent use;
+// a config reload builds a new Manager and shuts the old one down when the
+// exchanges that started on it are done. There is no process-wide Manager.
+type Manager struct {
+	cfg        *Config
+	entries    []*entry
+	byHook     [numHooks][]*entry
+	maxPayload int
+	logger     *slog.Logger
+	observer   Observer
+
+	pool       chan struct{} // execution_pool slots for concurrent and fire_and_forget calls
+	background sync.WaitGroup
+	bgCtx      context.Context
+	bgCancel   context.CancelFunc
+	shutdown   sync.Once
+}
+
+// Option configures NewManager.
+type Option func(*managerOptions)
+
+type managerOptions struct {
+	registry *Registry
+	logger   *slog.Logger
+	observer Observer
+}
+
+// WithRegistry resolves kinds in r instead of the default registry.
+func WithRegistry(r *Registry) Option { return func(o *managerOptions) { o.registry = r } }
+
+// WithLogger sends the Manager's logs (audit records, plugin failures) to l.
+func WithLogger(l *slog.Logger) Option { return func(o *managerOptions) { o.logger = l } }
+
+// WithObserver reports plugin calls and hook runs to obs (metrics).
+func WithObserver(obs Observer) Option { return func(o *managerOptions) { o.observer = obs } }
+
+// NewManager instantiates and initialises the plugins of cfg.
+//
+// A factory error (the kind rejects its settings) always fails: it is a
+// mistake in the file. An Initialize error (a server that cannot be reached)
+// fails when plugin_settings.fail_on_plugin_error is true and otherwise
+// leaves that plugin out, logged at error level and listed by Skipped.
+func NewManager(ctx context.Context, cfg *Config, opts ...Option) (*Manager, error) {
+	o := managerOptions{registry: defaultRegistry, observer: nopObserver{}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	m := &Manager{
+		cfg:        cfg,
+		maxPayload: cfg.PluginSettings.MaxPayloadSize,
+		logger:     o.logger,
+		observer:   o.observer,
+		pool:       make(chan struct{}, max(1, cfg.PluginSettings.ExecutionPool)),
+	}
+	m.bgCtx, m.bgCancel = context.WithCancel(context.Background())
+
+	var errs []error
+	for i := range cfg.Plugins {
+		pc := &cfg.Plugins[i]
+		if pc.Mode == ModeDisabled {
+			continue
+		}
+		pl, err := Instantiate(pc, o.registry)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		e := &entry{cfg: pc, name: pc.Name, mode: pc.Mode, onError: pc.OnError, priority: pc.Priority, timeout: pc.EffectiveTimeout(cfg.PluginSettings), plugin: pl}
+		if init, ok := pl.(Initializer); ok {
+			ictx, cancel := context.WithTimeout(ctx, e.timeout)
+			err := init.Initialize(ictx)
+			cancel()
+			if err != nil {
+				err = fmt.Errorf("%s: plugins[%d] %q: initialize: %w", pc.Pos(), i, pc.Name, err)
+				shutdownPlugin(pl, e.timeout)
+				if cfg.PluginSettings.FailOnPluginError {
+					errs = append(errs, err)
+				} else {
+					m.logger.Error("plugin failed to load and is left out (plugin_settings.fail_on_plugin_error is false)", "plugin", pc.Name, "error", err.Error())
+				}
+				continue
+			}
+		}
+		m.entries = append(m.entries, e)
+	}
+	if len(errs) > 0 {
+		_ = m.Shutdown(ctx)
+		return nil, errors.Join(errs...)
+	}
+	for _, e := range m.entries {
+		for _, h := range entryHooks(e) {
+			m.byHook[h.index()] = append(m.byHook[h.index()], e)
+		}
+	}
+	for i := range m.byHook {
+		// Lower priority runs first; ties keep file order.
+		sort.SliceStable(m.byHook[i], func(a, b int) bool { return m.byHook[i][a].priority < m.byHook[i][b].priority })
+	}
+	return m, nil
+}
+
+// HookLister is implemented by plugins whose hooks are known only at run
+// time (external plugins); it narrows the hooks found by type assertion.
+type HookLister interface {
+	Hooks() []HookType
+}
+
+// entryHooks returns the hooks a plugin runs on: those it implements,
+// narrowed to the config's hooks: list when that is not empty.
+func entryHooks(e *entry) []HookType {
+	impl := ImplementedHooks(e.plugin)
+	if hl, ok := e.plugin.(HookLister); ok {
+		var narrowed []HookType
+		for _, h := range hl.Hooks() {
+			if containsHook(impl, h) {
+				narrowed = append(narrowed, h)
+			}
+		}
+		impl = narrowed
+	}
+	if len(e.cfg.Hooks) == 0 {
+		return impl
+	}
+	var out []HookType
+	for _, h := range impl {
+		if containsHook(e.cfg.Hooks, h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// Instantiate builds one plugin through its kind's factory, without
+// initialising it. `extproc validate` uses it to check each kind's settings.
+func Instantiate(pc *PluginConfig, reg *Registry) (Plugin, error) {
+	if reg == nil {
+		reg = defaultRegistry
+	}
+	var factory Factory
+	if pc.Kind == KindExternal {
+		factory = ExternalFactory
+		if factory == nil {
+			return nil, fmt.Errorf("%s: plugins[%d] %q: kind external is not available in this build", pc.Pos(), pc.Index, pc.Name)
+		}
+	} else {
+		k, ok := reg.Resolve(pc.Kind)
+		if !ok {
+			return nil, fmt.Errorf("%s: plugins[%d] %q: unknown kind %q", pc.Pos(), pc.Index, pc.Name, pc.Kind)
+		}
+		factory = k.New
+	}
+	pl, err := factory(pc)
+	if err != nil {
+		var ces ConfigErrors
+		if errors.As(err, &ces) {
+			return nil, ces
+		}
+		return nil, fmt.Errorf("%s: plugins[%d] %q: %w", pc.Pos(), pc.Index, pc.Name, err)
+	}
+	if pl == nil {
+		return nil, fmt.Errorf("%s: plugins[%d] %q: kind %s returned no plugin", pc.Pos(), pc.Index, pc.Name, pc.Kind)
+	}
+	return pl, nil
+}
+
+// Config returns the configuration the Manager was built from.
+func (m *Manager) Config() *Config { return m.cfg }
+
+// Plugins returns the names of the loaded plugins, in file order.
+func (m *Manager) Plugins() []string {
+	out := make([]string, len(m.entries))
+	for i, e := range m.entries {
+		out[i] = e.name
+	}
+	return out
+}
+
+// PluginsFor returns the names of the plugins registered for h, in run order.
+func (m *Manager) PluginsFor(h HookType) []string {
+	var out []string
+	if h.Valid() {
+		for _, e := range m.byHook[h.index()] {
+			out = append(out, e.name)
+		}
+	}
+	return out
+}
+
+// HasHook reports whether any plugin is registered for h, so that the
+// adapter can skip building a payload when nothing would read it.
+func (m *Manager) HasHook(h HookType) bool { return h.Valid() && len(m.byHook[h.index()]) > 0 }
+
+// HookCount returns how many hooks have at least one plugin.
+func (m *Manager) HookCount() int {
+	n := 0
+	for _, es := range m.byHook {
+		if len(es) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// ToolPreInvoke runs the tool_pre_invoke pipeline.
+func (m *Manager) ToolPreInvoke(ctx context.Context, p *ToolPreInvokePayload, t *ContextTable) Outcome[ToolPreInvokePayload] {
+	return execute(ctx, m, toolPreInvokeSpec, p, t)
+}
+
+// ToolPostInvoke runs the tool_post_invoke pipeline.
+func (m *Manager) ToolPostInvoke(ctx context.Context, p *ToolPostInvokePayload, t *ContextTable) Outcome[ToolPostInvokePayload] {
+	return execute(ctx, m, toolPostInvokeSpec, p, t)
+}
+
+// PromptPreFetch runs the prompt_pre_fetch pipeline.
+func (m *Manager) PromptPreFetch(ctx context.Context, p *PromptPreFetchPayload, t *ContextTable) Outcome[PromptPreFetchPayload] {
+	return execute(ctx, m, promptPreFetchSpec, p, t)
+}
+
+// PromptPostFetch runs the prompt_post_fetch pipeline.
+func (m *Manager) PromptPostFetch(ctx context.Context, p *PromptPostFetchPayload, t *ContextTable) Outcome[PromptPostFetchPayload] {
+	return execute(ctx, m, promptPostFetchSpec, p, t)
+}
+
+// ResourcePreFetch runs the resource_pre_fetch pipeline.
+func (m *Manager) ResourcePreFetch(ctx context.Context, p *ResourcePreFetchPayload, t *ContextTable) Outcome[ResourcePreFetchPayload] {
+	return execute(ctx, m, resourcePreFetchSpec, p, t)
+}
+
+// ResourcePostFetch runs the resource_post_fetch pipeline.
+func (m *Manager) ResourcePostFetch(ctx context.Context, p *ResourcePostFetchPayload, t *ContextTable) Outcome[ResourcePostFetchPayload] {
+	return execute(ctx, m, resourcePostFetchSpec, p, t)
+}
+
+func (m *Manager) acquire(ctx context.Context) error {
+	select {
+	case m.pool <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (m *Manager) tryAcquire() bool {
+	select {
+	case m.pool <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (m *Manager) release() { <-m.pool }
+
+// Shutdown waits for fire_and_forget calls still running (until ctx ends,
+// then cancels them) and shuts every plugin down. It is safe to call twice.
+func (m *Manager) Shutdown(ctx context.Context) error {
+	var errs []error
+	m.shutdown.Do(func() {
+		done := make(chan struct{})
+		go func() { m.background.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			m.bgCancel()
+			<-done
+		}
+		m.bgCancel()
+		for _, e := range m.entries {
+			if err := shutdownPluginCtx(ctx, e.plugin, e.timeout); err != nil {
+				errs = append(errs, fmt.Errorf("plugin %q: shutdown: %w", e.name, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+func shutdownPlugin(pl Plugin, timeout time.Duration) {
+	_ = shutdownPluginCtx(context.Background(), pl, timeout)
+}
+
+func shutdownPluginCtx(ctx context.Context, pl Plugin, timeout time.Duration) error {
+	s, ok := pl.(Shutdowner)
+	if !ok {
+		return nil
+	}
+	sctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return s.Shutdown(sctx)
+}

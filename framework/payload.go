@@ -1,0 +1,92 @@
+package framework
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// Payloads carry the parts of an MCP message a plugin inspects. Arguments,
+// results and contents stay raw JSON (json.RawMessage): they are decoded only
+// by the plugins that need them (DecodeArgs, or mcpparse's string walker), and
+// a plugin that changes them returns new bytes in its Result's
+// ModifiedPayload. The JSON field names are ContextForge's (cpex 0.1.x).
+//
+// Payloads handed to a plugin are read-only: a plugin that changes something
+// returns a modified copy, never edits the one it was given.
+
+// ToolPreInvokePayload is the tools/call request before it reaches the server.
+type ToolPreInvokePayload struct {
+	// Name is params.name, the tool being called.
+	Name string `json:"name"`
+	// Args is params.arguments, a JSON object ({} when absent).
+	Args json.RawMessage `json:"args"`
+	// Headers are the request headers listed in mcp.forward_headers.
+	Headers map[string]string `json:"headers,omitempty"`
+}
+
+// ToolPostInvokePayload is the tools/call result before it reaches the client.
+type ToolPostInvokePayload struct {
+	// Name is the tool that produced the result, "" when the response could
+	// not be matched to its request (conditions then treat it as matching).
+	Name string `json:"name"`
+	// Result is the JSON-RPC result object (content, structuredContent, isError…).
+	Result json.RawMessage `json:"result"`
+}
+
+// PromptPreFetchPayload is the prompts/get request.
+type PromptPreFetchPayload struct {
+	// PromptID is params.name.
+	PromptID string `json:"prompt_id"`
+	// Args is params.arguments, a JSON object ({} when absent).
+	Args json.RawMessage `json:"args"`
+}
+
+// PromptPostFetchPayload is the prompts/get result.
+type PromptPostFetchPayload struct {
+	// PromptID is the prompt's name, "" when unknown.
+	PromptID string `json:"prompt_id"`
+	// Result is the JSON-RPC result object (description, messages).
+	Result json.RawMessage `json:"result"`
+}
+
+// ResourcePreFetchPayload is the resources/read request.
+type ResourcePreFetchPayload struct {
+	// URI is params.uri.
+	URI string `json:"uri"`
+	// Metadata is params._meta, if the client sent one.
+	Metadata json.RawMessage `json:"metadata,omitempty"`
+}
+
+// ResourcePostFetchPayload is the resources/read result.
+type ResourcePostFetchPayload struct {
+	// URI is the resource's URI, "" when unknown.
+	URI string `json:"uri"`
+	// Content is the JSON-RPC result object ({"contents":[…]}).
+	Content json.RawMessage `json:"content"`
+}
+
+// Payload is the set of payload types, for the generic executor.
+type Payload interface {
+	ToolPreInvokePayload | ToolPostInvokePayload |
+		PromptPreFetchPayload | PromptPostFetchPayload |
+		ResourcePreFetchPayload | ResourcePostFetchPayload
+}
+
+// DecodeArgs decodes a raw JSON object of arguments into a map, with numbers
+// kept as json.Number so that they re-encode exactly as written.
+func DecodeArgs(raw json.RawMessage) (map[string]any, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return map[string]any{}, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("decode arguments: %w", err)
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m, nil
+}

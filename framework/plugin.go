@@ -1,0 +1,88 @@
+package framework
+
+import "context"
+
+// Plugin is a loaded plugin instance. It has no required method: what makes a
+// value a plugin is the hook interfaces it implements (ToolPreInvoker, …),
+// which the Manager finds by type assertion, and the optional lifecycle
+// interfaces Initializer and Shutdowner.
+//
+// A hook method receives a read-only payload and the plugin's own context;
+// it must honour ctx cancellation (the executor also stops waiting at the
+// deadline), must be safe for concurrent calls, and returns a Result whose
+// zero value means "continue unchanged". A returned error is handled by the
+// plugin's mode and on_error setting.
+type Plugin any
+
+// ToolPreInvoker runs before a tools/call reaches the MCP server.
+type ToolPreInvoker interface {
+	ToolPreInvoke(ctx context.Context, p *ToolPreInvokePayload, pc *PluginContext) (Result[ToolPreInvokePayload], error)
+}
+
+// ToolPostInvoker runs on a tools/call result before it reaches the client.
+type ToolPostInvoker interface {
+	ToolPostInvoke(ctx context.Context, p *ToolPostInvokePayload, pc *PluginContext) (Result[ToolPostInvokePayload], error)
+}
+
+// PromptPreFetcher runs before a prompts/get reaches the MCP server.
+type PromptPreFetcher interface {
+	PromptPreFetch(ctx context.Context, p *PromptPreFetchPayload, pc *PluginContext) (Result[PromptPreFetchPayload], error)
+}
+
+// PromptPostFetcher runs on a prompts/get result.
+type PromptPostFetcher interface {
+	PromptPostFetch(ctx context.Context, p *PromptPostFetchPayload, pc *PluginContext) (Result[PromptPostFetchPayload], error)
+}
+
+// ResourcePreFetcher runs before a resources/read reaches the MCP server.
+type ResourcePreFetcher interface {
+	ResourcePreFetch(ctx context.Context, p *ResourcePreFetchPayload, pc *PluginContext) (Result[ResourcePreFetchPayload], error)
+}
+
+// ResourcePostFetcher runs on a resources/read result.
+type ResourcePostFetcher interface {
+	ResourcePostFetch(ctx context.Context, p *ResourcePostFetchPayload, pc *PluginContext) (Result[ResourcePostFetchPayload], error)
+}
+
+// Initializer is implemented by plugins that need to do I/O before serving
+// (connect, warm caches). Initialize runs once, after construction, under the
+// plugin's timeout.
+type Initializer interface {
+	Initialize(ctx context.Context) error
+}
+
+// Shutdowner is implemented by plugins holding resources (sessions, child
+// processes) that must be released when their pipeline is retired.
+type Shutdowner interface {
+	Shutdown(ctx context.Context) error
+}
+
+// ImplementedHooks lists the hooks p implements, in the order of Hooks.
+func ImplementedHooks(p Plugin) []HookType {
+	var hs []HookType
+	for _, h := range Hooks {
+		if implements(p, h) {
+			hs = append(hs, h)
+		}
+	}
+	return hs
+}
+
+func implements(p Plugin, h HookType) bool {
+	var ok bool
+	switch h {
+	case ToolPreInvoke:
+		_, ok = p.(ToolPreInvoker)
+	case ToolPostInvoke:
+		_, ok = p.(ToolPostInvoker)
+	case PromptPreFetch:
+		_, ok = p.(PromptPreFetcher)
+	case PromptPostFetch:
+		_, ok = p.(PromptPostFetcher)
+	case ResourcePreFetch:
+		_, ok = p.(ResourcePreFetcher)
+	case ResourcePostFetch:
+		_, ok = p.(ResourcePostFetcher)
+	}
+	return ok
+}

@@ -1,0 +1,159 @@
+package framework
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Factory builds a plugin from its configuration. It decodes and checks the
+// kind's settings (spec.DecodeConfig) and must not do I/O: connections and
+// child processes belong in Initialize, so that `extproc validate` can build
+// every plugin of a file without side effects.
+type Factory func(spec *PluginConfig) (Plugin, error)
+
+// Kind describes a built-in plugin kind.
+type Kind struct {
+	// Name is what plugins[].kind says ("pii_filter").
+	Name string
+	// Aliases resolve to this kind: ContextForge class paths
+	// ("plugins.pii_filter.pii_filter.PIIFilterPlugin") and names.
+	Aliases []string
+	// Description is one line for `extproc plugins`.
+	Description string
+	// Hooks the kind implements.
+	Hooks []HookType
+	// Defaults is the kind's config struct holding its default values; its
+	// yaml tags name the config keys. It documents the kind in
+	// `extproc plugins`; nil when the kind has no settings.
+	Defaults any
+	// New builds an instance.
+	New Factory
+}
+
+// ConfigKey describes one setting of a kind, derived from Kind.Defaults.
+type ConfigKey struct {
+	Name    string
+	Type    string
+	Default string
+}
+
+// ConfigKeys lists the kind's settings with their defaults.
+func (k Kind) ConfigKeys() []ConfigKey {
+	if k.Defaults == nil {
+		return nil
+	}
+	v := reflect.Indirect(reflect.ValueOf(k.Defaults))
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	var keys []ConfigKey
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" || !f.IsExported() {
+			continue
+		}
+		keys = append(keys, ConfigKey{Name: name, Type: typeName(f.Type), Default: fmt.Sprint(v.Field(i).Interface())})
+	}
+	return keys
+}
+
+func typeName(t reflect.Type) string {
+	switch {
+	case t == reflect.TypeFor[Duration]():
+		return "duration"
+	case t.Kind() == reflect.Slice:
+		return "list of " + typeName(t.Elem())
+	case t.Kind() == reflect.Map:
+		return "map of " + typeName(t.Elem())
+	case t.Kind() == reflect.Struct:
+		return "object"
+	case t.Kind() == reflect.Int || t.Kind() == reflect.Int64:
+		return "int"
+	}
+	return t.Kind().String()
+}
+
+// KindExternal is the kind of plugins reached over MCP (design section 7).
+const KindExternal = "external"
+
+// Registry maps kind names and aliases to kinds. Built-in kinds register
+// themselves in the package-level registry from init(); tests may build their
+// own with NewRegistry.
+type Registry struct {
+	mu      sync.RWMutex
+	kinds   map[string]*Kind
+	aliases map[string]string
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry {
+	return &Registry{kinds: map[string]*Kind{}, aliases: map[string]string{}}
+}
+
+var defaultRegistry = NewRegistry()
+
+// DefaultRegistry is the registry that built-in kinds register in.
+func DefaultRegistry() *Registry { return defaultRegistry }
+
+// Register adds a kind to the default registry. It panics on a duplicate
+// name or alias, as registering twice is a programming error.
+func Register(k Kind) { defaultRegistry.Register(k) }
+
+// Register adds a kind. It panics on a duplicate name or alias.
+func (r *Registry) Register(k Kind) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if k.Name == "" || k.New == nil {
+		panic("framework: Register needs a Name and a New factory")
+	}
+	if k.Name == KindExternal {
+		panic("framework: kind name external is reserved")
+	}
+	for _, n := range append([]string{k.Name}, k.Aliases...) {
+		if _, dup := r.kinds[n]; dup {
+			panic(fmt.Sprintf("framework: kind %q registered twice", n))
+		}
+		if _, dup := r.aliases[n]; dup {
+			panic(fmt.Sprintf("framework: kind alias %q registered twice", n))
+		}
+	}
+	kc := k
+	r.kinds[k.Name] = &kc
+	for _, a := range k.Aliases {
+		r.aliases[a] = k.Name
+	}
+}
+
+// Resolve returns the kind a name or alias stands for.
+func (r *Registry) Resolve(name string) (*Kind, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if k, ok := r.kinds[name]; ok {
+		return k, true
+	}
+	if n, ok := r.aliases[name]; ok {
+		return r.kinds[n], true
+	}
+	return nil, false
+}
+
+// Kinds returns every registered kind, sorted by name.
+func (r *Registry) Kinds() []Kind {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]Kind, 0, len(r.kinds))
+	for _, k := range r.kinds {
+		out = append(out, *k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// ExternalFactory builds kind: external plugins. Package framework/external
+// sets it from its init(), so that the framework does not import the MCP
+// client; until then external plugins fail to load with a clear error.
+var ExternalFactory Factory

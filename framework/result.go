@@ -1,0 +1,92 @@
+package framework
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Result is what a plugin returns from a hook. The zero value means "carry
+// on, nothing changed".
+type Result[P Payload] struct {
+	// ModifiedPayload, when set, replaces the payload for the plugins that
+	// follow and, at the end of the pipeline, in the MCP message.
+	ModifiedPayload *P `json:"modified_payload,omitempty"`
+	// Violation, when set, stops processing: the message is blocked (in the
+	// modes that enforce; others log it).
+	Violation *Violation `json:"violation,omitempty"`
+	// Metadata is free-form information for logs and the caller.
+	Metadata map[string]any `json:"metadata,omitempty"`
+}
+
+// ContinueProcessing reports whether the plugin let the message pass.
+func (r Result[P]) ContinueProcessing() bool { return r.Violation == nil }
+
+// MarshalJSON writes the cpex wire shape, with continue_processing.
+func (r Result[P]) MarshalJSON() ([]byte, error) {
+	type wire struct {
+		ContinueProcessing bool           `json:"continue_processing"`
+		ModifiedPayload    *P             `json:"modified_payload,omitempty"`
+		Violation          *Violation     `json:"violation,omitempty"`
+		Metadata           map[string]any `json:"metadata,omitempty"`
+	}
+	return json.Marshal(wire{r.Violation == nil, r.ModifiedPayload, r.Violation, r.Metadata})
+}
+
+// UnmarshalJSON reads the cpex wire shape. A result that stops processing
+// without saying why gets a PLUGIN_HALTED violation, so that a halt is never
+// mistaken for a pass. A violation sent with continue_processing true is kept
+// as information only, as cpex does: it does not block.
+func (r *Result[P]) UnmarshalJSON(b []byte) error {
+	var w struct {
+		ContinueProcessing *bool          `json:"continue_processing"`
+		ModifiedPayload    *P             `json:"modified_payload"`
+		Violation          *Violation     `json:"violation"`
+		Metadata           map[string]any `json:"metadata"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	cont := w.ContinueProcessing == nil || *w.ContinueProcessing
+	*r = Result[P]{ModifiedPayload: w.ModifiedPayload, Metadata: w.Metadata}
+	switch {
+	case !cont && w.Violation != nil:
+		r.Violation = w.Violation
+	case !cont:
+		r.Violation = &Violation{Reason: "plugin halted processing", Code: CodePluginHalted}
+	case w.Violation != nil:
+		if r.Metadata == nil {
+			r.Metadata = map[string]any{}
+		}
+		r.Metadata["informational_violation"] = w.Violation
+	}
+	return nil
+}
+
+// Violation codes set by the framework itself. Plugins define their own
+// (PII_DETECTED, TOOL_DENIED, …) and document them in their README.
+const (
+	CodePayloadTooLarge = "PAYLOAD_TOO_LARGE"
+	CodePluginError     = "PLUGIN_ERROR"
+	CodePluginTimeout   = "PLUGIN_TIMEOUT"
+	CodePluginHalted    = "PLUGIN_HALTED"
+)
+
+// Violation says why a plugin stopped a message. Reason and Description are
+// shown to the client; Details must never hold the sensitive value itself.
+type Violation struct {
+	Reason      string         `json:"reason"`
+	Description string         `json:"description"`
+	Code        string         `json:"code"`
+	Details     map[string]any `json:"details,omitempty"`
+	// MCPErrorCode is the JSON-RPC error code to answer with; 0 means the
+	// configured mcp.block_error_code.
+	MCPErrorCode int `json:"mcp_error_code,omitempty"`
+	// HTTPStatusCode is the HTTP status of the blocking response; 0 means 200.
+	HTTPStatusCode int `json:"http_status_code,omitempty"`
+	// Plugin is the name of the plugin that raised it, set by the executor.
+	Plugin string `json:"plugin_name,omitempty"`
+}
+
+func (v *Violation) Error() string {
+	return fmt.Sprintf("violation %s by plugin %q: %s", v.Code, v.Plugin, v.Reason)
+}
