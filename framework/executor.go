@@ -67,7 +67,7 @@ type callResult[P Payload] struct {
 // when the call finished (whatever its outcome) so the caller can adopt what
 // the plugin wrote; after a timeout it is nil: the abandoned call may still be
 // running and must not share maps with the exchange.
-func invoke[P Payload](ctx context.Context, e *entry, spec *hookSpec[P], p *P, pc *PluginContext) (Result[P], error, CallOutcome, *PluginContext) {
+func invoke[P Payload](ctx context.Context, e *entry, spec *hookSpec[P], p *P, pc *PluginContext) (Result[P], CallOutcome, *PluginContext, error) {
 	cctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
 	snap := pc.snapshot()
@@ -86,23 +86,23 @@ func invoke[P Payload](ctx context.Context, e *entry, spec *hookSpec[P], p *P, p
 		var pe *PanicError
 		switch {
 		case errors.As(r.err, &pe):
-			return Result[P]{}, r.err, OutcomePanic, snap
+			return Result[P]{}, OutcomePanic, snap, r.err
 		case r.err != nil && errors.Is(r.err, context.DeadlineExceeded) && cctx.Err() != nil:
-			return Result[P]{}, fmt.Errorf("%w after %s: %w", ErrPluginTimeout, e.timeout, r.err), OutcomeTimeout, snap
+			return Result[P]{}, OutcomeTimeout, snap, fmt.Errorf("%w after %s: %w", ErrPluginTimeout, e.timeout, r.err)
 		case r.err != nil:
-			return Result[P]{}, r.err, OutcomeError, snap
+			return Result[P]{}, OutcomeError, snap, r.err
 		case r.res.Violation != nil:
-			return r.res, nil, OutcomeViolation, snap
+			return r.res, OutcomeViolation, snap, nil
 		case r.res.ModifiedPayload != nil:
-			return r.res, nil, OutcomeModified, snap
+			return r.res, OutcomeModified, snap, nil
 		}
-		return r.res, nil, OutcomeContinue, snap
+		return r.res, OutcomeContinue, snap, nil
 	case <-cctx.Done():
 		if ctx.Err() != nil {
 			// The exchange itself went away (Envoy closed the stream).
-			return Result[P]{}, ctx.Err(), OutcomeError, nil
+			return Result[P]{}, OutcomeError, nil, ctx.Err()
 		}
-		return Result[P]{}, fmt.Errorf("%w after %s", ErrPluginTimeout, e.timeout), OutcomeTimeout, nil
+		return Result[P]{}, OutcomeTimeout, nil, fmt.Errorf("%w after %s", ErrPluginTimeout, e.timeout)
 	}
 }
 
@@ -171,7 +171,7 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 		out.Ran++
 		start := time.Now()
 		pc := t.Plugin(e.name)
-		res, err, oc, snap := invoke(ctx, e, spec, out.Payload, pc)
+		res, oc, snap, err := invoke(ctx, e, spec, out.Payload, pc)
 		if snap != nil {
 			snap.adoptInto(pc)
 		}
@@ -314,7 +314,7 @@ func runConcurrent[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P]
 			defer wg.Done()
 			defer m.release()
 			start := time.Now()
-			s.res, s.err, s.oc, s.snap = invoke(ctx, s.e, spec, p, s.pc)
+			s.res, s.oc, s.snap, s.err = invoke(ctx, s.e, spec, p, s.pc)
 			s.dur = time.Since(start)
 		}()
 	}
@@ -353,7 +353,7 @@ func fireAndForget[P Payload](m *Manager, spec *hookSpec[P], d deferredCall[P], 
 		defer m.background.Done()
 		defer m.release()
 		start := time.Now()
-		res, err, oc, _ := invoke(m.bgCtx, d.e, spec, d.p, d.pc)
+		res, oc, _, err := invoke(m.bgCtx, d.e, spec, d.p, d.pc)
 		m.settle(d.e, spec.hook, d.pc.Global, name, time.Since(start), res.Violation, err, oc)
 	}()
 }

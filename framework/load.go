@@ -1,11 +1,13 @@
 package framework
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -92,6 +94,9 @@ func Parse(data []byte, name string, opts LoadOptions) (*Config, []Warning, erro
 		cfg.Plugins[i].expand = d.expand
 	}
 	checkConfig(d, &cfg, opts.registry())
+	// Report in file order, whichever pass found the mistake.
+	slices.SortStableFunc(d.errs, func(a, b *ConfigError) int { return cmp.Compare(a.Line, b.Line) })
+	slices.SortStableFunc(d.warns, func(a, b Warning) int { return cmp.Compare(a.Line, b.Line) })
 	if len(d.errs) > 0 {
 		return nil, d.warns, d.errs
 	}
