@@ -1,0 +1,97 @@
+// Command extproc is the mcp-extproc binary: the Envoy ext_proc server that
+// enforces policy on MCP traffic, and its tools (validate, plugins, version).
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `extproc — Envoy ext_proc policy filter for MCP traffic
+
+Usage:
+  extproc [serve] [--config FILE]   run the ext_proc server (EXTPROC_CONFIG also names the file;
+                                    without either, the embedded default policy runs)
+  extproc validate --config FILE    check a policy file: exit 0 and a summary, or 1 and every error
+  extproc plugins                   list the built-in plugin kinds: hooks, config keys, aliases
+  extproc version                   print version and build information
+
+Run "extproc COMMAND -h" for a command's flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// errUsage marks a command-line mistake (exit status 2).
+var errUsage = errors.New("usage")
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = cmdServe(args, stdout, stderr)
+	case "validate":
+		err = cmdValidate(args, stdout, stderr)
+	case "plugins":
+		err = cmdPlugins(args, stdout, stderr)
+	case "version":
+		err = cmdVersion(args, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "extproc: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	default:
+		var ee exitError
+		if errors.As(err, &ee) {
+			return int(ee)
+		}
+		fmt.Fprintf(stderr, "extproc %s: %v\n", cmd, err)
+		return 1
+	}
+}
+
+// exitError ends a command with a status after it has printed its own output.
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("extproc "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	return nil
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestValidateOK(t *testing.T) {
+	p := writeFile(t, "plugins:\n  - name: ext\n    kind: external\n    hooks: [tool_pre_invoke, tool_post_invoke]\n    mcp: {proto: STREAMABLEHTTP, url: \"http://127.0.0.1:8000/mcp\"}\n  - name: off\n    kind: whatever\n    mode: disabled\n")
+	code, out, errs := runCLI(t, "validate", "--config", p)
+	if code != 0 || out != "ok: 1 plugins, 2 hooks ("+p+")\n" {
+		t.Fatalf("exit %d, out %q, err %q", code, out, errs)
+	}
+	if !strings.Contains(errs, `warning: `+p+`:7: plugins[1].kind: unknown kind "whatever"`) {
+		t.Fatalf("warnings: %q", errs)
+	}
+}
+
+func TestValidateListsEveryError(t *testing.T) {
+	p := writeFile(t, "server:\n  listen: \"\"\n  bogus: 1\nplugins:\n  - name: a\n    kind: nope\n  - name: a\n    kind: external\n    mode: strict\n")
+	code, out, errs := runCLI(t, "validate", "--config", p)
+	if code != 1 || out != "" {
+		t.Fatalf("exit %d out %q", code, out)
+	}
+	for _, want := range []string{
+		"error: " + p + ":3:3: server.bogus: unknown key",
+		"error: " + p + ":2:3: server.listen: must not be empty",
+		"error: " + p + ":6:5: plugins[0].kind: unknown kind \"nope\"",
+		"error: " + p + ":7:5: plugins[1].name: \"a\" is already used by plugins[0]",
+		"error: " + p + ":9:11: plugins[1].mode: unknown mode \"strict\"",
+		"error: " + p + ":7:5: plugins[1].mcp: is required with kind: external",
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+}
+
+func TestValidateUsage(t *testing.T) {
+	if code, _, _ := runCLI(t, "validate"); code != 2 {
+		t.Fatalf("validate without --config: exit %d, want 2", code)
+	}
+	if code, _, errs := runCLI(t, "validate", "--config", "/no/such/file.yaml"); code != 1 || !strings.Contains(errs, "no such file") {
+		t.Fatalf("missing file: exit %d %q", code, errs)
+	}
+	if code, _, _ := runCLI(t, "frobnicate"); code != 2 {
+		t.Fatal("unknown command must exit 2")
+	}
+}
+
+func TestEmbeddedDefaultPolicyValidates(t *testing.T) {
+	cfg, warns, path, err := loadPolicy("")
+	if err != nil || len(warns) != 0 || path != "" || !strings.Contains(cfg.Source, "embedded default policy") {
+		t.Fatalf("embedded default: %v %v %q", err, warns, path)
+	}
+	t.Setenv("EXTPROC_CONFIG", writeFile(t, "mcp:\n  paths: [/x]\n"))
+	cfg, _, path, err = loadPolicy("")
+	if err != nil || path == "" || cfg.MCP.Paths[0] != "/x" {
+		t.Fatalf("EXTPROC_CONFIG not honoured: %v %q", err, path)
+	}
+}
+
+func TestPluginsAndVersion(t *testing.T) {
+	code, out, _ := runCLI(t, "plugins")
+	if code != 0 || !strings.Contains(out, "built-in plugin kinds") {
+		t.Fatalf("plugins: %d %q", code, out)
+	}
+	code, out, _ = runCLI(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "extproc dev\n") || !strings.Contains(out, "go1.") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+}

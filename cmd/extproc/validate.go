@@ -1,0 +1,98 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/mcp-extproc/mcp-extproc/framework"
+)
+
+// cmdValidate checks a policy file the way the server would load it: the
+// file itself, then every enabled plugin's own settings (through its kind's
+// factory, which does no I/O). It prints every error, one per line with its
+// file:line, or a one-line summary.
+func cmdValidate(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("validate", stderr)
+	config := fs.String("config", "", "policy file to check (required)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *config == "" {
+		fmt.Fprintln(stderr, "extproc validate: --config FILE is required")
+		return errUsage
+	}
+	cfg, warns, err := framework.Load(*config, framework.LoadOptions{})
+	for _, w := range warns {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
+	if err != nil {
+		printErrors(stderr, err)
+		return exitError(1)
+	}
+	var errs []error
+	plugins := 0
+	hooks := map[framework.HookType]bool{}
+	for i := range cfg.Plugins {
+		pc := &cfg.Plugins[i]
+		if pc.Mode == framework.ModeDisabled {
+			continue
+		}
+		plugins++
+		if pc.Kind == framework.KindExternal {
+			// An external plugin's hooks are known once it is reached; count
+			// the ones the file lists, or all of them.
+			list := pc.Hooks
+			if len(list) == 0 {
+				list = framework.Hooks
+			}
+			for _, h := range list {
+				hooks[h] = true
+			}
+			continue
+		}
+		pl, err := framework.Instantiate(pc, nil)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, h := range framework.ImplementedHooks(pl) {
+			if len(pc.Hooks) == 0 || contains(pc.Hooks, h) {
+				hooks[h] = true
+			}
+		}
+	}
+	if len(errs) > 0 {
+		printErrors(stderr, errors.Join(errs...))
+		return exitError(1)
+	}
+	fmt.Fprintf(stdout, "ok: %d plugins, %d hooks (%s)\n", plugins, len(hooks), *config)
+	return nil
+}
+
+func contains(hs []framework.HookType, h framework.HookType) bool {
+	for _, x := range hs {
+		if x == h {
+			return true
+		}
+	}
+	return false
+}
+
+// printErrors writes each error of a (possibly joined) error on its own line.
+func printErrors(w io.Writer, err error) {
+	var ces framework.ConfigErrors
+	if errors.As(err, &ces) && ces.Error() == err.Error() {
+		for _, e := range ces {
+			fmt.Fprintf(w, "error: %s\n", e)
+		}
+		return
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			printErrors(w, e)
+		}
+		return
+	}
+	fmt.Fprintf(w, "error: %s\n", err)
+}

@@ -1,0 +1,86 @@
+package extproc
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/mcp-extproc/mcp-extproc/examples"
+	"github.com/mcp-extproc/mcp-extproc/framework"
+)
+
+// BenchmarkExchange plays one whole exchange — request headers, a 1 KiB
+// tools/call body, response headers and a JSON result — over a real
+// loopback gRPC connection, as Envoy would, for several policies side by side.
+func BenchmarkExchange(b *testing.B) {
+	args := `{"text":"` + strings.Repeat("lorem ipsum ", 80) + `"}`
+	req := toolCallBody("1", "get_weather", args)
+	resp := `{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"` + strings.Repeat("sunny and warm ", 60) + `"}]}}`
+	policies := []struct{ name, yaml string }{
+		{"empty", "plugins: []\n"},
+		{"default", string(examples.DefaultPolicy)},
+		{"deny+mask", testPolicy},
+	}
+	for _, pc := range policies {
+		b.Run(pc.name, func(b *testing.B) {
+			cfg, _, err := framework.Parse([]byte(pc.yaml), pc.name, framework.LoadOptions{Registry: testRegistry(), LookupEnv: func(string) (string, bool) { return "", false }})
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv, err := NewServer(context.Background(), cfg, Options{Registry: testRegistry()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			lis, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			gs := grpc.NewServer()
+			extprocv3.RegisterExternalProcessorServer(gs, srv)
+			go func() { _ = gs.Serve(lis) }()
+			defer gs.Stop()
+			conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer conn.Close()
+			client := extprocv3.NewExternalProcessorClient(conn)
+			msgs := []*extprocv3.ProcessingRequest{
+				postHeaders(len(req)), reqBody(req, true),
+				respHeaders("content-type", "application/json", "content-length", itoa(len(resp))), respBody(resp, true),
+			}
+			b.SetBytes(int64(len(req) + len(resp)))
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := client.Process(context.Background())
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, m := range msgs {
+					if err := s.Send(m); err != nil {
+						b.Fatal(err)
+					}
+					r, err := s.Recv()
+					if err != nil {
+						b.Fatal(err)
+					}
+					if r.GetImmediateResponse() != nil {
+						b.Fatal("blocked")
+					}
+					if r.ModeOverride != nil && r.GetResponseHeaders() != nil {
+						break // response body not requested (no post hook)
+					}
+				}
+				_ = s.CloseSend()
+				if _, err := s.Recv(); err == nil {
+					b.Fatal("stream not closed")
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,106 @@
+package extproc
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mcp-extproc/mcp-extproc/framework"
+)
+
+// Metrics are the Prometheus families of design section 8, all prefixed
+// mcp_extproc_. Labels hold only bounded values: known MCP methods (others
+// count as "other"), plugin names from the config, violation codes.
+type Metrics struct {
+	Requests       *prometheus.CounterVec   // method, outcome
+	Results        *prometheus.CounterVec   // hook, outcome
+	Rejections     *prometheus.CounterVec   // reason
+	HookDuration   *prometheus.HistogramVec // hook
+	PluginDuration *prometheus.HistogramVec // plugin, hook
+	Violations     *prometheus.CounterVec   // plugin, code
+	PluginErrors   *prometheus.CounterVec   // plugin, kind
+	ActiveStreams  prometheus.Gauge
+	ConfigReloads  *prometheus.CounterVec // result
+	SessionEntries prometheus.Gauge
+}
+
+// Request outcomes, the outcome label of mcp_extproc_requests_total.
+const (
+	OutcomeAllowed  = "allowed"
+	OutcomeModified = "modified"
+	OutcomeBlocked  = "blocked"
+	OutcomeRejected = "rejected"
+)
+
+// NewMetrics creates the families and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	buckets := []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}
+	m := &Metrics{
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mcp_extproc_requests_total",
+			Help: "MCP JSON-RPC messages seen, by method and outcome (allowed, modified, blocked, rejected).",
+		}, []string{"method", "outcome"}),
+		Results: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mcp_extproc_results_total",
+			Help: "Results post-hooked, by hook and outcome (allowed, modified, blocked); matched says how the request was found.",
+		}, []string{"hook", "outcome", "matched"}),
+		Rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mcp_extproc_rejections_total",
+			Help: "Bodies rejected before any plugin ran, by reason (parse_error, invalid_request, body_too_large, unsupported_encoding, header_mismatch, batch_rejected).",
+		}, []string{"reason"}),
+		HookDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "mcp_extproc_hook_duration_seconds", Help: "Time to run one hook pipeline.", Buckets: buckets,
+		}, []string{"hook"}),
+		PluginDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "mcp_extproc_plugin_duration_seconds", Help: "Time of one plugin call.", Buckets: buckets,
+		}, []string{"plugin", "hook"}),
+		Violations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mcp_extproc_violations_total", Help: "Policy violations raised, by plugin and code.",
+		}, []string{"plugin", "code"}),
+		PluginErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mcp_extproc_plugin_errors_total", Help: "Plugin calls that failed, by plugin and kind (error, timeout, panic).",
+		}, []string{"plugin", "kind"}),
+		ActiveStreams: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "mcp_extproc_active_streams", Help: "ext_proc streams open now.",
+		}),
+		ConfigReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mcp_extproc_config_reloads_total", Help: "Config reloads, by result (success, failure).",
+		}, []string{"result"}),
+		SessionEntries: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "mcp_extproc_session_table_entries", Help: "Hooked requests remembered for matching results on other streams.",
+		}),
+	}
+	reg.MustRegister(m.Requests, m.Results, m.Rejections, m.HookDuration, m.PluginDuration, m.Violations,
+		m.PluginErrors, m.ActiveStreams, m.ConfigReloads, m.SessionEntries)
+	return m
+}
+
+// ObservePluginCall implements framework.Observer.
+func (m *Metrics) ObservePluginCall(c framework.PluginCall) {
+	m.PluginDuration.WithLabelValues(c.Plugin, string(c.Hook)).Observe(c.Duration.Seconds())
+	if c.Violation != nil {
+		m.Violations.WithLabelValues(c.Plugin, c.Violation.Code).Inc()
+	}
+	if c.Outcome.IsError() {
+		m.PluginErrors.WithLabelValues(c.Plugin, string(c.Outcome)).Inc()
+	}
+}
+
+// ObserveHookRun implements framework.Observer.
+func (m *Metrics) ObserveHookRun(r framework.HookRun) {
+	m.HookDuration.WithLabelValues(string(r.Hook)).Observe(r.Duration.Seconds())
+}
+
+// knownMethods bounds the method label: anything else is "other".
+var knownMethods = map[string]bool{
+	"initialize": true, "ping": true, "tools/list": true, "tools/call": true,
+	"prompts/list": true, "prompts/get": true, "resources/list": true, "resources/read": true,
+	"resources/templates/list": true, "resources/subscribe": true, "resources/unsubscribe": true,
+	"completion/complete": true, "logging/setLevel": true, "notifications/initialized": true,
+	"notifications/cancelled": true, "notifications/progress": true,
+}
+
+func methodLabel(method string) string {
+	if knownMethods[method] {
+		return method
+	}
+	return "other"
+}

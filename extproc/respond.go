@@ -1,0 +1,105 @@
+package extproc
+
+import (
+	"strconv"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+)
+
+// Builders for the ProcessingResponses the exchange sends. Each phase of
+// Envoy's filter expects its own response type; these keep that mapping in
+// one place.
+
+func continueRequestHeaders(mut *extprocv3.HeaderMutation) *extprocv3.ProcessingResponse {
+	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestHeaders{
+		RequestHeaders: &extprocv3.HeadersResponse{Response: &extprocv3.CommonResponse{HeaderMutation: mut}},
+	}}
+}
+
+func continueResponseHeaders(mut *extprocv3.HeaderMutation) *extprocv3.ProcessingResponse {
+	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseHeaders{
+		ResponseHeaders: &extprocv3.HeadersResponse{Response: &extprocv3.CommonResponse{HeaderMutation: mut}},
+	}}
+}
+
+// skipBodies tells Envoy to send nothing more of this exchange.
+var skipBodies = &filterv3.ProcessingMode{
+	RequestBodyMode:     filterv3.ProcessingMode_NONE,
+	ResponseHeaderMode:  filterv3.ProcessingMode_SKIP,
+	ResponseBodyMode:    filterv3.ProcessingMode_NONE,
+	RequestTrailerMode:  filterv3.ProcessingMode_SKIP,
+	ResponseTrailerMode: filterv3.ProcessingMode_SKIP,
+}
+
+func bodyResponse(request bool, common *extprocv3.CommonResponse) *extprocv3.ProcessingResponse {
+	br := &extprocv3.BodyResponse{Response: common}
+	if request {
+		return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestBody{RequestBody: br}}
+	}
+	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseBody{ResponseBody: br}}
+}
+
+// continueBody lets a body (chunk) pass unchanged.
+func continueBody(request bool) *extprocv3.ProcessingResponse {
+	return bodyResponse(request, &extprocv3.CommonResponse{})
+}
+
+// replaceBody replaces the body (BUFFERED) or the current chunk (STREAMED)
+// with b. In BUFFERED mode Envoy keeps the content-length header it sent, so
+// setLength rewrites it to match; in STREAMED mode Envoy has removed it.
+func replaceBody(request bool, b []byte, setLength bool) *extprocv3.ProcessingResponse {
+	common := &extprocv3.CommonResponse{
+		BodyMutation: &extprocv3.BodyMutation{Mutation: &extprocv3.BodyMutation_Body{Body: b}},
+	}
+	if setLength {
+		common.HeaderMutation = &extprocv3.HeaderMutation{SetHeaders: []*corev3.HeaderValueOption{
+			setHeader("content-length", strconv.Itoa(len(b))),
+		}}
+	}
+	return bodyResponse(request, common)
+}
+
+// streamedBody answers a FULL_DUPLEX_STREAMED body: Envoy forwards exactly
+// the bytes sent here, in order, and ends the body with endOfStream.
+func streamedBody(request bool, b []byte, endOfStream bool) *extprocv3.ProcessingResponse {
+	return bodyResponse(request, &extprocv3.CommonResponse{
+		BodyMutation: &extprocv3.BodyMutation{Mutation: &extprocv3.BodyMutation_StreamedResponse{
+			StreamedResponse: &extprocv3.StreamedBodyResponse{Body: b, EndOfStream: endOfStream},
+		}},
+	})
+}
+
+func trailersResponse(request bool) *extprocv3.ProcessingResponse {
+	if request {
+		return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestTrailers{RequestTrailers: &extprocv3.TrailersResponse{}}}
+	}
+	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ResponseTrailers{ResponseTrailers: &extprocv3.TrailersResponse{}}}
+}
+
+// immediate answers the client directly with a JSON body; the MCP server
+// never sees the request (or its response is replaced).
+func immediate(status int, body []byte, details string) *extprocv3.ProcessingResponse {
+	if status == 0 {
+		status = 200
+	}
+	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ImmediateResponse{
+		ImmediateResponse: &extprocv3.ImmediateResponse{
+			Status: &typev3.HttpStatus{Code: typev3.StatusCode(status)},
+			Headers: &extprocv3.HeaderMutation{SetHeaders: []*corev3.HeaderValueOption{
+				setHeader("content-type", "application/json"),
+			}},
+			Body:    body,
+			Details: details,
+		},
+	}}
+}
+
+func setHeader(k, v string) *corev3.HeaderValueOption {
+	return &corev3.HeaderValueOption{
+		Header:       &corev3.HeaderValue{Key: k, RawValue: []byte(v)},
+		AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
+	}
+}
