@@ -1,0 +1,116 @@
+// Package envoy_test checks the Envoy configurations we ship against
+// Envoy's own API types (go-control-plane): every typed config must
+// resolve, every field must exist, and ValidateAll must pass.
+package envoy_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"sigs.k8s.io/yaml"
+
+	// Typed configs named by "@type" in envoy.yaml must be linked in to resolve.
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+)
+
+// decodeStrict converts YAML to JSON and decodes it into m, rejecting
+// unknown fields and unresolvable "@type"s, as Envoy does.
+func decodeStrict(t *testing.T, y []byte, m proto.Message) error {
+	t.Helper()
+	j, err := yaml.YAMLToJSON(y)
+	if err != nil {
+		t.Fatalf("yaml: %v", err)
+	}
+	return protojson.UnmarshalOptions{DiscardUnknown: false}.Unmarshal(j, m)
+}
+
+type validator interface{ ValidateAll() error }
+
+func loadBootstrap(t *testing.T, y []byte) (*bootstrapv3.Bootstrap, error) {
+	t.Helper()
+	var b bootstrapv3.Bootstrap
+	if err := decodeStrict(t, y, &b); err != nil {
+		return nil, err
+	}
+	return &b, b.ValidateAll()
+}
+
+func TestEnvoyBootstrap(t *testing.T) {
+	y, err := os.ReadFile("envoy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := loadBootstrap(t, y)
+	if err != nil {
+		t.Fatalf("envoy.yaml does not validate: %v", err)
+	}
+	// Dig out the ext_proc filter and check the settings the README promises.
+	var hcm hcmv3.HttpConnectionManager
+	if err := b.StaticResources.Listeners[0].FilterChains[0].Filters[0].GetTypedConfig().UnmarshalTo(&hcm); err != nil {
+		t.Fatal(err)
+	}
+	if hcm.HttpFilters[0].Name != "envoy.filters.http.ext_proc" || hcm.HttpFilters[len(hcm.HttpFilters)-1].Name != "envoy.filters.http.router" {
+		t.Fatal("ext_proc must come before the router")
+	}
+	var ep extprocv3.ExternalProcessor
+	if err := hcm.HttpFilters[0].GetTypedConfig().UnmarshalTo(&ep); err != nil {
+		t.Fatal(err)
+	}
+	checkExtProc(t, &ep)
+	for _, c := range b.StaticResources.Clusters {
+		if c.Name == "mcp_extproc" {
+			if _, ok := c.TypedExtensionProtocolOptions["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]; !ok {
+				t.Fatal("the ext_proc cluster must speak HTTP/2")
+			}
+		}
+	}
+}
+
+func checkExtProc(t *testing.T, ep *extprocv3.ExternalProcessor) {
+	t.Helper()
+	pm := ep.GetProcessingMode()
+	if pm.GetRequestHeaderMode() != extprocv3.ProcessingMode_SEND || pm.GetRequestBodyMode() != extprocv3.ProcessingMode_BUFFERED ||
+		pm.GetResponseHeaderMode() != extprocv3.ProcessingMode_SEND || pm.GetResponseBodyMode() != extprocv3.ProcessingMode_BUFFERED {
+		t.Errorf("processing mode = %v", pm)
+	}
+	if !ep.GetAllowModeOverride() {
+		t.Error("allow_mode_override must be true: SSE responses switch to STREAMED")
+	}
+	if ep.GetFailureModeAllow() {
+		t.Error("failure_mode_allow must be false: fail closed")
+	}
+	if d := ep.GetMessageTimeout().AsDuration(); d.Seconds() < 5 {
+		t.Errorf("message_timeout %v is shorter than the default plugin timeout", d)
+	}
+}
+
+// A misspelled field must fail: the check would be worthless otherwise.
+func TestEnvoyBootstrapRejectsMisspelledField(t *testing.T) {
+	y, err := os.ReadFile("envoy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typo := range []struct{ from, to string }{
+		{"allow_mode_override: true", "allow_mode_overide: true"},
+		{"request_body_mode: BUFFERED", "request_body_mode: BUFFERD"},
+		{"failure_mode_allow: false", "failure_mode_allow: nope"},
+		{"HttpProtocolOptions\n", "HttpProtocolOption\n"},
+	} {
+		bad := strings.Replace(string(y), typo.from, typo.to, 1)
+		if bad == string(y) {
+			t.Fatalf("fixture lost %q", typo.from)
+		}
+		if _, err := loadBootstrap(t, []byte(bad)); err == nil {
+			t.Errorf("%q → %q was accepted", typo.from, typo.to)
+		}
+	}
+}
+
+var _ validator = (*bootstrapv3.Bootstrap)(nil)
