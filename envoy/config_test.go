@@ -11,35 +11,19 @@ import (
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
-	"sigs.k8s.io/yaml"
+
+	"github.com/mcp-extproc/mcp-extproc/envoy"
 
 	// Typed configs named by "@type" in envoy.yaml must be linked in to resolve.
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 )
 
-// decodeStrict converts YAML to JSON and decodes it into m, rejecting
-// unknown fields and unresolvable "@type"s, as Envoy does.
-func decodeStrict(t *testing.T, y []byte, m proto.Message) error {
-	t.Helper()
-	j, err := yaml.YAMLToJSON(y)
-	if err != nil {
-		t.Fatalf("yaml: %v", err)
-	}
-	return protojson.UnmarshalOptions{DiscardUnknown: false}.Unmarshal(j, m)
-}
-
 type validator interface{ ValidateAll() error }
 
 func loadBootstrap(t *testing.T, y []byte) (*bootstrapv3.Bootstrap, error) {
 	t.Helper()
-	var b bootstrapv3.Bootstrap
-	if err := decodeStrict(t, y, &b); err != nil {
-		return nil, err
-	}
-	return &b, b.ValidateAll()
+	return envoy.ParseBootstrap(y)
 }
 
 func TestEnvoyBootstrap(t *testing.T) {
@@ -59,11 +43,11 @@ func TestEnvoyBootstrap(t *testing.T) {
 	if hcm.HttpFilters[0].Name != "envoy.filters.http.ext_proc" || hcm.HttpFilters[len(hcm.HttpFilters)-1].Name != "envoy.filters.http.router" {
 		t.Fatal("ext_proc must come before the router")
 	}
-	var ep extprocv3.ExternalProcessor
-	if err := hcm.HttpFilters[0].GetTypedConfig().UnmarshalTo(&ep); err != nil {
+	ep, err := envoy.ExtProcFilter(b)
+	if err != nil {
 		t.Fatal(err)
 	}
-	checkExtProc(t, &ep)
+	checkExtProc(t, ep)
 	for _, c := range b.StaticResources.Clusters {
 		if c.Name == "mcp_extproc" {
 			if _, ok := c.TypedExtensionProtocolOptions["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]; !ok {

@@ -19,6 +19,9 @@ Usage:
   extproc [serve] [--config FILE]   run the ext_proc server (EXTPROC_CONFIG also names the file;
                                     without either, the embedded default policy runs)
   extproc validate --config FILE    check a policy file: exit 0 and a summary, or 1 and every error
+  extproc dev --upstream URL [--listen ADDR] [--config FILE]
+                                    DEVELOPMENT AID: an Envoy stand-in and the server in one process,
+                                    to put a policy in front of an MCP server without Envoy
   extproc plugins                   list the built-in plugin kinds: hooks, config keys, aliases
   extproc version                   print version and build information
 
@@ -45,6 +48,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdValidate(args, stdout, stderr)
 	case "plugins":
 		err = cmdPlugins(args, stdout, stderr)
+	case "dev":
+		err = cmdDev(args, stdout, stderr)
 	case "version":
 		err = cmdVersion(args, stdout, stderr)
 	case "help", "-h", "--help":
