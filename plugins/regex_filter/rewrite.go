@@ -1,0 +1,69 @@
+package regexfilter
+
+import (
+	"context"
+	"regexp"
+
+	"github.com/mcp-extproc/mcp-extproc/mcpparse"
+)
+
+// rule is one compiled words entry.
+type rule struct {
+	re      *regexp.Regexp
+	replace string
+}
+
+// apply runs every rule over s, in order.
+func (p *Plugin) apply(s string) (string, bool) {
+	out, changed := s, false
+	for _, r := range p.rules {
+		// ReplaceAllString copies the string even when nothing matches;
+		// MatchString stops at the first match and allocates nothing.
+		if r.re.MatchString(out) {
+			out = r.re.ReplaceAllString(out, r.replace)
+			changed = true
+		}
+	}
+	return out, changed
+}
+
+// rewrite applies the rules to the strings of raw that skip does not
+// exclude. out is raw itself when nothing changed.
+func (p *Plugin) rewrite(ctx context.Context, raw []byte, skip func(mcpparse.Path) bool) (out []byte, changed bool, err error) {
+	if len(raw) == 0 {
+		return raw, false, nil
+	}
+	out, changed, err = mcpparse.WalkStrings(raw, mcpparse.WalkOptions{}, func(path mcpparse.Path, s string) (string, bool) {
+		if ctx.Err() != nil || (skip != nil && skip(path)) {
+			return "", false
+		}
+		return p.apply(s)
+	})
+	if err == nil {
+		err = ctx.Err()
+	}
+	return out, changed, err
+}
+
+// protocolKeys name the strings of a result that carry MCP protocol
+// values rather than text: content and message discriminators, MIME types,
+// URIs and base64 payloads. Rewriting them would break the client, so they
+// are left alone — except inside structuredContent, which is the tool's own
+// data.
+var protocolKeys = map[string]bool{"type": true, "mimeType": true, "role": true, "uri": true, "data": true, "blob": true}
+
+// isProtocolField reports whether a string of a tool or prompt result is a
+// protocol value: a protocolKeys member, or anything under _meta or
+// annotations, outside structuredContent.
+func isProtocolField(path mcpparse.Path) bool {
+	if len(path) == 0 || (path[0].Index == mcpparse.MemberIndex && path[0].Key == "structuredContent") {
+		return false
+	}
+	for _, e := range path {
+		if e.Index == mcpparse.MemberIndex && (e.Key == "_meta" || e.Key == "annotations") {
+			return true
+		}
+	}
+	last := path[len(path)-1]
+	return last.Index == mcpparse.MemberIndex && protocolKeys[last.Key]
+}

@@ -1,0 +1,156 @@
+package toolfilter_test
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mcp-extproc/mcp-extproc/framework"
+	toolfilter "github.com/mcp-extproc/mcp-extproc/plugins/tool_filter"
+)
+
+func load(t testing.TB, policy string) framework.Plugin {
+	t.Helper()
+	cfg, _, err := framework.Parse([]byte(policy), "policy.yaml", framework.LoadOptions{})
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	pl, err := framework.Instantiate(&cfg.Plugins[0], nil)
+	if err != nil {
+		t.Fatalf("instantiate: %v", err)
+	}
+	return pl
+}
+
+func withConfig(config string) string {
+	return "plugins:\n  - name: tf\n    kind: tool_filter\n    config: " + config + "\n"
+}
+
+func TestConfig(t *testing.T) {
+	pl := load(t, withConfig(`{deny: [x]}`))
+	if h := framework.ImplementedHooks(pl); len(h) != 1 || h[0] != framework.ToolPreInvoke {
+		t.Fatalf("hooks = %v", h)
+	}
+	for _, tc := range []struct{ config, want string }{
+		{`{}`, "config: set allow, deny or both"},
+		{`{allow: [], deny: []}`, "config: set allow, deny or both"},
+		{`{allow: [a, ""]}`, "config.allow[1]: must not be empty"},
+		{`{deny: [""]}`, "config.deny[0]: must not be empty"},
+		{`{deny: x}`, "plugins[0].config.deny: expected a list"},
+		{`{denied: [x]}`, `unknown key "denied"`},
+	} {
+		t.Run(tc.config, func(t *testing.T) {
+			cfg, _, err := framework.Parse([]byte(withConfig(tc.config)), "policy.yaml", framework.LoadOptions{})
+			if err == nil {
+				_, err = framework.Instantiate(&cfg.Plugins[0], nil)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestFilter(t *testing.T) {
+	for _, tc := range []struct {
+		config, tool string
+		rule         string // "" allowed, else "allow" or "deny"
+		pattern      string
+	}{
+		{`{deny: ["delete_*"]}`, "delete_user", "deny", "delete_*"},
+		{`{deny: ["delete_*"]}`, "undelete_user", "", ""},
+		{`{deny: ["delete_*"]}`, "Delete_user", "", ""}, // case-sensitive
+		{`{deny: ["delete_*"]}`, "delete_", "deny", "delete_*"},
+		{`{deny: [exec]}`, "exec", "deny", "exec"},
+		{`{deny: [exec]}`, "exec2", "", ""},
+		{`{deny: ["*"]}`, "anything", "deny", "*"},
+		{`{deny: ["db_?"]}`, "db_1", "deny", "db_?"},
+		{`{deny: ["db_?"]}`, "db_12", "", ""},
+		{`{deny: ["db_?"]}`, "db_é", "deny", "db_?"}, // ? is one character, not one byte
+		{`{deny: ["*_admin_*"]}`, "grant_admin_role", "deny", "*_admin_*"},
+		{`{deny: ["*_admin_*"]}`, "admin_role", "", ""},
+		{`{deny: ["a*b*c"]}`, "aXbYbZc", "deny", "a*b*c"},
+		{`{deny: ["a*b*c"]}`, "aXbYbZ", "", ""},
+		{`{deny: ["[abc]"]}`, "a", "", ""},              // brackets are literal
+		{`{deny: ["[abc]"]}`, "[abc]", "deny", "[abc]"}, // brackets are literal
+		{`{deny: ["fs/*"]}`, "fs/read/deep", "deny", "fs/*"},
+		{`{allow: [read_*, search]}`, "read_file", "", ""},
+		{`{allow: [read_*, search]}`, "search", "", ""},
+		{`{allow: [read_*, search]}`, "write_file", "allow", ""},
+		{`{allow: [read_*, search]}`, "search_all", "allow", ""},
+		{`{allow: ["*"], deny: [read_secrets]}`, "read_secrets", "deny", "read_secrets"}, // deny wins
+		{`{allow: [read_*], deny: ["*_secrets"]}`, "read_secrets", "deny", "*_secrets"},
+		{`{allow: [read_*], deny: ["*_secrets"]}`, "read_notes", "", ""},
+	} {
+		t.Run(tc.config+"/"+tc.tool, func(t *testing.T) {
+			pl := load(t, withConfig(tc.config)).(framework.ToolPreInvoker)
+			res, err := pl.ToolPreInvoke(context.Background(), &framework.ToolPreInvokePayload{Name: tc.tool, Args: []byte(`{}`)},
+				&framework.PluginContext{Global: &framework.GlobalContext{}})
+			if err != nil || res.ModifiedPayload != nil {
+				t.Fatalf("err %v, modified %v", err, res.ModifiedPayload)
+			}
+			v := res.Violation
+			if tc.rule == "" {
+				if v != nil {
+					t.Fatalf("refused: %+v", v)
+				}
+				return
+			}
+			if v == nil || v.Code != "TOOL_DENIED" || v.Details["tool"] != tc.tool || v.Details["rule"] != tc.rule || !strings.Contains(v.Description, tc.tool) {
+				t.Fatalf("violation = %+v", v)
+			}
+			if tc.pattern != "" && v.Details["pattern"] != tc.pattern {
+				t.Fatalf("pattern = %v, want %s", v.Details["pattern"], tc.pattern)
+			}
+		})
+	}
+}
+
+// FuzzGlob checks the glob matcher against an independent translation of
+// the pattern to a regular expression.
+func FuzzGlob(f *testing.F) {
+	for _, s := range [][2]string{{"a*b?c*", "abXc"}, {"*x*y*z*", "éxéyéz"}, {"*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaab"}, {"?", "é"}, {"", ""}, {"[x]", "[x]"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, name string) {
+		if pattern == "" {
+			return
+		}
+		pl, err := toolfilter.New(toolfilter.Config{Deny: []string{pattern}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := pl.ToolPreInvoke(context.Background(), &framework.ToolPreInvokePayload{Name: name}, &framework.PluginContext{Global: &framework.GlobalContext{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var expr strings.Builder
+		expr.WriteString("(?s)^")
+		for i := 0; i < len(pattern); {
+			switch pattern[i] {
+			case '*':
+				expr.WriteString(".*")
+				i++
+			case '?':
+				expr.WriteString(".")
+				i++
+			default:
+				j := i
+				for j < len(pattern) && pattern[j] != '*' && pattern[j] != '?' {
+					j++
+				}
+				expr.WriteString(regexp.QuoteMeta(pattern[i:j]))
+				i = j
+			}
+		}
+		expr.WriteString("$")
+		re, err := regexp.Compile(expr.String())
+		if err != nil {
+			return // a pattern with invalid UTF-8 has no regexp twin
+		}
+		if want := re.MatchString(name); want != (res.Violation != nil) {
+			t.Fatalf("pattern %q, name %q: denied = %v, want %v", pattern, name, res.Violation != nil, want)
+		}
+	})
+}
