@@ -1,0 +1,133 @@
+package secretsdetection
+
+// anchorSet finds literal anchors — token prefixes such as "ghp_" or
+// keywords such as "aws_secret_access_key" — in one pass over a string,
+// whatever their number: each byte is looked up in a table of the anchors
+// that start with it (and of the bytes that may follow). The detector's cost
+// stays linear in the text and nearly independent of how many kinds of
+// secret it knows, where a regular expression per kind would scan the text
+// once each.
+type anchorSet struct {
+	byFirst [256][]anchor
+	// pairs is the set of the anchors' first two bytes, a bit per pair: the
+	// scan's fast path dismisses almost every position with one lookup.
+	pairs [1 << 16 / 64]uint64
+	empty bool
+}
+
+// anchor is one literal. A folded anchor matches ASCII case-insensitively
+// (its literal is stored in lower case).
+type anchor struct {
+	lit  string
+	fold bool
+	rule int // index of the rule the anchor belongs to
+}
+
+func newAnchorSet() *anchorSet { return &anchorSet{empty: true} }
+
+func (a *anchorSet) add(lit string, fold bool, rule int) {
+	if len(lit) < 2 {
+		panic("secretsdetection: anchors have at least two bytes")
+	}
+	if fold {
+		lit = lowerASCII(lit)
+		firsts := []byte{lit[0]}
+		if up := upperByte(lit[0]); up != lit[0] {
+			firsts = append(firsts, up)
+		}
+		for _, c0 := range firsts {
+			a.index(c0, lit[1], anchor{lit, true, rule})
+			a.index(c0, upperByte(lit[1]), anchor{})
+		}
+	} else {
+		a.index(lit[0], lit[1], anchor{lit, false, rule})
+	}
+	a.empty = false
+}
+
+// index files an anchor under its first byte (a zero anchor only adds a
+// pair of first bytes).
+func (a *anchorSet) index(c0, c1 byte, an anchor) {
+	if an.lit != "" {
+		a.byFirst[c0] = append(a.byFirst[c0], an)
+	}
+	k := uint(c0)<<8 | uint(c1)
+	a.pairs[k>>6] |= 1 << (k & 63)
+}
+
+// scan calls found for every occurrence of every anchor that starts at a
+// word boundary (the byte before it is not an ASCII letter, digit or '_').
+// found returns how far the scan may skip ahead (an index > i), or 0 to go on
+// with the next byte.
+func (a *anchorSet) scan(s string, found func(rule, start, end int) int) {
+	if a.empty {
+		return
+	}
+	for i := 0; i+1 < len(s); i++ {
+		k := uint(s[i])<<8 | uint(s[i+1])
+		if a.pairs[k>>6]&(1<<(k&63)) == 0 || i > 0 && wordByte[s[i-1]] {
+			continue
+		}
+		for _, an := range a.byFirst[s[i]] {
+			end := i + len(an.lit)
+			if end > len(s) {
+				continue
+			}
+			if an.fold && !equalFoldLower(s[i:end], an.lit) || !an.fold && s[i:end] != an.lit {
+				continue
+			}
+			if next := found(an.rule, i, end); next > i {
+				i = next - 1
+				break
+			}
+		}
+	}
+}
+
+// equalFoldLower reports whether s equals lower (ASCII lower case) ignoring
+// ASCII case.
+func equalFoldLower(s, lower string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+func upperByte(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - ('a' - 'A')
+	}
+	return c
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func isLetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
+
+func isAlnum(c byte) bool { return isDigit(c) || isLetter(c) }
+
+// isWordByte is the ASCII word class of regular expressions (\w).
+func isWordByte(c byte) bool { return wordByte[c] }
+
+var wordByte = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = isAlnum(byte(c)) || c == '_'
+	}
+	return t
+}()

@@ -1,0 +1,322 @@
+package secretsdetection
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/mcpparse"
+)
+
+// CodeSecretDetected is the violation code of a message blocked because it
+// holds a secret.
+const CodeSecretDetected = "SECRET_DETECTED"
+
+// maxFields bounds the JSON paths listed in a violation and a log record.
+const maxFields = 32
+
+// ctxCheckBytes is how much text is scanned between two looks at ctx.
+const ctxCheckBytes = 256 << 10
+
+// Plugin is a secrets_detection instance. Its hook methods are safe for
+// concurrent use: all its state is fixed when it is built.
+type Plugin struct {
+	name string
+	cfg  Config
+	det  *detector
+}
+
+// New builds a plugin named name from settings (start from DefaultConfig).
+// An empty Action is derived from ContextForge's block_on_detection and
+// redact. It checks the settings and compiles the patterns; it does no I/O.
+func New(name string, cfg Config) (*Plugin, error) {
+	cfg.Enabled = maps.Clone(cfg.Enabled)
+	cfg.CustomPatterns = slices.Clone(cfg.CustomPatterns)
+	cfg.WhitelistPatterns = slices.Clone(cfg.WhitelistPatterns)
+	det, err := cfg.resolve(cfg.Action != "")
+	if err != nil {
+		return nil, err
+	}
+	return &Plugin{name: name, cfg: cfg, det: det}, nil
+}
+
+// PromptPreFetch scans the prompt arguments.
+func (p *Plugin) PromptPreFetch(ctx context.Context, pl *framework.PromptPreFetchPayload, pc *framework.PluginContext) (framework.Result[framework.PromptPreFetchPayload], error) {
+	out, v, meta, err := p.process(ctx, framework.PromptPreFetch, "the prompt arguments", pl.Args, pc)
+	res := framework.Result[framework.PromptPreFetchPayload]{Violation: v, Metadata: meta}
+	if out != nil {
+		res.ModifiedPayload = &framework.PromptPreFetchPayload{PromptID: pl.PromptID, Args: out}
+	}
+	return res, err
+}
+
+// PromptPostFetch scans the prompt result.
+func (p *Plugin) PromptPostFetch(ctx context.Context, pl *framework.PromptPostFetchPayload, pc *framework.PluginContext) (framework.Result[framework.PromptPostFetchPayload], error) {
+	out, v, meta, err := p.process(ctx, framework.PromptPostFetch, "the prompt result", pl.Result, pc)
+	res := framework.Result[framework.PromptPostFetchPayload]{Violation: v, Metadata: meta}
+	if out != nil {
+		res.ModifiedPayload = &framework.PromptPostFetchPayload{PromptID: pl.PromptID, Result: out}
+	}
+	return res, err
+}
+
+// ToolPreInvoke scans the tool arguments.
+func (p *Plugin) ToolPreInvoke(ctx context.Context, pl *framework.ToolPreInvokePayload, pc *framework.PluginContext) (framework.Result[framework.ToolPreInvokePayload], error) {
+	out, v, meta, err := p.process(ctx, framework.ToolPreInvoke, "the tool arguments", pl.Args, pc)
+	res := framework.Result[framework.ToolPreInvokePayload]{Violation: v, Metadata: meta}
+	if out != nil {
+		res.ModifiedPayload = &framework.ToolPreInvokePayload{Name: pl.Name, Args: out, Headers: pl.Headers}
+	}
+	return res, err
+}
+
+// ToolPostInvoke scans the tool result: content blocks, embedded resources,
+// structuredContent.
+func (p *Plugin) ToolPostInvoke(ctx context.Context, pl *framework.ToolPostInvokePayload, pc *framework.PluginContext) (framework.Result[framework.ToolPostInvokePayload], error) {
+	out, v, meta, err := p.process(ctx, framework.ToolPostInvoke, "the tool result", pl.Result, pc)
+	res := framework.Result[framework.ToolPostInvokePayload]{Violation: v, Metadata: meta}
+	if out != nil {
+		res.ModifiedPayload = &framework.ToolPostInvokePayload{Name: pl.Name, Result: out}
+	}
+	return res, err
+}
+
+// ResourcePreFetch scans the resource URI (a token in its query string, say)
+// and the request's _meta.
+func (p *Plugin) ResourcePreFetch(ctx context.Context, pl *framework.ResourcePreFetchPayload, pc *framework.PluginContext) (framework.Result[framework.ResourcePreFetchPayload], error) {
+	if err := ctx.Err(); err != nil {
+		return framework.Result[framework.ResourcePreFetchPayload]{}, err
+	}
+	var rep report
+	redact := p.cfg.Action == ActionRedact
+	uri := pl.URI
+	found := p.det.find(uri, nil)
+	// A secret written with percent-escapes (%2F for '/') is only visible
+	// once unescaped. It cannot be redacted in place: under action redact,
+	// it blocks.
+	hidden := false
+	if strings.IndexByte(uri, '%') >= 0 {
+		if un, err := url.PathUnescape(uri); err == nil {
+			if unFound := p.det.find(un, nil); len(unFound) > len(found) {
+				found, hidden = unFound, true
+			}
+		}
+	}
+	if len(found) > 0 {
+		rep.add("$.uri", found)
+		if redact && !hidden {
+			uri = p.redact(uri, found)
+		}
+	}
+	var meta json.RawMessage
+	if len(pl.Metadata) > 0 {
+		out, changed, mrep, err := p.scan(ctx, pl.Metadata, redact, "$._meta")
+		if err != nil {
+			return framework.Result[framework.ResourcePreFetchPayload]{}, err
+		}
+		rep.merge(mrep)
+		if changed {
+			meta = out
+		}
+	}
+	v, md := p.decide(ctx, framework.ResourcePreFetch, "the resource request", rep, pc, hidden && redact)
+	res := framework.Result[framework.ResourcePreFetchPayload]{Violation: v, Metadata: md}
+	if v == nil && redact && (uri != pl.URI || meta != nil) {
+		mp := &framework.ResourcePreFetchPayload{URI: uri, Metadata: pl.Metadata}
+		if meta != nil {
+			mp.Metadata = meta
+		}
+		res.ModifiedPayload = mp
+	}
+	return res, nil
+}
+
+// ResourcePostFetch scans the resource contents.
+func (p *Plugin) ResourcePostFetch(ctx context.Context, pl *framework.ResourcePostFetchPayload, pc *framework.PluginContext) (framework.Result[framework.ResourcePostFetchPayload], error) {
+	out, v, meta, err := p.process(ctx, framework.ResourcePostFetch, "the resource content", pl.Content, pc)
+	res := framework.Result[framework.ResourcePostFetchPayload]{Violation: v, Metadata: meta}
+	if out != nil {
+		res.ModifiedPayload = &framework.ResourcePostFetchPayload{URI: pl.URI, Content: out}
+	}
+	return res, err
+}
+
+// process scans raw and returns the redacted JSON (nil when nothing
+// changed), or a violation, and metadata for the caller.
+func (p *Plugin) process(ctx context.Context, hook framework.HookType, where string, raw json.RawMessage, pc *framework.PluginContext) (json.RawMessage, *framework.Violation, map[string]any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, nil, err
+	}
+	if len(raw) == 0 {
+		return nil, nil, nil, nil
+	}
+	redact := p.cfg.Action == ActionRedact
+	out, changed, rep, err := p.scan(ctx, raw, redact, "$")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	v, meta := p.decide(ctx, hook, where, rep, pc, false)
+	if v != nil || !changed {
+		return nil, v, meta, nil
+	}
+	return out, nil, meta, nil
+}
+
+// decide turns a report into the plugin's answer: a violation under action
+// block (or when a secret could not be redacted), metadata otherwise, and a
+// log record.
+func (p *Plugin) decide(ctx context.Context, hook framework.HookType, where string, rep report, pc *framework.PluginContext, mustBlock bool) (*framework.Violation, map[string]any) {
+	if rep.total == 0 {
+		return nil, nil
+	}
+	types := slices.Sorted(maps.Keys(rep.counts))
+	block := mustBlock || p.cfg.Action == ActionBlock && rep.total >= p.cfg.MinFindingsToBlock
+	action := string(p.cfg.Action)
+	if block {
+		action = string(ActionBlock)
+	} else if p.cfg.Action == ActionBlock {
+		action = string(ActionLog) // below min_findings_to_block
+	}
+	if p.cfg.LogDetections {
+		p.log(ctx, hook, pc, rep, types, action)
+	}
+	meta := map[string]any{"secrets_count": rep.total, "secrets_types": types, "secrets_redacted": action == string(ActionRedact)}
+	if !block {
+		return nil, meta
+	}
+	return &framework.Violation{
+		Reason:      "secret detected",
+		Description: "a credential was found in " + where + ": " + strings.Join(types, ", "),
+		Code:        CodeSecretDetected,
+		Details:     map[string]any{"types": types, "fields": rep.fields, "count": rep.total},
+	}, meta
+}
+
+// report sums up the findings of one payload: types and paths, never values.
+type report struct {
+	counts map[string]int
+	fields []string
+	total  int
+}
+
+func (r *report) add(field string, fs []finding) {
+	if r.counts == nil {
+		r.counts = map[string]int{}
+	}
+	for _, f := range fs {
+		r.counts[f.typ]++
+	}
+	r.total += len(fs)
+	if len(r.fields) < maxFields && !slices.Contains(r.fields, field) {
+		r.fields = append(r.fields, field)
+	}
+}
+
+func (r *report) merge(o report) {
+	if o.total == 0 {
+		return
+	}
+	if r.counts == nil {
+		r.counts = map[string]int{}
+	}
+	for t, n := range o.counts {
+		r.counts[t] += n
+	}
+	r.total += o.total
+	for _, f := range o.fields {
+		if len(r.fields) < maxFields {
+			r.fields = append(r.fields, f)
+		}
+	}
+}
+
+// scan walks every string of raw (a JSON value), finds secrets and, when
+// redact is set, replaces them. Paths are reported under root.
+func (p *Plugin) scan(ctx context.Context, raw []byte, redact bool, root string) ([]byte, bool, report, error) {
+	var rep report
+	var found []finding
+	var scanned int
+	var cancelled error
+	out, changed, err := mcpparse.WalkStrings(raw, mcpparse.WalkOptions{}, func(path mcpparse.Path, s string) (string, bool) {
+		if cancelled != nil || len(s) < 8 || binaryField(path) {
+			return "", false
+		}
+		if scanned += len(s); scanned > ctxCheckBytes {
+			scanned = 0
+			if cancelled = ctx.Err(); cancelled != nil {
+				return "", false
+			}
+		}
+		found = p.det.find(s, found[:0])
+		if len(found) == 0 {
+			return "", false
+		}
+		rep.add(root+path.String()[1:], found)
+		if !redact {
+			return "", false
+		}
+		return p.redact(s, found), true
+	})
+	if cancelled != nil {
+		return nil, false, rep, cancelled
+	}
+	if err != nil {
+		return nil, false, rep, fmt.Errorf("secrets_detection: %w", err)
+	}
+	return out, changed, rep, nil
+}
+
+// redact replaces each finding of s with the redaction text.
+func (p *Plugin) redact(s string, fs []finding) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	last := 0
+	for _, f := range fs {
+		b.WriteString(s[last:f.start])
+		b.WriteString(p.cfg.RedactionText)
+		last = f.end
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// binaryField reports whether the string at path is base64 data: a
+// resource's blob, or the data of an image or audio content block. Such data
+// is not text a model reads, and random bytes in base64 look like secrets.
+func binaryField(path mcpparse.Path) bool {
+	n := len(path)
+	if n == 0 || path[n-1].Index != mcpparse.MemberIndex {
+		return false
+	}
+	switch path[n-1].Key {
+	case "blob":
+		return true
+	case "data":
+		// content[i].data (tool results) or messages[i].content.data (prompts).
+		return n >= 3 && path[n-2].Index >= 0 && path[n-3].Key == "content" ||
+			n >= 2 && path[n-2].Key == "content" && path[n-2].Index == mcpparse.MemberIndex
+	}
+	return false
+}
+
+func (p *Plugin) log(ctx context.Context, hook framework.HookType, pc *framework.PluginContext, rep report, types []string, action string) {
+	attrs := []slog.Attr{
+		slog.String("plugin", p.name),
+		slog.String("hook", string(hook)),
+		slog.String("action", action),
+		slog.Int("count", rep.total),
+		slog.Any("types", types),
+		slog.Any("counts", rep.counts),
+		slog.Any("fields", rep.fields),
+	}
+	if pc != nil && pc.Global != nil && pc.Global.RequestID != "" {
+		attrs = append(attrs, slog.String("request_id", pc.Global.RequestID))
+	}
+	slog.Default().LogAttrs(ctx, slog.LevelWarn, "secrets detected", attrs...)
+}
