@@ -100,6 +100,7 @@ type PluginConfig struct {
 
 	file       string
 	line       int
+	explicit   map[string]bool
 	configNode *yaml.Node
 	expand     func(string) (string, error)
 }
@@ -109,13 +110,13 @@ func (p *PluginConfig) Pos() string { return pos(p.file, p.line) }
 
 // Condition restricts when a plugin runs: every non-empty field must match.
 type Condition struct {
-	ServerIDs    []string `yaml:"server_ids"`
-	TenantIDs    []string `yaml:"tenant_ids"`
-	Tools        []string `yaml:"tools"`
-	Prompts      []string `yaml:"prompts"`
-	Resources    []string `yaml:"resources"`
-	UserPatterns []string `yaml:"user_patterns"`
-	ContentTypes []string `yaml:"content_types"`
+	ServerIDs    []string `yaml:"server_ids" json:"server_ids,omitempty"`
+	TenantIDs    []string `yaml:"tenant_ids" json:"tenant_ids,omitempty"`
+	Tools        []string `yaml:"tools" json:"tools,omitempty"`
+	Prompts      []string `yaml:"prompts" json:"prompts,omitempty"`
+	Resources    []string `yaml:"resources" json:"resources,omitempty"`
+	UserPatterns []string `yaml:"user_patterns" json:"user_patterns,omitempty"`
+	ContentTypes []string `yaml:"content_types" json:"content_types,omitempty"`
 }
 
 // ExternalMCPConfig says how to reach an external plugin server.

@@ -39,6 +39,13 @@ var modeAliases = map[string]Mode{
 	"disabled":        ModeDisabled,
 }
 
+// ParseMode reads a mode name, accepting ContextForge's aliases.
+func ParseMode(s string) (Mode, error) {
+	var m Mode
+	err := m.setScalar(s)
+	return m, err
+}
+
 func (m *Mode) setScalar(s string) error {
 	v, ok := modeAliases[strings.ToLower(s)]
 	if !ok {

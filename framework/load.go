@@ -123,11 +123,21 @@ func yamlSyntaxError(file string, err error) *ConfigError {
 // kind can decode its settings strictly with positions (DecodeConfig).
 func (p *PluginConfig) recordNode(file string, n *yaml.Node) {
 	p.file, p.line = file, n.Line
+	p.explicit = map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
+		p.explicit[n.Content[i].Value] = true
 		if n.Content[i].Value == "config" {
 			p.configNode = n.Content[i+1]
 		}
 	}
+}
+
+// IsSet reports whether the policy file wrote key (a plugins[] entry key
+// such as "priority") rather than leaving it to its default. An external
+// plugin's server fills in what the file left unset. For a PluginConfig
+// built in code every key counts as set.
+func (p *PluginConfig) IsSet(key string) bool {
+	return p.explicit == nil || p.explicit[key]
 }
 
 func (*PluginConfig) defaults() reflect.Value { return reflect.ValueOf(defaultPluginConfig()) }

@@ -82,14 +82,16 @@ func NewManager(ctx context.Context, cfg *Config, opts ...Option) (*Manager, err
 			errs = append(errs, err)
 			continue
 		}
-		e := &entry{cfg: pc, name: pc.Name, mode: pc.Mode, onError: pc.OnError, priority: pc.Priority, timeout: pc.EffectiveTimeout(cfg.PluginSettings), plugin: pl}
+		timeout := pc.EffectiveTimeout(cfg.PluginSettings)
 		if init, ok := pl.(Initializer); ok {
-			ictx, cancel := context.WithTimeout(ctx, e.timeout)
+			// Initialize may complete pc (an external plugin fills in what the
+			// file left unset from its server), so the entry is built after it.
+			ictx, cancel := context.WithTimeout(ctx, timeout)
 			err := init.Initialize(ictx)
 			cancel()
 			if err != nil {
 				err = fmt.Errorf("%s: plugins[%d] %q: initialize: %w", pc.Pos(), i, pc.Name, err)
-				shutdownPlugin(pl, e.timeout)
+				shutdownPlugin(pl, timeout)
 				if cfg.PluginSettings.FailOnPluginError {
 					errs = append(errs, err)
 				} else {
@@ -97,7 +99,12 @@ func NewManager(ctx context.Context, cfg *Config, opts ...Option) (*Manager, err
 				}
 				continue
 			}
+			if pc.Mode == ModeDisabled {
+				shutdownPlugin(pl, timeout)
+				continue
+			}
 		}
+		e := &entry{cfg: pc, name: pc.Name, mode: pc.Mode, onError: pc.OnError, priority: pc.Priority, timeout: pc.EffectiveTimeout(cfg.PluginSettings), plugin: pl}
 		m.entries = append(m.entries, e)
 	}
 	if len(errs) > 0 {

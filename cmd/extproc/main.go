@@ -23,6 +23,8 @@ Usage:
                                     DEVELOPMENT AID: an Envoy stand-in and the server in one process,
                                     to put a policy in front of an MCP server without Envoy
   extproc plugins                   list the built-in plugin kinds: hooks, config keys, aliases
+  extproc plugin-server --config FILE (--stdio | --listen ADDR)
+                                    serve the config's plugins as an external plugin server (ContextForge wire format)
   extproc version                   print version and build information
 
 Run "extproc COMMAND -h" for a command's flags.
@@ -50,6 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdPlugins(args, stdout, stderr)
 	case "dev":
 		err = cmdDev(args, stdout, stderr)
+	case "plugin-server":
+		err = cmdPluginServer(args, stdout, stderr)
 	case "version":
 		err = cmdVersion(args, stdout, stderr)
 	case "help", "-h", "--help":

@@ -5,6 +5,9 @@ import (
 
 	"github.com/mcp-extproc/mcp-extproc/examples"
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	// Every built-in plugin kind, and kind: external, is linked into the binary.
+	_ "github.com/mcp-extproc/mcp-extproc/framework/external"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/all"
 )
 
 // loadPolicy reads the policy named by --config, else by EXTPROC_CONFIG,

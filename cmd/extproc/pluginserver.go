@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/framework/external"
+)
+
+// cmdPluginServer serves the compiled-in plugins of a config as an external
+// plugin server (ContextForge cpex 0.1.x wire format), over STDIO or
+// Streamable HTTP.
+func cmdPluginServer(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("plugin-server", stderr)
+	config := fs.String("config", "", "policy file naming the plugins to serve (required)")
+	stdio := fs.Bool("stdio", false, "serve over stdin/stdout")
+	listen := fs.String("listen", "", "serve Streamable HTTP on this address (/mcp, and GET /health)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *config == "" || *stdio == (*listen != "") {
+		fmt.Fprintln(stderr, "extproc plugin-server: --config FILE and exactly one of --stdio or --listen ADDR are required")
+		return errUsage
+	}
+	// stdout is the protocol channel in --stdio mode: logs go to stderr.
+	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	slog.SetDefault(logger)
+	cfg, warns, err := framework.Load(*config, framework.LoadOptions{})
+	for _, w := range warns {
+		logger.Warn("config warning", "warning", w.String())
+	}
+	if err != nil {
+		printErrors(stderr, err)
+		return exitError(1)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	srv, err := external.NewServer(ctx, cfg, framework.WithLogger(logger))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	logger.Info("plugin server ready", "plugins", srv.Plugins())
+	if *stdio {
+		err := srv.ServeStdio(ctx)
+		if errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
+			return nil
+		}
+		return err
+	}
+	lis, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", *listen, err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+	}()
+	fmt.Fprintf(stdout, "extproc plugin-server: listening on http://%s/mcp\n", lis.Addr())
+	if err := hs.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

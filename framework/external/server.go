@@ -1,0 +1,242 @@
+package external
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-extproc/mcp-extproc/framework"
+)
+
+// Server serves the compiled-in plugins of a config as a cpex 0.1.x plugin
+// server: get_plugin_configs, get_plugin_config, invoke_hook and the older
+// per-hook tools. Each plugin runs in its own single-plugin pipeline, so its
+// mode, timeout, on_error and conditions apply as they would in-process.
+type Server struct {
+	plugins map[string]*served
+	names   []string
+	mcp     *mcp.Server
+}
+
+type served struct {
+	pc  *framework.PluginConfig
+	mgr *framework.Manager
+}
+
+// NewServer builds every enabled plugin of cfg that is not itself external.
+func NewServer(ctx context.Context, cfg *framework.Config, opts ...framework.Option) (*Server, error) {
+	s := &Server{plugins: map[string]*served{}}
+	for i := range cfg.Plugins {
+		pc := cfg.Plugins[i]
+		if pc.Mode == framework.ModeDisabled || pc.Kind == framework.KindExternal {
+			continue
+		}
+		one := *cfg
+		one.Plugins = []framework.PluginConfig{pc}
+		mgr, err := framework.NewManager(ctx, &one, opts...)
+		if err != nil {
+			_ = s.Shutdown(ctx)
+			return nil, err
+		}
+		s.plugins[pc.Name] = &served{pc: &one.Plugins[0], mgr: mgr}
+		s.names = append(s.names, pc.Name)
+	}
+	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "mcp-extproc-plugin-server", Version: "1"}, nil)
+	object := &jsonschema.Schema{Type: "object"}
+	s.mcp.AddTool(&mcp.Tool{Name: toolGetPluginConfigs, Description: "The configs of every plugin served", InputSchema: object}, s.getConfigs)
+	s.mcp.AddTool(&mcp.Tool{Name: toolGetPluginConfig, Description: "One plugin's config ({} if unknown)", InputSchema: object}, s.getConfig)
+	s.mcp.AddTool(&mcp.Tool{Name: toolInvokeHook, Description: "Run a plugin hook", InputSchema: object}, s.invokeTool(""))
+	for _, h := range framework.Hooks {
+		s.mcp.AddTool(&mcp.Tool{Name: string(h), Description: "Run the " + string(h) + " hook", InputSchema: object}, s.invokeTool(h))
+	}
+	return s, nil
+}
+
+// MCP returns the MCP server, to run on any transport.
+func (s *Server) MCP() *mcp.Server { return s.mcp }
+
+// Handler serves Streamable HTTP on /mcp and GET /health.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp }, nil))
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"healthy"}`))
+	})
+	return mux
+}
+
+// ServeStdio serves on stdin/stdout until the client goes away or ctx ends.
+func (s *Server) ServeStdio(ctx context.Context) error {
+	return s.mcp.Run(ctx, &mcp.StdioTransport{})
+}
+
+// Plugins returns the names of the plugins served.
+func (s *Server) Plugins() []string { return s.names }
+
+// Shutdown shuts every plugin down.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var errs []error
+	for _, p := range s.plugins {
+		errs = append(errs, p.mgr.Shutdown(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+func textResult(v any) (*mcp.CallToolResult, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(b)}}}, nil
+}
+
+// configJSON is a plugin's config in cpex's field names.
+func (p *served) configJSON() map[string]any {
+	var hooks []string
+	for _, h := range framework.Hooks {
+		if p.mgr.HasHook(h) {
+			hooks = append(hooks, string(h))
+		}
+	}
+	c := p.pc
+	m := map[string]any{
+		"name": c.Name, "kind": c.Kind, "description": c.Description, "author": c.Author, "version": c.Version,
+		"hooks": hooks, "tags": emptyList(c.Tags), "mode": string(c.Mode), "priority": c.Priority,
+		"conditions": c.Conditions, "config": emptyIfNil(c.Config),
+	}
+	if c.Conditions == nil {
+		m["conditions"] = []any{}
+	}
+	return m
+}
+
+func emptyList(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (s *Server) getConfigs(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	out := make([]map[string]any, 0, len(s.names))
+	names := append([]string(nil), s.names...)
+	sort.Strings(names)
+	for _, n := range names {
+		out = append(out, s.plugins[n].configJSON())
+	}
+	return textResult(out)
+}
+
+func (s *Server) getConfig(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	var args struct {
+		Name string `json:"name"`
+	}
+	_ = json.Unmarshal(req.Params.Arguments, &args)
+	if p, ok := s.plugins[args.Name]; ok {
+		return textResult(p.configJSON())
+	}
+	return textResult(map[string]any{})
+}
+
+// invokeTool handles invoke_hook (hook "") or one per-hook tool.
+func (s *Server) invokeTool(hook framework.HookType) mcp.ToolHandler {
+	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		var in invokeRequest
+		if err := json.Unmarshal(req.Params.Arguments, &in); err != nil {
+			return textResult(failure("", "INVALID_REQUEST", "arguments are not an invoke request: "+err.Error()))
+		}
+		if hook != "" {
+			in.HookType = hook
+		}
+		return textResult(s.invoke(ctx, &in))
+	}
+}
+
+func failure(plugin, code, msg string) invokeResponse {
+	return invokeResponse{PluginName: plugin, Error: &wireError{Message: msg, PluginName: plugin, Code: code, Details: map[string]any{}, MCPErrorCode: -32603}}
+}
+
+// invoke runs one hook of one plugin and answers in the cpex shape.
+func (s *Server) invoke(ctx context.Context, in *invokeRequest) invokeResponse {
+	p, ok := s.plugins[in.PluginName]
+	if !ok {
+		return failure(in.PluginName, "PLUGIN_NOT_FOUND", fmt.Sprintf("no plugin %q on this server", in.PluginName))
+	}
+	if !in.HookType.Valid() {
+		return failure(in.PluginName, "INVALID_HOOK", fmt.Sprintf("unknown hook %q", in.HookType))
+	}
+	tbl := framework.NewContextTable(framework.GlobalContext{})
+	if wc := in.Context; wc != nil {
+		if g := wc.GlobalContext; g != nil {
+			tbl.Global = framework.GlobalContext{RequestID: g.RequestID, User: g.User, TenantID: g.TenantID, ServerID: g.ServerID, State: g.State, Metadata: g.Metadata}
+		}
+		pc := tbl.Plugin(in.PluginName)
+		pc.State, pc.Metadata = wc.State, wc.Metadata
+	}
+	var (
+		result json.RawMessage
+		err    error
+	)
+	switch in.HookType {
+	case framework.ToolPreInvoke:
+		result, err = run(ctx, in.Payload, tbl, p.mgr.ToolPreInvoke)
+	case framework.ToolPostInvoke:
+		result, err = run(ctx, in.Payload, tbl, p.mgr.ToolPostInvoke)
+	case framework.PromptPreFetch:
+		result, err = run(ctx, in.Payload, tbl, p.mgr.PromptPreFetch)
+	case framework.PromptPostFetch:
+		result, err = run(ctx, in.Payload, tbl, p.mgr.PromptPostFetch)
+	case framework.ResourcePreFetch:
+		result, err = run(ctx, in.Payload, tbl, p.mgr.ResourcePreFetch)
+	case framework.ResourcePostFetch:
+		result, err = run(ctx, in.Payload, tbl, p.mgr.ResourcePostFetch)
+	}
+	var pe *runError
+	if errors.As(err, &pe) {
+		return failure(in.PluginName, pe.code, pe.msg)
+	}
+	resp := invokeResponse{PluginName: in.PluginName, Result: result}
+	pc := tbl.Plugin(in.PluginName)
+	if len(pc.State) > 0 || len(pc.Metadata) > 0 || len(tbl.Global.State) > 0 {
+		resp.Context = &wireContext{State: emptyIfNil(pc.State), Metadata: emptyIfNil(pc.Metadata),
+			GlobalContext: &wireGlobal{RequestID: tbl.Global.RequestID, User: tbl.Global.User, TenantID: tbl.Global.TenantID,
+				ServerID: tbl.Global.ServerID, State: emptyIfNil(tbl.Global.State), Metadata: emptyIfNil(tbl.Global.Metadata)}}
+	}
+	return resp
+}
+
+type runError struct{ code, msg string }
+
+func (e *runError) Error() string { return e.code + ": " + e.msg }
+
+// run decodes a payload, runs one hook pipeline and encodes its outcome as
+// a cpex result. A plugin that failed (the pipeline's PLUGIN_ERROR or
+// PLUGIN_TIMEOUT) is answered with the error shape, so that the caller's own
+// mode and on_error decide.
+func run[P framework.Payload](ctx context.Context, payload json.RawMessage, tbl *framework.ContextTable,
+	hook func(context.Context, *P, *framework.ContextTable) framework.Outcome[P]) (json.RawMessage, error) {
+	var p P
+	if err := json.Unmarshal(payload, &p); err != nil {
+		return nil, &runError{"INVALID_PAYLOAD", "payload does not match the hook: " + err.Error()}
+	}
+	out := hook(ctx, &p, tbl)
+	if v := out.Violation; v != nil && (v.Code == framework.CodePluginError || v.Code == framework.CodePluginTimeout) {
+		return nil, &runError{v.Code, v.Reason}
+	}
+	res := framework.Result[P]{Violation: out.Violation}
+	if out.Modified {
+		res.ModifiedPayload = out.Payload
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		return nil, &runError{"INTERNAL", err.Error()}
+	}
+	return b, nil
+}
