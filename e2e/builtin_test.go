@@ -19,7 +19,10 @@ import (
 // file:// resource a policy must refuse.
 func supportServer() http.Handler {
 	s := mcp.NewServer(&mcp.Implementation{Name: "support", Version: "1.0.0"}, nil)
-	mcp.AddTool(s, &mcp.Tool{Name: "lookup_customer"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
+	type lookupArgs struct {
+		Note string `json:"note,omitempty"`
+	}
+	mcp.AddTool(s, &mcp.Tool{Name: "lookup_customer"}, func(context.Context, *mcp.CallToolRequest, lookupArgs) (*mcp.CallToolResult, any, error) {
 		return &mcp.CallToolResult{
 			Content:           []mcp.Content{&mcp.TextContent{Text: "Jane Doe, jane.doe@example.com, card 4111 1111 1111 1111"}},
 			StructuredContent: map[string]any{"email": "jane.doe@example.com", "ssn": "123-45-6789"},

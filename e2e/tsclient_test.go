@@ -23,7 +23,7 @@ plugins:
 // of a long-running tool arrive before its result (SSE is not buffered).
 func TestTypeScriptClientThroughDev(t *testing.T) {
 	up := httptest.NewServer(goServer(false))
-	defer up.Close()
+	t.Cleanup(up.Close) // after the client and the proxy are gone: Close waits for open streams
 	base := startDev(t, tsPolicy, up.URL)
 	dir := nodeDir(t)
 	cmd := exec.Command("node", filepath.Join(dir, "client.mjs"), base+"/mcp")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcp-extproc/mcp-extproc/examples"
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/all"
 )
 
 // BenchmarkExchange plays one whole exchange — request headers, a 1 KiB
@@ -21,18 +22,21 @@ func BenchmarkExchange(b *testing.B) {
 	args := `{"text":"` + strings.Repeat("lorem ipsum ", 80) + `"}`
 	req := toolCallBody("1", "get_weather", args)
 	resp := `{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"` + strings.Repeat("sunny and warm ", 60) + `"}]}}`
-	policies := []struct{ name, yaml string }{
-		{"empty", "plugins: []\n"},
-		{"default", string(examples.DefaultPolicy)},
-		{"deny+mask", testPolicy},
+	policies := []struct {
+		name, yaml string
+		reg        *framework.Registry
+	}{
+		{"empty", "plugins: []\n", testRegistry()},
+		{"default", string(examples.DefaultPolicy), framework.DefaultRegistry()},
+		{"deny+mask", testPolicy, testRegistry()},
 	}
 	for _, pc := range policies {
 		b.Run(pc.name, func(b *testing.B) {
-			cfg, _, err := framework.Parse([]byte(pc.yaml), pc.name, framework.LoadOptions{Registry: testRegistry(), LookupEnv: func(string) (string, bool) { return "", false }})
+			cfg, _, err := framework.Parse([]byte(pc.yaml), pc.name, framework.LoadOptions{Registry: pc.reg, LookupEnv: func(string) (string, bool) { return "", false }})
 			if err != nil {
 				b.Fatal(err)
 			}
-			srv, err := NewServer(context.Background(), cfg, Options{Registry: testRegistry()})
+			srv, err := NewServer(context.Background(), cfg, Options{Registry: pc.reg})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -134,11 +134,25 @@ export interface RedactOutcome {
   keyMatch: Match | null;
 }
 
+/** Payloads nested deeper than this are refused (DepthError), not walked. */
+export const MAX_DEPTH = 1000;
+
+export class DepthError extends Error {
+  constructor() {
+    super(`payload nested deeper than ${MAX_DEPTH} levels`);
+  }
+}
+
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
-/** Extends a JSON path (`args.items[0]["a b"]`) by one object key. */
-export function childPath(parent: string, key: string): string {
-  return IDENT.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
+/** A JSON path such as `args.items[0]["a b"]`. */
+export function formatPath(root: string, segs: ReadonlyArray<string | number>): string {
+  let p = root;
+  for (const s of segs) {
+    if (typeof s === "number") p += `[${s}]`;
+    else p += IDENT.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`;
+  }
+  return p;
 }
 
 function escapeRegExp(s: string): string {
@@ -179,35 +193,44 @@ export class Moderator {
   }
 
   /** First banned word in any string or object key of v, in document order. */
-  scan(v: unknown, path: string): Match | null {
-    if (typeof v === "string") {
-      const w = this.firstMatch(v);
-      return w === null ? null : { field: path, word: w, inKey: false };
-    }
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) {
-        const m = this.scan(v[i], `${path}[${i}]`);
+  scan(v: unknown, root: string): Match | null {
+    // Path segments are kept on a stack and joined only for a match, so a wide
+    // or deep payload costs no per-node path strings.
+    const segs: Array<string | number> = [];
+    const walk = (x: unknown): Match | null => {
+      if (typeof x === "string") {
+        const w = this.firstMatch(x);
+        return w === null ? null : { field: formatPath(root, segs), word: w, inKey: false };
+      }
+      if (x === null || typeof x !== "object") return null;
+      if (segs.length >= MAX_DEPTH) throw new DepthError();
+      if (Array.isArray(x)) {
+        for (let i = 0; i < x.length; i++) {
+          segs.push(i);
+          const m = walk(x[i]);
+          segs.pop();
+          if (m) return m;
+        }
+        return null;
+      }
+      for (const [k, child] of Object.entries(x)) {
+        segs.push(k);
+        const w = this.firstMatch(k);
+        const m = w !== null ? { field: formatPath(root, segs), word: w, inKey: true } : walk(child);
+        segs.pop();
         if (m) return m;
       }
       return null;
-    }
-    if (isObject(v)) {
-      for (const [k, child] of Object.entries(v)) {
-        const p = childPath(path, k);
-        const w = this.firstMatch(k);
-        if (w !== null) return { field: p, word: w, inKey: true };
-        const m = this.scan(child, p);
-        if (m) return m;
-      }
-    }
-    return null;
+    };
+    return walk(v);
   }
 
   /** A copy of v with every banned word in string values replaced. */
-  redact(v: unknown, path: string): RedactOutcome {
+  redact(v: unknown, root: string): RedactOutcome {
     let replaced = 0;
     let keyMatch: Match | null = null;
-    const walk = (x: unknown, p: string): unknown => {
+    const segs: Array<string | number> = [];
+    const walk = (x: unknown): unknown => {
       if (typeof x === "string") {
         if (!this.re) return x;
         return x.replace(this.re, () => {
@@ -215,23 +238,30 @@ export class Moderator {
           return this.config.redaction;
         });
       }
-      if (Array.isArray(x)) return x.map((e, i) => walk(e, `${p}[${i}]`));
-      if (isObject(x)) {
-        const out: Record<string, unknown> = {};
-        for (const [k, child] of Object.entries(x)) {
-          const cp = childPath(p, k);
-          if (keyMatch === null) {
-            const w = this.firstMatch(k);
-            if (w !== null) keyMatch = { field: cp, word: w, inKey: true };
-          }
-          // defineProperty, so that a "__proto__" key stays an ordinary key.
-          Object.defineProperty(out, k, { value: walk(child, cp), enumerable: true, writable: true, configurable: true });
-        }
-        return out;
+      if (x === null || typeof x !== "object") return x;
+      if (segs.length >= MAX_DEPTH) throw new DepthError();
+      if (Array.isArray(x)) {
+        return x.map((e, i) => {
+          segs.push(i);
+          const out = walk(e);
+          segs.pop();
+          return out;
+        });
       }
-      return x;
+      const out: Record<string, unknown> = {};
+      for (const [k, child] of Object.entries(x)) {
+        segs.push(k);
+        if (keyMatch === null) {
+          const w = this.firstMatch(k);
+          if (w !== null) keyMatch = { field: formatPath(root, segs), word: w, inKey: true };
+        }
+        // defineProperty, so that a "__proto__" key stays an ordinary key.
+        Object.defineProperty(out, k, { value: walk(child), enumerable: true, writable: true, configurable: true });
+        segs.pop();
+      }
+      return out;
     };
-    const value = walk(v, path);
+    const value = walk(v);
     return { value, replaced, keyMatch };
   }
 }

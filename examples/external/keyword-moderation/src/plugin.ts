@@ -2,7 +2,7 @@
 // served by get_plugin_config(s), and the answer to invoke_hook and to the
 // per-hook tools. Pure functions: no I/O, so they never touch the transport.
 
-import { Moderator, type Match, type Settings } from "./moderation.js";
+import { DepthError, Moderator, type Match, type Settings } from "./moderation.js";
 
 export const VERSION = "0.1.0";
 
@@ -118,7 +118,9 @@ function failure(pluginName: string, e: unknown): HookResponse {
   const he =
     e instanceof HookError
       ? e
-      : new HookError("INTERNAL_ERROR", `internal error: ${e instanceof Error ? e.message : String(e)}`, INTERNAL_ERROR);
+      : e instanceof DepthError
+        ? new HookError("INVALID_PAYLOAD", e.message)
+        : new HookError("INTERNAL_ERROR", `internal error: ${e instanceof Error ? e.message : String(e)}`, INTERNAL_ERROR);
   return {
     plugin_name: pluginName,
     error: { message: he.message, plugin_name: pluginName, code: he.code, details: he.details, mcp_error_code: he.mcpErrorCode },
