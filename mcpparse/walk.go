@@ -238,30 +238,35 @@ func (w *walker) array(depth int) {
 		w.pos++
 		return
 	}
-	for i := 0; ; i++ {
-		w.path = append(w.path, PathElem{Index: i})
-		w.value(depth + 1)
-		w.path = w.path[:len(w.path)-1]
-		if w.err != nil {
-			return
-		}
-		w.skipSpace()
-		if w.pos >= len(src) {
-			w.fail(ReasonInvalidJSON, w.pos)
-			return
-		}
-		switch src[w.pos] {
-		case ',':
-			w.pos++
-			w.skipSpace()
-		case ']':
-			w.pos++
-			return
-		default:
-			w.fail(ReasonInvalidJSON, w.pos)
-			return
-		}
+	for i := 0; w.next(PathElem{Index: i}, depth, ']'); i++ {
 	}
+}
+
+// next visits one element's value under elem, then reads the separator
+// after it; it reports whether another element follows before closer.
+func (w *walker) next(elem PathElem, depth int, closer byte) bool {
+	w.path = append(w.path, elem)
+	w.value(depth + 1)
+	w.path = w.path[:len(w.path)-1]
+	if w.err != nil {
+		return false
+	}
+	w.skipSpace()
+	if w.pos >= len(w.src) {
+		w.fail(ReasonInvalidJSON, w.pos)
+		return false
+	}
+	switch w.src[w.pos] {
+	case ',':
+		w.pos++
+		w.skipSpace()
+		return true
+	case closer:
+		w.pos++
+		return false
+	}
+	w.fail(ReasonInvalidJSON, w.pos)
+	return false
 }
 
 func (w *walker) object(depth int) {
@@ -305,26 +310,7 @@ func (w *walker) object(depth int) {
 		}
 		w.pos++
 		w.skipSpace()
-		w.path = append(w.path, PathElem{Key: key, Index: MemberIndex})
-		w.value(depth + 1)
-		w.path = w.path[:len(w.path)-1]
-		if w.err != nil {
-			return
-		}
-		w.skipSpace()
-		if w.pos >= len(src) {
-			w.fail(ReasonInvalidJSON, w.pos)
-			return
-		}
-		switch src[w.pos] {
-		case ',':
-			w.pos++
-			w.skipSpace()
-		case '}':
-			w.pos++
-			return
-		default:
-			w.fail(ReasonInvalidJSON, w.pos)
+		if !w.next(PathElem{Key: key, Index: MemberIndex}, depth, '}') {
 			return
 		}
 	}

@@ -120,6 +120,29 @@ func (x *exchange) requestBody(h http.Header, hasBody bool) (io.Reader, int64, e
 	return nil, 0, errorReply(http.StatusInternalServerError, "unsupported request body mode "+mode.String())
 }
 
+// eachChunk reads r as data arrives and calls fn with every chunk (a copy)
+// and whether it is the last; the last call may carry no data, as Envoy's
+// end_of_stream does when a body ends on a read boundary.
+func eachChunk(r io.Reader, fn func(chunk []byte, eos bool) error) error {
+	buf := make([]byte, chunkSize)
+	for {
+		n, rerr := r.Read(buf)
+		eos := errors.Is(rerr, io.EOF)
+		if rerr != nil && !eos {
+			return rerr
+		}
+		if n == 0 && !eos {
+			continue
+		}
+		if err := fn(append([]byte(nil), buf[:n]...), eos); err != nil {
+			return err
+		}
+		if eos {
+			return nil
+		}
+	}
+}
+
 // streamRequest sends the request body chunk by chunk as it arrives; each
 // answered chunk goes upstream as soon as its answer comes back.
 func (x *exchange) streamRequest(h http.Header) io.Reader {
@@ -128,31 +151,15 @@ func (x *exchange) streamRequest(h http.Header) io.Reader {
 	x.reqDone = done
 	go func() {
 		defer close(done)
-		buf := make([]byte, chunkSize)
-		for {
-			n, rerr := x.r.Body.Read(buf)
-			eos := errors.Is(rerr, io.EOF)
-			if rerr != nil && !eos {
-				pw.CloseWithError(rerr)
-				return
-			}
-			if n == 0 && !eos {
-				continue
-			}
-			chunk := append([]byte(nil), buf[:n]...)
+		err := eachChunk(x.r.Body, func(chunk []byte, eos bool) error {
 			out, _, err := x.bodyCall(requestBodyMsg(chunk, eos), true, chunk, h)
 			if err != nil {
-				pw.CloseWithError(err)
-				return
+				return err
 			}
-			if _, err := pw.Write(out); err != nil {
-				return
-			}
-			if eos {
-				pw.Close()
-				return
-			}
-		}
+			_, err = pw.Write(out)
+			return err
+		})
+		pw.CloseWithError(err) // nil: a clean end of the body
 	}()
 	return pr
 }
@@ -165,23 +172,10 @@ func (x *exchange) duplexRequest() io.Reader {
 	done := make(chan struct{})
 	x.reqDone = done
 	go func() { // sender
-		buf := make([]byte, chunkSize)
-		for {
-			n, rerr := x.r.Body.Read(buf)
-			eos := errors.Is(rerr, io.EOF)
-			if rerr != nil && !eos {
-				pw.CloseWithError(rerr)
-				return
-			}
-			if n > 0 || eos {
-				if err := x.ps.send(requestBodyMsg(append([]byte(nil), buf[:n]...), eos)); err != nil {
-					pw.CloseWithError(err)
-					return
-				}
-			}
-			if eos {
-				return
-			}
+		if err := eachChunk(x.r.Body, func(chunk []byte, eos bool) error {
+			return x.ps.send(requestBodyMsg(chunk, eos))
+		}); err != nil {
+			pw.CloseWithError(err)
 		}
 	}()
 	go func() { // receiver
@@ -286,17 +280,7 @@ func (x *exchange) response(resp *http.Response) error {
 	case filterv3.ProcessingMode_STREAMED:
 		x.writeHeader(h, status, false)
 		x.flush()
-		buf := make([]byte, chunkSize)
-		for {
-			n, rerr := resp.Body.Read(buf)
-			eos := errors.Is(rerr, io.EOF)
-			if rerr != nil && !eos {
-				return rerr
-			}
-			if n == 0 && !eos {
-				continue
-			}
-			chunk := append([]byte(nil), buf[:n]...)
+		return eachChunk(resp.Body, func(chunk []byte, eos bool) error {
 			out, _, err := x.bodyCall(responseBodyMsg(chunk, eos), false, chunk, http.Header{})
 			if err != nil {
 				return err // headers are out: the stream is reset
@@ -305,27 +289,15 @@ func (x *exchange) response(resp *http.Response) error {
 				return err
 			}
 			x.flush()
-			if eos {
-				return nil
-			}
-		}
+			return nil
+		})
 	case filterv3.ProcessingMode_FULL_DUPLEX_STREAMED:
 		x.writeHeader(h, status, false)
 		x.flush()
 		go func() {
-			buf := make([]byte, chunkSize)
-			for {
-				n, rerr := resp.Body.Read(buf)
-				eos := errors.Is(rerr, io.EOF)
-				if rerr != nil && !eos {
-					return
-				}
-				if n > 0 || eos {
-					if x.ps.send(responseBodyMsg(append([]byte(nil), buf[:n]...), eos)) != nil || eos {
-						return
-					}
-				}
-			}
+			_ = eachChunk(resp.Body, func(chunk []byte, eos bool) error {
+				return x.ps.send(responseBodyMsg(chunk, eos))
+			})
 		}()
 		for {
 			pr, err := x.ps.recv()
