@@ -2,6 +2,8 @@ package extproc
 
 import (
 	"context"
+	"net/url"
+	"path"
 	"strconv"
 	"strings"
 
@@ -152,17 +154,38 @@ func (e *exchange) onRequestHeaders(h *extprocv3.HttpHeaders) []*extprocv3.Proce
 	return one(continueRequestHeaders(mut))
 }
 
-func (e *exchange) isMCPPath(path string) bool {
+// isMCPPath matches a request path against mcp.paths. Servers and routers
+// disagree on what "/mcp/", "//mcp", "/a/../mcp" or "/%6Dcp" mean, so the
+// path is compared in a canonical form (percent-decoded, cleaned,
+// case-folded) and a configured path also covers everything below it: a
+// request the server might route to its MCP handler is never left
+// uninspected.
+func (e *exchange) isMCPPath(raw string) bool {
 	paths := e.cfg.MCP.Paths
 	if len(paths) == 0 {
 		return true
 	}
-	for _, p := range paths {
-		if p == path || (strings.HasSuffix(p, "*") && strings.HasPrefix(path, strings.TrimSuffix(p, "*"))) {
+	p := canonicalPath(raw)
+	for _, c := range paths {
+		if prefix, ok := strings.CutSuffix(c, "*"); ok {
+			if strings.HasPrefix(p, strings.ToLower(prefix)) {
+				return true
+			}
+			continue
+		}
+		c = canonicalPath(c)
+		if p == c || strings.HasPrefix(p, strings.TrimSuffix(c, "/")+"/") {
 			return true
 		}
 	}
 	return false
+}
+
+func canonicalPath(p string) string {
+	if u, err := url.PathUnescape(p); err == nil {
+		p = u
+	}
+	return strings.ToLower(path.Clean("/" + p))
 }
 
 func anyPostHook(m *framework.Manager) bool {

@@ -475,3 +475,23 @@ func recorderHarness(t *testing.T) *harness {
 	}
 	return h
 }
+
+// A path the server might route to MCP is inspected whatever its spelling.
+func TestMCPPathVariantsInspected(t *testing.T) {
+	h := newHarness(t, testPolicy, testRegistry())
+	for _, p := range []string{"/mcp", "/mcp/", "//mcp", "/MCP", "/%6Dcp", "/x/../mcp", "/mcp/sub", "/mcp?session=1"} {
+		st := h.open(buffered, buffered)
+		r := st.roundTrip(reqHeaders(false, ":method", "POST", ":path", p))
+		if r.ModeOverride != nil {
+			t.Errorf("%s: not inspected", p)
+		}
+		st.close()
+	}
+	for _, p := range []string{"/mcpx", "/other", "/healthz"} {
+		st := h.open(buffered, buffered)
+		if r := st.roundTrip(reqHeaders(false, ":method", "POST", ":path", p)); r.ModeOverride == nil {
+			t.Errorf("%s: inspected, but it is not an MCP path", p)
+		}
+		st.close()
+	}
+}
