@@ -27,6 +27,40 @@ type yamlDecoder struct {
 	// at remembers where each decoded path was written, so that checks made
 	// after decoding can still name a line.
 	at map[string]*yaml.Node
+	// Alias expansion is bounded: an alias may not contain itself, and the
+	// whole file may not expand to more than maxNodes nodes ("billion laughs").
+	expanding map[*yaml.Node]bool
+	nodes     int
+	bombed    bool
+}
+
+const maxNodes = 1 << 20
+
+// enter resolves aliases with cycle and size checks; ok is false when the
+// node must not be decoded (the error is recorded). leave must be called.
+func (d *yamlDecoder) enter(n *yaml.Node, path string) (out *yaml.Node, ok bool, leave func()) {
+	leave = func() {}
+	d.nodes++
+	if d.nodes > maxNodes {
+		if !d.bombed {
+			d.bombed = true
+			d.errorf(n, path, "the file expands to more than %d values (aliases)", maxNodes)
+		}
+		return nil, false, leave
+	}
+	if n != nil && n.Kind == yaml.AliasNode {
+		target := n.Alias
+		if d.expanding[target] {
+			d.errorf(n, path, "alias *%s refers to itself", n.Value)
+			return nil, false, leave
+		}
+		if d.expanding == nil {
+			d.expanding = map[*yaml.Node]bool{}
+		}
+		d.expanding[target] = true
+		leave = func() { delete(d.expanding, target) }
+	}
+	return resolveAlias(n), true, leave
 }
 
 // nodeRecorder is implemented by types that want their own mapping node
@@ -137,8 +171,9 @@ func (d *yamlDecoder) scalar(n *yaml.Node, path string) (string, bool) {
 }
 
 func (d *yamlDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
-	n = resolveAlias(n)
-	if n == nil {
+	n, ok, leave := d.enter(n, path)
+	defer leave()
+	if !ok || n == nil {
 		return
 	}
 	if v.CanAddr() && v.Addr().Type().Implements(scalarSetterType) {
@@ -375,7 +410,11 @@ func (d *yamlDecoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 // generic converts a node to plain Go values (map[string]any, []any, string,
 // int, float64, bool, nil), expanding environment references in scalars.
 func (d *yamlDecoder) generic(n *yaml.Node, path string) (any, bool) {
-	n = resolveAlias(n)
+	n, ok, leave := d.enter(n, path)
+	defer leave()
+	if !ok || n == nil {
+		return nil, false
+	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
