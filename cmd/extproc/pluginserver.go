@@ -24,7 +24,7 @@ func cmdPluginServer(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("plugin-server", stderr)
 	config := fs.String("config", "", "policy file naming the plugins to serve (required)")
 	stdio := fs.Bool("stdio", false, "serve over stdin/stdout")
-	listen := fs.String("listen", "", "serve Streamable HTTP on this address (/mcp, and GET /health)")
+	listen := fs.String("listen", "", "serve Streamable HTTP on this address (/mcp; legacy SSE on /sse; GET /health)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

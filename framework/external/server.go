@@ -61,10 +61,12 @@ func NewServer(ctx context.Context, cfg *framework.Config, opts ...framework.Opt
 // MCP returns the MCP server, to run on any transport.
 func (s *Server) MCP() *mcp.Server { return s.mcp }
 
-// Handler serves Streamable HTTP on /mcp and GET /health.
+// Handler serves Streamable HTTP on /mcp, the legacy SSE transport on /sse,
+// and GET /health.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/mcp", mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp }, nil))
+	mux.Handle("/sse", mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return s.mcp }, nil))
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"healthy"}`))

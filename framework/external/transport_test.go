@@ -1,0 +1,64 @@
+package external_test
+
+import (
+	"context"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/framework/external"
+)
+
+// An in-process plugin server behind TLS that insists on a bearer token:
+// the client's mcp.tls.ca_file and mcp.headers must be used, over both
+// Streamable HTTP and the legacy SSE transport.
+func TestHTTPTransportsWithTLSAndHeaders(t *testing.T) {
+	cfg, _, err := framework.Parse([]byte("plugins:\n  - {name: deny, kind: deny_list, config: {words: [forbidden]}}\n"), "served.yaml", framework.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := external.NewServer(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := srv.Handler()
+	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer s3cret" {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ proto, path string }{{"STREAMABLEHTTP", "/mcp"}, {"SSE", "/sse"}} {
+		t.Run(tc.proto, func(t *testing.T) {
+			mcpBlock := `{proto: ` + tc.proto + `, url: "` + ts.URL + tc.path + `", headers: {Authorization: "Bearer s3cret"}, tls: {ca_file: "` + ca + `"}}`
+			m := manager(t, externalPolicy(mcpBlock, "deny"))
+			if v := pre(m, `{"text":"forbidden"}`); !v.blocked || v.code != "DENY_LIST_MATCH" {
+				t.Fatalf("%+v", v)
+			}
+			if v := pre(m, `{"text":"fine"}`); v.blocked {
+				t.Fatalf("%+v", v)
+			}
+		})
+	}
+	// Without the token the server refuses: start-up fails when asked to.
+	policy := "plugin_settings: {fail_on_plugin_error: true}\n" + externalPolicy(`{proto: STREAMABLEHTTP, url: "`+ts.URL+`/mcp", tls: {ca_file: "`+ca+`"}}`, "deny")
+	policy = strings.Replace(policy, "timeout: 10s", "timeout: 500ms", 1)
+	pcfg, _, err := framework.Parse([]byte(policy), "c.yaml", framework.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := framework.NewManager(context.Background(), pcfg); err == nil {
+		t.Fatal("a server that refuses the client must fail start-up")
+	}
+}
