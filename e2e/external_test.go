@@ -73,6 +73,8 @@ func TestTypeScriptPluginMatchesInProcess(t *testing.T) {
 	waitListening(t, addr)
 	for name, mcpBlock := range map[string]string{
 		"stdio": fmt.Sprintf(`{proto: STDIO, cmd: [node, %q], %s}`, script, env),
+		// script: runs with the interpreter its extension names, from cwd.
+		"stdio-script": fmt.Sprintf(`{proto: STDIO, script: dist/server.js, cwd: %q, %s}`, filepath.Dir(filepath.Dir(script)), env),
 		"http":  fmt.Sprintf(`{proto: STREAMABLEHTTP, url: "http://%s/mcp"}`, addr),
 	} {
 		t.Run(name, func(t *testing.T) {
