@@ -75,7 +75,7 @@ func TestTypeScriptPluginMatchesInProcess(t *testing.T) {
 		"stdio": fmt.Sprintf(`{proto: STDIO, cmd: [node, %q], %s}`, script, env),
 		// script: runs with the interpreter its extension names, from cwd.
 		"stdio-script": fmt.Sprintf(`{proto: STDIO, script: dist/server.js, cwd: %q, %s}`, filepath.Dir(filepath.Dir(script)), env),
-		"http":  fmt.Sprintf(`{proto: STREAMABLEHTTP, url: "http://%s/mcp"}`, addr),
+		"http":         fmt.Sprintf(`{proto: STREAMABLEHTTP, url: "http://%s/mcp"}`, addr),
 	} {
 		t.Run(name, func(t *testing.T) {
 			ext := loadManager(t, "plugins:\n  - name: keyword-moderation\n    kind: external\n    timeout: 10s\n    mcp: "+mcpBlock+"\n")
