@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
 )
 
 // benchArgs is about 64 KiB of tools/call arguments: 256 string values of
@@ -48,7 +49,7 @@ func BenchmarkDenyList(b *testing.B) {
 		if !json.Valid(args) {
 			b.Fatal("bad bench input")
 		}
-		pl := load(b, withConfig(bc.config)).(framework.ToolPreInvoker)
+		pl := plugintest.Load(b, withConfig(bc.config)).(framework.ToolPreInvoker)
 		b.Run("64KiB/"+bc.name, func(b *testing.B) {
 			p := &framework.ToolPreInvokePayload{Name: "report", Args: args}
 			pc := &framework.PluginContext{Global: &framework.GlobalContext{}}

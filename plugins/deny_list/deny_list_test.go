@@ -8,30 +8,17 @@ import (
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/deny_list"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
 )
 
-// load builds the first plugin of a policy through the default registry.
-func load(t testing.TB, policy string) framework.Plugin {
-	t.Helper()
-	cfg, _, err := framework.Parse([]byte(policy), "policy.yaml", framework.LoadOptions{})
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	pl, err := framework.Instantiate(&cfg.Plugins[0], nil)
-	if err != nil {
-		t.Fatalf("instantiate: %v", err)
-	}
-	return pl
-}
-
 func withConfig(config string) string {
-	return "plugins:\n  - name: deny\n    kind: deny_list\n    config: " + config + "\n"
+	return plugintest.Policy("deny", "deny_list", config)
 }
 
 func TestKindAndAliasesLoad(t *testing.T) {
 	for _, kind := range []string{"deny_list", "plugins.deny_filter.deny.DenyListPlugin", "DenyListPlugin"} {
 		t.Run(kind, func(t *testing.T) {
-			pl := load(t, "plugins:\n  - name: d\n    kind: "+kind+"\n    config:\n      words:\n        - innovative\n")
+			pl := plugintest.Load(t, "plugins:\n  - name: d\n    kind: "+kind+"\n    config:\n      words:\n        - innovative\n")
 			hooks := framework.ImplementedHooks(pl)
 			if len(hooks) != 2 || hooks[0] != framework.PromptPreFetch || hooks[1] != framework.ToolPreInvoke {
 				t.Fatalf("hooks = %v", hooks)
@@ -51,10 +38,7 @@ func TestConfigErrors(t *testing.T) {
 		{`{word: [a]}`, `unknown key "word"`},
 	} {
 		t.Run(tc.config, func(t *testing.T) {
-			cfg, _, err := framework.Parse([]byte(withConfig(tc.config)), "policy.yaml", framework.LoadOptions{})
-			if err == nil {
-				_, err = framework.Instantiate(&cfg.Plugins[0], nil)
-			}
+			_, err := plugintest.Instantiate(withConfig(tc.config))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error = %v, want it to mention %q", err, tc.want)
 			}
@@ -121,7 +105,7 @@ func TestMatching(t *testing.T) {
 		{"word: case ignored", `{words: [cat], match: word}`, `{"q":"the CAT sat"}`, "$.q", "cat", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v := toolCall(t, load(t, withConfig(tc.config)), "search", tc.args)
+			v := toolCall(t, plugintest.Load(t, withConfig(tc.config)), "search", tc.args)
 			if tc.path == "" {
 				if v != nil {
 					t.Fatalf("unexpected violation: %+v", v)
@@ -142,14 +126,14 @@ func TestMatching(t *testing.T) {
 }
 
 func TestToolNameIsNotSearched(t *testing.T) {
-	pl := load(t, withConfig(`{words: [drop]}`))
+	pl := plugintest.Load(t, withConfig(`{words: [drop]}`))
 	if v := toolCall(t, pl, "drop_table", `{"table":"users"}`); v != nil {
 		t.Fatalf("tool name searched: %+v", v)
 	}
 }
 
 func TestPromptArguments(t *testing.T) {
-	pl := load(t, withConfig(`{words: [innovative]}`)).(framework.PromptPreFetcher)
+	pl := plugintest.Load(t, withConfig(`{words: [innovative]}`)).(framework.PromptPreFetcher)
 	for args, want := range map[string]bool{`{"topic":"Innovative products"}`: true, `{"topic":"products"}`: false} {
 		res, err := pl.PromptPreFetch(context.Background(), &framework.PromptPreFetchPayload{PromptID: "p", Args: json.RawMessage(args)},
 			&framework.PluginContext{Global: &framework.GlobalContext{}})
@@ -160,7 +144,7 @@ func TestPromptArguments(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	pl := load(t, withConfig(`{words: [x]}`)).(framework.ToolPreInvoker)
+	pl := plugintest.Load(t, withConfig(`{words: [x]}`)).(framework.ToolPreInvoker)
 	pc := &framework.PluginContext{Global: &framework.GlobalContext{}}
 	if _, err := pl.ToolPreInvoke(context.Background(), &framework.ToolPreInvokePayload{Args: json.RawMessage(`{"a":`)}, pc); err == nil {
 		t.Fatal("malformed arguments must be an error")
@@ -173,7 +157,7 @@ func TestErrors(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	pl := load(t, withConfig(`{words: [secret, ΣΟΦΊΑ]}`)).(framework.ToolPreInvoker)
+	pl := plugintest.Load(t, withConfig(`{words: [secret, ΣΟΦΊΑ]}`)).(framework.ToolPreInvoker)
 	errs := make(chan string, 8)
 	for i := range 8 {
 		go func() {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/kindconfig"
 )
 
 // KindName is the kind's name in plugins[].kind.
@@ -41,13 +42,7 @@ func init() {
 		Description: "refuse tool calls and prompts whose arguments contain a denied word",
 		Hooks:       []framework.HookType{framework.PromptPreFetch, framework.ToolPreInvoke},
 		Defaults:    DefaultConfig(),
-		New: func(pc *framework.PluginConfig) (framework.Plugin, error) {
-			cfg := DefaultConfig()
-			if err := pc.DecodeConfig(&cfg); err != nil {
-				return nil, err
-			}
-			return New(cfg)
-		},
+		New:         kindconfig.Factory(DefaultConfig, New),
 	})
 }
 

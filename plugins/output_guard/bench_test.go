@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
 )
 
 // benchResult is a tools/call result of about 64 KiB: `blocks` text blocks
@@ -52,7 +53,7 @@ func BenchmarkOutputGuard(b *testing.B) {
 		{"block/64-blocks", `{max_chars: 4000, strategy: block}`, 64, false},
 	} {
 		raw := benchResult(bc.blocks)
-		pl := load(b, withConfig(bc.config)).(framework.ToolPostInvoker)
+		pl := plugintest.Load(b, withConfig(bc.config)).(framework.ToolPostInvoker)
 		b.Run(fmt.Sprintf("%dKiB/%s", len(raw)>>10, bc.name), func(b *testing.B) {
 			p := &framework.ToolPostInvokePayload{Name: "t", Result: raw}
 			b.SetBytes(int64(len(raw)))

@@ -8,24 +8,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/output_guard"
 )
 
-func load(t testing.TB, policy string) framework.Plugin {
-	t.Helper()
-	cfg, _, err := framework.Parse([]byte(policy), "policy.yaml", framework.LoadOptions{})
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	pl, err := framework.Instantiate(&cfg.Plugins[0], nil)
-	if err != nil {
-		t.Fatalf("instantiate: %v", err)
-	}
-	return pl
-}
-
 func withConfig(config string) string {
-	return "plugins:\n  - name: og\n    kind: output_guard\n    config: " + config + "\n"
+	return plugintest.Policy("og", "output_guard", config)
 }
 
 var pc = &framework.PluginContext{Global: &framework.GlobalContext{}}
@@ -33,7 +21,7 @@ var pc = &framework.PluginContext{Global: &framework.GlobalContext{}}
 func TestKindAndAliasesLoad(t *testing.T) {
 	for _, kind := range []string{"output_guard", "OutputLengthGuard", "plugins.output_length_guard.output_length_guard.OutputLengthGuardPlugin", "OutputLengthGuardPlugin"} {
 		t.Run(kind, func(t *testing.T) {
-			pl := load(t, "plugins:\n  - name: o\n    kind: "+kind+"\n    config:\n      max_chars: 10\n      strategy: \"Truncate\"\n")
+			pl := plugintest.Load(t, "plugins:\n  - name: o\n    kind: "+kind+"\n    config:\n      max_chars: 10\n      strategy: \"Truncate\"\n")
 			if h := framework.ImplementedHooks(pl); len(h) != 1 || h[0] != framework.ToolPostInvoke {
 				t.Fatalf("hooks = %v", h)
 			}
@@ -60,10 +48,7 @@ func TestConfigErrors(t *testing.T) {
 		{`{max_tokens: 5}`, `unknown key "max_tokens"`},
 	} {
 		t.Run(tc.config, func(t *testing.T) {
-			cfg, _, err := framework.Parse([]byte(withConfig(tc.config)), "policy.yaml", framework.LoadOptions{})
-			if err == nil {
-				_, err = framework.Instantiate(&cfg.Plugins[0], nil)
-			}
+			_, err := plugintest.Instantiate(withConfig(tc.config))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error = %v, want it to mention %q", err, tc.want)
 			}
@@ -150,7 +135,7 @@ func TestGuard(t *testing.T) {
 			`{"content":[{"type":"text","text":"lo…"}],"isError":true}`, "", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pl := load(t, withConfig(tc.config)).(framework.ToolPostInvoker)
+			pl := plugintest.Load(t, withConfig(tc.config)).(framework.ToolPostInvoker)
 			res, err := pl.ToolPostInvoke(context.Background(), &framework.ToolPostInvokePayload{Name: "t", Result: json.RawMessage(tc.result)}, pc)
 			if err != nil {
 				t.Fatal(err)
@@ -193,7 +178,7 @@ func TestTruncationProperties(t *testing.T) {
 		for _, ell := range []string{"…", "", "..."} {
 			for _, wb := range []string{"false", "true"} {
 				cfg := withConfig(`{max_chars: ` + itoa(max) + `, ellipsis: "` + ell + `", word_boundary: ` + wb + `}`)
-				g := load(t, cfg).(framework.ToolPostInvoker)
+				g := plugintest.Load(t, cfg).(framework.ToolPostInvoker)
 				for _, in := range inputs {
 					res, err := g.ToolPostInvoke(context.Background(), &framework.ToolPostInvokePayload{Result: json.RawMessage(text(in, in))}, pc)
 					if err != nil {
@@ -233,7 +218,7 @@ func TestTruncationProperties(t *testing.T) {
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestErrors(t *testing.T) {
-	pl := load(t, withConfig(`{max_chars: 3}`)).(framework.ToolPostInvoker)
+	pl := plugintest.Load(t, withConfig(`{max_chars: 3}`)).(framework.ToolPostInvoker)
 	if _, err := pl.ToolPostInvoke(context.Background(), &framework.ToolPostInvokePayload{Result: json.RawMessage(`{"content":[`)}, pc); err == nil {
 		t.Fatal("malformed result must be an error")
 	}
@@ -245,7 +230,7 @@ func TestErrors(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	g := load(t, withConfig(`{max_chars: 5}`)).(framework.ToolPostInvoker)
+	g := plugintest.Load(t, withConfig(`{max_chars: 5}`)).(framework.ToolPostInvoker)
 	errs := make(chan string, 8)
 	for i := range 8 {
 		go func() {

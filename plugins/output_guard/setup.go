@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/kindconfig"
 )
 
 // KindName is the kind's name in plugins[].kind.
@@ -51,13 +52,7 @@ func init() {
 		Description: "truncate or refuse tool results longer than max_chars, refuse those shorter than min_chars",
 		Hooks:       []framework.HookType{framework.ToolPostInvoke},
 		Defaults:    DefaultConfig(),
-		New: func(pc *framework.PluginConfig) (framework.Plugin, error) {
-			cfg := DefaultConfig()
-			if err := pc.DecodeConfig(&cfg); err != nil {
-				return nil, err
-			}
-			return New(cfg)
-		},
+		New:         kindconfig.Factory(DefaultConfig, New),
 	})
 }
 

@@ -1,13 +1,11 @@
 package piifilter
 
 import (
-	"context"
 	"encoding/json"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
-	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
 )
 
 // benchResult builds a tools/call result of about size bytes: a content
@@ -15,36 +13,15 @@ import (
 // versions, times, paths, URLs), with every piiEvery-th line carrying PII
 // (0: one line in the whole result, -1: none).
 func benchResult(size, piiEvery int) json.RawMessage {
-	r := rand.New(rand.NewPCG(1, 2))
-	words := strings.Fields("the request for service account was processed by worker node and returned status ok after retry " +
-		"with latency cache miss upstream timeout config reload user session token expired renewed queue depth " +
-		"deployment rollout replica pod scheduled image pulled volume mounted health check passed")
-	noise := []string{"version 1.24.3", "at 10:42:17", "in 2024-05-12", "42 items", "order #58213", "took 135ms",
-		"v2.3.1", "build 7f3a9c1", "/var/log/app.log", "https://example.org/docs", "port 8080", "3.5%", "id 550e8400-e29b-41d4-a716-446655440000"}
-	pii := []string{"contact john.doe@example.com", "SSN 123-45-6789", "card 4111 1111 1111 1111", "call +44 20 7946 0958",
-		"client 203.0.113.42", "phone (555) 123-4567", "key AKIAIOSFODNN7EXAMPLE"}
-	var blocks []string
-	total, line, planted := 0, 0, false
-	for total < size {
-		var b strings.Builder
-		for b.Len() < 4096 {
-			line++
-			for range 12 {
-				b.WriteString(words[r.IntN(len(words))])
-				b.WriteByte(' ')
-			}
-			b.WriteString(noise[r.IntN(len(noise))])
-			if piiEvery > 0 && line%piiEvery == 0 || piiEvery == 0 && !planted && total > size/2 {
-				b.WriteString(", " + pii[r.IntN(len(pii))])
-				planted = true
-			}
-			b.WriteString(".\n")
-		}
-		text, _ := json.Marshal(b.String())
-		blocks = append(blocks, `{"type":"text","text":`+string(text)+`}`)
-		total += len(text) + 24
-	}
-	return json.RawMessage(`{"content":[` + strings.Join(blocks, ",") + `],"isError":false}`)
+	return plugintest.ToolResult(plugintest.LogTexts(size, piiEvery, plugintest.LogVocab{
+		Words: strings.Fields("the request for service account was processed by worker node and returned status ok after retry " +
+			"with latency cache miss upstream timeout config reload user session token expired renewed queue depth " +
+			"deployment rollout replica pod scheduled image pulled volume mounted health check passed"),
+		Noise: []string{"version 1.24.3", "at 10:42:17", "in 2024-05-12", "42 items", "order #58213", "took 135ms",
+			"v2.3.1", "build 7f3a9c1", "/var/log/app.log", "https://example.org/docs", "port 8080", "3.5%", "id 550e8400-e29b-41d4-a716-446655440000"},
+		Planted: []string{"contact john.doe@example.com", "SSN 123-45-6789", "card 4111 1111 1111 1111", "call +44 20 7946 0958",
+			"client 203.0.113.42", "phone (555) 123-4567", "key AKIAIOSFODNN7EXAMPLE"},
+	})...)
 }
 
 func BenchmarkToolPostInvoke64KiB(b *testing.B) {
@@ -69,20 +46,7 @@ func BenchmarkToolPostInvoke64KiB(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			payload := &framework.ToolPostInvokePayload{Name: "t", Result: benchResult(64<<10, c.piiEvery)}
-			res, _ := p.ToolPostInvoke(context.Background(), payload, nil)
-			matches, _ := res.Metadata["pii_count"].(int)
-			if matches == 0 != (c.piiEvery < 0) {
-				b.Fatalf("%d matches", matches)
-			}
-			b.SetBytes(int64(len(payload.Result)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := p.ToolPostInvoke(context.Background(), payload, nil); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(matches), "matches/op")
+			plugintest.BenchDetections(b, p, benchResult(64<<10, c.piiEvery), "pii_count", c.piiEvery >= 0)
 		})
 	}
 }

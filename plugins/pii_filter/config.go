@@ -2,8 +2,9 @@ package piifilter
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/findings"
 )
 
 // Config is the kind's settings (plugins[].config). The key names are
@@ -144,31 +145,19 @@ func (c *Config) compile() (*detector, error) {
 		if cp.Enabled != nil && !*cp.Enabled {
 			continue
 		}
-		if strings.TrimSpace(cp.Type) == "" {
-			return nil, fmt.Errorf("%s.type: must not be empty", key)
-		}
-		if cp.Pattern == "" {
-			return nil, fmt.Errorf("%s.pattern: must not be empty", key)
-		}
-		re, err := regexp.Compile(cp.Pattern)
+		custom, err := findings.CompileCustom(key, cp.Type, cp.Pattern)
 		if err != nil {
-			return nil, fmt.Errorf("%s.pattern: invalid regular expression: %w", key, err)
-		}
-		if re.MatchString("") {
-			return nil, fmt.Errorf("%s.pattern: %q matches the empty string", key, cp.Pattern)
+			return nil, err
 		}
 		ms := MaskStrategy(strings.ToLower(string(cp.MaskStrategy)))
 		if ms != "" && !ms.valid() {
 			return nil, fmt.Errorf("%s.mask_strategy: %q is not one of redact, partial, hash, tokenize, remove", key, cp.MaskStrategy)
 		}
-		d.custom = append(d.custom, customRule{typ: cp.Type, re: re, value: re.SubexpIndex("value"), strategy: ms})
+		d.custom = append(d.custom, customRule{custom, ms})
 	}
-	for i, w := range c.WhitelistPatterns {
-		re, err := regexp.Compile(w)
-		if err != nil {
-			return nil, fmt.Errorf("whitelist_patterns[%d]: invalid regular expression: %w", i, err)
-		}
-		d.whitelist = append(d.whitelist, re)
+	var err error
+	if d.whitelist, err = findings.CompileWhitelist(c.WhitelistPatterns); err != nil {
+		return nil, err
 	}
 	return d, nil
 }

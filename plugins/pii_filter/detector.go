@@ -1,9 +1,8 @@
 package piifilter
 
 import (
-	"cmp"
-	"regexp"
-	"slices"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/anchors"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/findings"
 )
 
 // The built-in PII types, as they appear in logs, metadata and violation
@@ -39,15 +38,13 @@ type detector struct {
 	email     bool
 	ipv6      bool
 	rules     []labelledRule
-	anchors   *anchorSet
+	anchors   *anchors.Set
 	custom    []customRule
-	whitelist []*regexp.Regexp
+	whitelist findings.Whitelist
 }
 
 type customRule struct {
-	typ      string
-	re       *regexp.Regexp
-	value    int // index of the group named value, or -1 for the whole match
+	findings.Custom
 	strategy MaskStrategy
 }
 
@@ -57,14 +54,14 @@ func newDetector(c *Config) *detector {
 		email:   c.DetectEmail,
 		ipv6:    c.DetectIPAddress,
 		rules:   labelledRules(c),
-		anchors: newAnchorSet(),
+		anchors: new(anchors.Set),
 	}
 	for i, r := range d.rules {
 		for _, k := range r.keywords {
-			d.anchors.add(k, true, i)
+			d.anchors.Add(k, true, i)
 		}
 		for _, p := range r.prefixes {
-			d.anchors.add(p, false, i)
+			d.anchors.Add(p, false, i)
 		}
 	}
 	return d
@@ -84,7 +81,7 @@ func (d *detector) find(s string, out []finding) []finding {
 	if d.ipv6 {
 		scanIPv6(s, &out)
 	}
-	d.anchors.scan(s, func(rule, start, end int) int {
+	d.anchors.Scan(s, func(rule, start, end int) int {
 		r := &d.rules[rule]
 		vs, ve, ok := r.match(s, start, end)
 		if !ok {
@@ -93,42 +90,13 @@ func (d *detector) find(s string, out []finding) []finding {
 		out = append(out, finding{start: vs, end: ve, typ: r.typ})
 		return ve
 	})
-	for _, cr := range d.custom {
-		for _, m := range cr.re.FindAllStringSubmatchIndex(s, -1) {
-			start, end := m[0], m[1]
-			if cr.value >= 0 {
-				start, end = m[2*cr.value], m[2*cr.value+1]
-			}
-			if start < end {
-				out = append(out, finding{start: start, end: end, typ: cr.typ, strategy: cr.strategy})
-			}
-		}
+	for i := range d.custom {
+		cr := &d.custom[i]
+		cr.Find(s, func(start, end int) {
+			out = append(out, finding{start: start, end: end, typ: cr.Type, strategy: cr.strategy})
+		})
 	}
-	found := out[base:]
-	if len(found) == 0 {
-		return out
-	}
-	if len(d.whitelist) > 0 {
-		found = slices.DeleteFunc(found, func(f finding) bool { return d.whitelisted(s[f.start:f.end]) })
-	}
-	slices.SortStableFunc(found, func(a, b finding) int {
-		return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(b.end, a.end))
-	})
-	kept := found[:0]
-	for _, f := range found {
-		if len(kept) > 0 && f.start < kept[len(kept)-1].end {
-			continue
-		}
-		kept = append(kept, f)
-	}
-	return out[:base+len(kept)]
+	return out[:base+len(findings.Resolve(s, out[base:], d.whitelist, finding.bounds))]
 }
 
-func (d *detector) whitelisted(v string) bool {
-	for _, re := range d.whitelist {
-		if re.MatchString(v) {
-			return true
-		}
-	}
-	return false
-}
+func (f finding) bounds() (int, int) { return f.start, f.end }

@@ -1,6 +1,10 @@
 package piifilter
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/anchors"
+)
 
 // scanEmails appends to out every e-mail address in s: a local part of letters,
 // digits and ._%+- around an '@', and a domain of at least two labels whose
@@ -21,7 +25,7 @@ func scanEmails(s string, out *[]finding) {
 			start++
 		}
 		end := at + 1
-		for end < len(s) && (isAlnum(s[end]) || s[end] == '.' || s[end] == '-') {
+		for end < len(s) && (anchors.IsAlnum(s[end]) || s[end] == '.' || s[end] == '-') {
 			end++
 		}
 		for end > at+1 && (s[end-1] == '.' || s[end-1] == '-') {
@@ -36,7 +40,7 @@ func scanEmails(s string, out *[]finding) {
 }
 
 func isLocalByte(c byte) bool {
-	return isAlnum(c) || strings.IndexByte("._%+-", c) >= 0
+	return anchors.IsAlnum(c) || strings.IndexByte("._%+-", c) >= 0
 }
 
 // validDomain checks the labels of an e-mail domain.
@@ -50,7 +54,7 @@ func validDomain(d string) bool {
 		return false
 	}
 	for i := 0; i < len(tld); i++ {
-		if !isLetter(tld[i]) {
+		if !anchors.IsLetter(tld[i]) {
 			return false
 		}
 	}

@@ -3,6 +3,8 @@ package piifilter
 import (
 	"net/netip"
 	"strings"
+
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/anchors"
 )
 
 // scanIPv6 appends to out every IPv6 address in s, in any form net/netip accepts
@@ -37,7 +39,7 @@ func scanIPv6(s string, out *[]finding) {
 			start++
 		}
 		if colons < 2 || end-start < 3 || !hasDigit(s[start:end]) ||
-			start > 0 && isWordByte(s[start-1]) || end < len(s) && isWordByte(s[end]) {
+			start > 0 && anchors.IsWordByte(s[start-1]) || end < len(s) && anchors.IsWordByte(s[end]) {
 			continue
 		}
 		if !plausibleIPv6(s[start:end], colons) {
@@ -52,7 +54,7 @@ func scanIPv6(s string, out *[]finding) {
 }
 
 func isIPv6Byte(c byte) bool {
-	return isDigit(c) || 'a' <= c|0x20 && c|0x20 <= 'f' || c == ':' || c == '.'
+	return anchors.IsDigit(c) || 'a' <= c|0x20 && c|0x20 <= 'f' || c == ':' || c == '.'
 }
 
 // plausibleIPv6 dismisses, without the cost of a parse error, candidates

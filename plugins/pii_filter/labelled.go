@@ -3,6 +3,8 @@ package piifilter
 import (
 	"regexp"
 	"strings"
+
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/anchors"
 )
 
 // labelledRule finds a value by what stands before it: a keyword ("api_key",
@@ -44,7 +46,7 @@ func labelledRules(c *Config) []labelledRule {
 				typ:       TypeAWSKey,
 				prefixes:  []string{"AKIA", "ASIA"},
 				value:     regexp.MustCompile(`^((?:AKIA|ASIA)[0-9A-Z]{16})`),
-				valueByte: isAlnum,
+				valueByte: anchors.IsAlnum,
 			},
 			labelledRule{
 				typ: TypeAWSKey,
@@ -61,7 +63,7 @@ func labelledRules(c *Config) []labelledRule {
 				"access_token", "access-token", "accesstoken", "auth_token", "auth-token", "authtoken",
 				"secret_key", "secret-key", "client_secret", "client-secret"},
 			value:     regexp.MustCompile(`^["']?(?:\s*[:=]\s*|\s+)["']?([A-Za-z0-9_\-]{20,})`),
-			valueByte: func(b byte) bool { return isWordByte(b) || b == '-' },
+			valueByte: func(b byte) bool { return anchors.IsWordByte(b) || b == '-' },
 			open:      true,
 		})
 	}
@@ -70,7 +72,7 @@ func labelledRules(c *Config) []labelledRule {
 			typ:       TypeDateOfBirth,
 			keywords:  []string{"dob", "d.o.b.", "date of birth", "birth date", "birthdate", "birthday", "born", "born on"},
 			value:     regexp.MustCompile(`^(?i:\s*[:\-]?\s*(?:is\s+|on\s+)?)(\d{1,2}[/\-.]\d{1,2}[/\-.](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2})`),
-			valueByte: isDigit,
+			valueByte: anchors.IsDigit,
 		})
 	}
 	if c.DetectPassport {
@@ -78,7 +80,7 @@ func labelledRules(c *Config) []labelledRule {
 			typ:       TypePassport,
 			keywords:  []string{"passport"},
 			value:     regexp.MustCompile(labelFiller + `([A-Z0-9]{6,9})`),
-			valueByte: isAlnum,
+			valueByte: anchors.IsAlnum,
 			check:     hasDigit,
 		})
 	}
@@ -88,7 +90,7 @@ func labelledRules(c *Config) []labelledRule {
 			keywords: []string{"driver's license", "drivers license", "driver license", "driver's licence",
 				"drivers licence", "driving licence", "driving license", "license number", "licence number", "dl number", "dl#", "dl no"},
 			value:     regexp.MustCompile(labelFiller + `([A-Z0-9][A-Z0-9-]{4,19})`),
-			valueByte: func(b byte) bool { return isAlnum(b) || b == '-' },
+			valueByte: func(b byte) bool { return anchors.IsAlnum(b) || b == '-' },
 			check:     hasDigit,
 		})
 	}
@@ -98,14 +100,14 @@ func labelledRules(c *Config) []labelledRule {
 				typ:       TypeBankAccount,
 				keywords:  []string{"iban"},
 				value:     regexp.MustCompile(labelFiller + `([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)`),
-				valueByte: isAlnum,
+				valueByte: anchors.IsAlnum,
 				check:     validIBAN,
 			},
 			labelledRule{
 				typ:       TypeBankAccount,
 				keywords:  []string{"account number", "account no", "account #", "acct", "bank account"},
 				value:     regexp.MustCompile(labelFiller + `(\d{8,17})`),
-				valueByte: isDigit,
+				valueByte: anchors.IsDigit,
 			})
 	}
 	if c.DetectMedicalRecord {
@@ -113,7 +115,7 @@ func labelledRules(c *Config) []labelledRule {
 			typ:       TypeMedicalRecord,
 			keywords:  []string{"mrn", "medical record"},
 			value:     regexp.MustCompile(labelFiller + `([A-Z0-9][A-Z0-9-]{5,11})`),
-			valueByte: func(b byte) bool { return isAlnum(b) || b == '-' },
+			valueByte: func(b byte) bool { return anchors.IsAlnum(b) || b == '-' },
 			check:     hasDigit,
 		})
 	}
@@ -122,7 +124,7 @@ func labelledRules(c *Config) []labelledRule {
 			typ:       TypeBSN,
 			keywords:  []string{"bsn", "burgerservicenummer", "citizen service number"},
 			value:     regexp.MustCompile(labelFiller + `(\d{9}|\d{4}\.\d{2}\.\d{3})`),
-			valueByte: isDigit,
+			valueByte: anchors.IsDigit,
 			check:     validBSN,
 		})
 	}
@@ -156,7 +158,7 @@ func (r *labelledRule) match(s string, start, end int) (int, int, bool) {
 	return vs, ve, true
 }
 
-func isBase64Byte(c byte) bool { return isAlnum(c) || c == '+' || c == '/' || c == '=' }
+func isBase64Byte(c byte) bool { return anchors.IsAlnum(c) || c == '+' || c == '/' || c == '=' }
 
 func hasDigit(s string) bool { return strings.ContainsAny(s, "0123456789") }
 

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/anchors"
 )
 
 // masker replaces detected values. It is immutable and safe for concurrent
@@ -108,13 +110,13 @@ func lastDigits(v string, n int) string {
 	i := end
 	for i > 0 && n > 0 {
 		i--
-		if isDigit(v[i]) {
+		if anchors.IsDigit(v[i]) {
 			n--
 		}
 	}
 	var b strings.Builder
 	for j := i; j < end; j++ {
-		if isDigit(v[j]) {
+		if anchors.IsDigit(v[j]) {
 			b.WriteByte(v[j])
 		}
 	}

@@ -1,6 +1,10 @@
 package piifilter
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/anchors"
+)
 
 // Numbers written by people — social security numbers, card numbers, phone
 // numbers, IPv4 addresses — are found by one scanner rather than one regular
@@ -42,14 +46,14 @@ func scanNumbers(s string, k numberKinds, out *[]finding) {
 	var buf [24]group
 	for i := 0; i < len(s); {
 		c := s[i]
-		if !numberStart[c] || !isDigit(c) && (i+1 == len(s) || !isDigit(s[i+1])) {
+		if !numberStart[c] || !anchors.IsDigit(c) && (i+1 == len(s) || !anchors.IsDigit(s[i+1])) {
 			i++
 			continue
 		}
 		if gluedBefore(s, i) {
 			// Part of a word or of a longer dotted/dashed token: skip the word.
 			i++
-			for i < len(s) && isWordByte(s[i]) {
+			for i < len(s) && anchors.IsWordByte(s[i]) {
 				i++
 			}
 			continue
@@ -75,10 +79,10 @@ func gluedBefore(s string, i int) bool {
 		return false
 	}
 	p := s[i-1]
-	if isWordByte(p) {
+	if anchors.IsWordByte(p) {
 		return true
 	}
-	return (p == '.' || p == '-' || p == ':' || p == '/') && i >= 2 && isDigit(s[i-2])
+	return (p == '.' || p == '-' || p == ':' || p == '/') && i >= 2 && anchors.IsDigit(s[i-2])
 }
 
 // readSpan reads the number span that starts at i.
@@ -91,7 +95,7 @@ func readSpan(s string, i int, groups []group) span {
 	sep := ""
 	for {
 		start := i
-		for i < len(s) && isDigit(s[i]) {
+		for i < len(s) && anchors.IsDigit(s[i]) {
 			i++
 		}
 		groups = append(groups, group{start, i, sep})
@@ -99,14 +103,14 @@ func readSpan(s string, i int, groups []group) span {
 		for j < len(s) && j-i < 3 && strings.IndexByte(" -.()", s[j]) >= 0 {
 			j++
 		}
-		if j == i || j >= len(s) || !isDigit(s[j]) || !validSeparator(s[i:j]) || len(groups) == 64 {
+		if j == i || j >= len(s) || !anchors.IsDigit(s[j]) || !validSeparator(s[i:j]) || len(groups) == 64 {
 			break
 		}
 		sep, i = s[i:j], j
 	}
 	sp.groups = groups
 	sp.usable = len(groups)
-	if last := groups[len(groups)-1]; last.end < len(s) && (isWordByte(s[last.end]) || s[last.end] == '@') {
+	if last := groups[len(groups)-1]; last.end < len(s) && (anchors.IsWordByte(s[last.end]) || s[last.end] == '@') {
 		sp.usable--
 	}
 	return sp

@@ -3,7 +3,6 @@ package piifilter
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 	"github.com/mcp-extproc/mcp-extproc/mcpparse"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/hookjson"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/textwalk"
 )
 
 // CodePIIDetected is the violation code of a message blocked because it
@@ -43,57 +44,33 @@ func New(name string, cfg Config) (*Plugin, error) {
 
 // PromptPreFetch scans the prompt arguments.
 func (p *Plugin) PromptPreFetch(ctx context.Context, pl *framework.PromptPreFetchPayload, pc *framework.PluginContext) (framework.Result[framework.PromptPreFetchPayload], error) {
-	out, v, meta, err := p.process(ctx, framework.PromptPreFetch, "the prompt arguments", pl.Args, pc)
-	res := framework.Result[framework.PromptPreFetchPayload]{Violation: v, Metadata: meta}
-	if out != nil {
-		res.ModifiedPayload = &framework.PromptPreFetchPayload{PromptID: pl.PromptID, Args: out}
-	}
-	return res, err
+	return hookjson.PromptPreFetch(ctx, pl, pc, p.process)
 }
 
 // PromptPostFetch scans the prompt result (its messages).
 func (p *Plugin) PromptPostFetch(ctx context.Context, pl *framework.PromptPostFetchPayload, pc *framework.PluginContext) (framework.Result[framework.PromptPostFetchPayload], error) {
-	out, v, meta, err := p.process(ctx, framework.PromptPostFetch, "the prompt result", pl.Result, pc)
-	res := framework.Result[framework.PromptPostFetchPayload]{Violation: v, Metadata: meta}
-	if out != nil {
-		res.ModifiedPayload = &framework.PromptPostFetchPayload{PromptID: pl.PromptID, Result: out}
-	}
-	return res, err
+	return hookjson.PromptPostFetch(ctx, pl, pc, p.process)
 }
 
 // ToolPreInvoke scans the tool arguments.
 func (p *Plugin) ToolPreInvoke(ctx context.Context, pl *framework.ToolPreInvokePayload, pc *framework.PluginContext) (framework.Result[framework.ToolPreInvokePayload], error) {
-	out, v, meta, err := p.process(ctx, framework.ToolPreInvoke, "the tool arguments", pl.Args, pc)
-	res := framework.Result[framework.ToolPreInvokePayload]{Violation: v, Metadata: meta}
-	if out != nil {
-		res.ModifiedPayload = &framework.ToolPreInvokePayload{Name: pl.Name, Args: out, Headers: pl.Headers}
-	}
-	return res, err
+	return hookjson.ToolPreInvoke(ctx, pl, pc, p.process)
 }
 
 // ToolPostInvoke scans the tool result: content blocks, embedded resources,
 // structuredContent.
 func (p *Plugin) ToolPostInvoke(ctx context.Context, pl *framework.ToolPostInvokePayload, pc *framework.PluginContext) (framework.Result[framework.ToolPostInvokePayload], error) {
-	out, v, meta, err := p.process(ctx, framework.ToolPostInvoke, "the tool result", pl.Result, pc)
-	res := framework.Result[framework.ToolPostInvokePayload]{Violation: v, Metadata: meta}
-	if out != nil {
-		res.ModifiedPayload = &framework.ToolPostInvokePayload{Name: pl.Name, Result: out}
-	}
-	return res, err
+	return hookjson.ToolPostInvoke(ctx, pl, pc, p.process)
 }
 
 // ResourcePostFetch scans the resource contents.
 func (p *Plugin) ResourcePostFetch(ctx context.Context, pl *framework.ResourcePostFetchPayload, pc *framework.PluginContext) (framework.Result[framework.ResourcePostFetchPayload], error) {
-	out, v, meta, err := p.process(ctx, framework.ResourcePostFetch, "the resource content", pl.Content, pc)
-	res := framework.Result[framework.ResourcePostFetchPayload]{Violation: v, Metadata: meta}
-	if out != nil {
-		res.ModifiedPayload = &framework.ResourcePostFetchPayload{URI: pl.URI, Content: out}
-	}
-	return res, err
+	return hookjson.ResourcePostFetch(ctx, pl, pc, p.process)
 }
 
-// process scans raw and returns the masked JSON (nil when nothing changed),
-// or a violation when the plugin blocks, and metadata for the caller.
+// process is the plugin's hookjson.Inspect: it scans raw and returns the
+// masked JSON (nil when nothing changed), or a violation when the plugin
+// blocks, and metadata for the caller.
 func (p *Plugin) process(ctx context.Context, hook framework.HookType, where string, raw json.RawMessage, pc *framework.PluginContext) (json.RawMessage, *framework.Violation, map[string]any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, nil, err
@@ -143,26 +120,12 @@ func (r *report) add(path mcpparse.Path, fs []finding) {
 	}
 }
 
-// ctxCheckBytes is how much text is scanned between two looks at ctx.
-const ctxCheckBytes = 256 << 10
-
-// scan walks every string of raw (a JSON value), finds PII and, when
-// rewrite is set, masks it.
+// scan walks the text strings of raw (a JSON value; see textwalk), finds
+// PII and, when rewrite is set, masks it.
 func (p *Plugin) scan(ctx context.Context, raw []byte, rewrite bool) ([]byte, bool, report, error) {
 	var rep report
 	var found []finding
-	var scanned int
-	var cancelled error
-	out, changed, err := mcpparse.WalkStrings(raw, mcpparse.WalkOptions{}, func(path mcpparse.Path, s string) (string, bool) {
-		if cancelled != nil || len(s) < 3 || binaryField(path) {
-			return "", false
-		}
-		if scanned += len(s); scanned > ctxCheckBytes {
-			scanned = 0
-			if cancelled = ctx.Err(); cancelled != nil {
-				return "", false
-			}
-		}
+	out, changed, err := textwalk.Walk(ctx, KindName, raw, 3, func(path mcpparse.Path, s string) (string, bool) {
 		found = p.det.find(s, found[:0])
 		if len(found) == 0 {
 			return "", false
@@ -173,32 +136,10 @@ func (p *Plugin) scan(ctx context.Context, raw []byte, rewrite bool) ([]byte, bo
 		}
 		return p.masker.apply(s, found), true
 	})
-	if cancelled != nil {
-		return nil, false, rep, cancelled
-	}
 	if err != nil {
-		return nil, false, rep, fmt.Errorf("pii_filter: %w", err)
+		return nil, false, rep, err
 	}
 	return out, changed, rep, nil
-}
-
-// binaryField reports whether the string at path is base64 data: a resource's
-// blob, or the data of an image or audio content block. Such data is not text
-// a person reads, and masking it would corrupt it.
-func binaryField(path mcpparse.Path) bool {
-	n := len(path)
-	if n == 0 || path[n-1].Index != mcpparse.MemberIndex {
-		return false
-	}
-	switch path[n-1].Key {
-	case "blob":
-		return true
-	case "data":
-		// content[i].data (tool results) or messages[i].content.data (prompts).
-		return n >= 3 && path[n-2].Index >= 0 && path[n-3].Key == "content" ||
-			n >= 2 && path[n-2].Key == "content" && path[n-2].Index == mcpparse.MemberIndex
-	}
-	return false
 }
 
 func (p *Plugin) violation(where string, rep report, types []string) *framework.Violation {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
 )
 
 // TestMain keeps the plugin's log records (tested in TestLog*) out of the
@@ -24,12 +25,7 @@ func TestMain(m *testing.M) {
 // load builds a plugin from a policy's config block, as the loader does.
 func load(t *testing.T, config string) (*Plugin, error) {
 	t.Helper()
-	src := "plugins:\n  - name: pii\n    kind: pii_filter\n    config:\n" + indent(config, "      ")
-	cfg, _, err := framework.Parse([]byte(src), "policy.yaml", framework.LoadOptions{})
-	if err != nil {
-		return nil, err
-	}
-	pl, err := framework.Instantiate(&cfg.Plugins[0], nil)
+	pl, err := plugintest.Instantiate(plugintest.BlockPolicy("pii", "pii_filter", config))
 	if err != nil {
 		return nil, err
 	}
@@ -38,22 +34,7 @@ func load(t *testing.T, config string) (*Plugin, error) {
 
 func mustLoad(t *testing.T, config string) *Plugin {
 	t.Helper()
-	p, err := load(t, config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func indent(s, pre string) string {
-	if strings.TrimSpace(s) == "" {
-		return pre + "{}\n"
-	}
-	var b strings.Builder
-	for l := range strings.Lines(s) {
-		b.WriteString(pre + l)
-	}
-	return b.String() + "\n"
+	return plugintest.Load(t, plugintest.BlockPolicy("pii", "pii_filter", config)).(*Plugin)
 }
 
 func TestHooksReachEveryString(t *testing.T) {

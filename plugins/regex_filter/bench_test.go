@@ -4,39 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
 )
 
 // benchResult is a 64 KiB tools/call result: 64 text blocks of about 1 KiB
 // of prose, with "crap" once every `every` bytes of text.
 func benchResult(every int) []byte {
-	const filler = "The quick brown fox jumps over the lazy dog near the river bank. "
-	var b strings.Builder
-	b.WriteString(`{"content":[`)
-	since := 0
-	for i := range 64 {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`{"type":"text","text":"`)
-		for n := 0; n < 1000; {
-			if since >= every {
-				b.WriteString("crap ")
-				n += 5
-				since = 0
-				continue
-			}
-			b.WriteString(filler)
-			n += len(filler)
-			since += len(filler)
-		}
-		b.WriteString(`"}`)
-	}
-	b.WriteString(`],"isError":false}`)
-	return []byte(b.String())
+	return plugintest.ToolResult(plugintest.Prose(64, every, "crap")...)
 }
 
 func BenchmarkToolResult(b *testing.B) {
@@ -44,7 +21,7 @@ func BenchmarkToolResult(b *testing.B) {
 		{"literal", `{words: [{search: crap, replace: crud}, {search: darn, replace: dang}]}`},
 		{"classes", `{words: [{search: '\b\d{3}-\d{2}-\d{4}\b', replace: '***'}, {search: '(?i)cr[a@]p', replace: crud}]}`},
 	} {
-		pl := load(b, withConfig(rules.config)).(framework.ToolPostInvoker)
+		pl := plugintest.Load(b, withConfig(rules.config)).(framework.ToolPostInvoker)
 		for _, bc := range []struct {
 			name  string
 			every int

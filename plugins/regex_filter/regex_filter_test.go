@@ -7,24 +7,12 @@ import (
 	"testing"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/regex_filter"
 )
 
-func load(t testing.TB, policy string) framework.Plugin {
-	t.Helper()
-	cfg, _, err := framework.Parse([]byte(policy), "policy.yaml", framework.LoadOptions{})
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	pl, err := framework.Instantiate(&cfg.Plugins[0], nil)
-	if err != nil {
-		t.Fatalf("instantiate: %v", err)
-	}
-	return pl
-}
-
 func withConfig(config string) string {
-	return "plugins:\n  - name: rx\n    kind: regex_filter\n    config: " + config + "\n"
+	return plugintest.Policy("rx", "regex_filter", config)
 }
 
 var pc = &framework.PluginContext{Global: &framework.GlobalContext{}}
@@ -32,7 +20,7 @@ var pc = &framework.PluginContext{Global: &framework.GlobalContext{}}
 func TestKindAndAliasesLoad(t *testing.T) {
 	for _, kind := range []string{"regex_filter", "search_replace", "plugins.regex_filter.search_replace.SearchReplacePlugin", "SearchReplacePlugin"} {
 		t.Run(kind, func(t *testing.T) {
-			pl := load(t, "plugins:\n  - name: r\n    kind: "+kind+"\n    config:\n      words:\n        - search: crap\n          replace: crud\n")
+			pl := plugintest.Load(t, "plugins:\n  - name: r\n    kind: "+kind+"\n    config:\n      words:\n        - search: crap\n          replace: crud\n")
 			want := []framework.HookType{framework.PromptPreFetch, framework.PromptPostFetch, framework.ToolPreInvoke, framework.ToolPostInvoke}
 			if got := framework.ImplementedHooks(pl); len(got) != len(want) {
 				t.Fatalf("hooks = %v, want %v", got, want)
@@ -51,10 +39,7 @@ func TestConfigErrors(t *testing.T) {
 		{`{words: [crap]}`, "plugins[0].config.words[0]: expected a mapping"},
 	} {
 		t.Run(tc.config, func(t *testing.T) {
-			cfg, _, err := framework.Parse([]byte(withConfig(tc.config)), "policy.yaml", framework.LoadOptions{})
-			if err == nil {
-				_, err = framework.Instantiate(&cfg.Plugins[0], nil)
-			}
+			_, err := plugintest.Instantiate(withConfig(tc.config))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error = %v, want it to mention %q", err, tc.want)
 			}
@@ -87,7 +72,7 @@ func TestArguments(t *testing.T) {
 		{"empty-width matches", `{words: [{search: '(?m)^', replace: '> '}]}`, `{"q":"a\nb"}`, `{"q":"> a\n> b"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pl := load(t, withConfig(tc.config))
+			pl := plugintest.Load(t, withConfig(tc.config))
 			for _, hook := range []string{"tool", "prompt"} {
 				var got json.RawMessage
 				var err error
@@ -124,7 +109,7 @@ func TestArguments(t *testing.T) {
 }
 
 func TestResults(t *testing.T) {
-	rx := load(t, withConfig(`{words: [{search: '(?i)secret|text|image|user|uri|abc', replace: '***'}]}`))
+	rx := plugintest.Load(t, withConfig(`{words: [{search: '(?i)secret|text|image|user|uri|abc', replace: '***'}]}`))
 	for _, tc := range []struct {
 		name, result, want string
 	}{
@@ -159,7 +144,7 @@ func TestResults(t *testing.T) {
 }
 
 func TestPromptResult(t *testing.T) {
-	rx := load(t, withConfig(`{words: [{search: 'user|text|crap', replace: 'X'}]}`))
+	rx := plugintest.Load(t, withConfig(`{words: [{search: 'user|text|crap', replace: 'X'}]}`))
 	in := `{"description":"crap prompt","messages":[{"role":"user","content":{"type":"text","text":"the user said crap"}},{"role":"assistant","content":{"type":"resource","resource":{"uri":"x:user","text":"crap","mimeType":"text/plain"}}}]}`
 	want := `{"description":"X prompt","messages":[{"role":"user","content":{"type":"text","text":"the X said X"}},{"role":"assistant","content":{"type":"resource","resource":{"uri":"x:user","text":"X","mimeType":"text/plain"}}}]}`
 	res, err := rx.(framework.PromptPostFetcher).PromptPostFetch(context.Background(), &framework.PromptPostFetchPayload{PromptID: "p", Result: json.RawMessage(in)}, pc)
@@ -169,7 +154,7 @@ func TestPromptResult(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	rx := load(t, withConfig(`{words: [{search: a, replace: b}]}`)).(framework.ToolPostInvoker)
+	rx := plugintest.Load(t, withConfig(`{words: [{search: a, replace: b}]}`)).(framework.ToolPostInvoker)
 	if _, err := rx.ToolPostInvoke(context.Background(), &framework.ToolPostInvokePayload{Result: json.RawMessage(`{"content":[`)}, pc); err == nil {
 		t.Fatal("malformed result must be an error")
 	}
@@ -181,7 +166,7 @@ func TestErrors(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	rx := load(t, withConfig(`{words: [{search: 'secret(\d)', replace: 'S$1'}]}`)).(framework.ToolPostInvoker)
+	rx := plugintest.Load(t, withConfig(`{words: [{search: 'secret(\d)', replace: 'S$1'}]}`)).(framework.ToolPostInvoker)
 	errs := make(chan string, 8)
 	for i := range 8 {
 		go func() {
@@ -229,7 +214,7 @@ const contextForgeEntry = `plugins:
 `
 
 func TestContextForgeEntryLoads(t *testing.T) {
-	pl := load(t, contextForgeEntry).(framework.PromptPreFetcher)
+	pl := plugintest.Load(t, contextForgeEntry).(framework.PromptPreFetcher)
 	res, err := pl.PromptPreFetch(context.Background(), &framework.PromptPreFetchPayload{PromptID: "test_prompt", Args: json.RawMessage(`{"user":"what a crap"}`)}, pc)
 	if err != nil || res.ModifiedPayload == nil || string(res.ModifiedPayload.Args) != `{"user":"what a yikes"}` {
 		t.Fatalf("got %+v, %v", res.ModifiedPayload, err)

@@ -6,6 +6,7 @@ import (
 	"regexp"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/kindconfig"
 )
 
 // KindName is the kind's name in plugins[].kind.
@@ -41,13 +42,7 @@ func init() {
 		Description: "rewrite every string of arguments and results with ordered regex search-and-replace rules",
 		Hooks:       []framework.HookType{framework.PromptPreFetch, framework.PromptPostFetch, framework.ToolPreInvoke, framework.ToolPostInvoke},
 		Defaults:    DefaultConfig(),
-		New: func(pc *framework.PluginConfig) (framework.Plugin, error) {
-			cfg := DefaultConfig()
-			if err := pc.DecodeConfig(&cfg); err != nil {
-				return nil, err
-			}
-			return New(cfg)
-		},
+		New:         kindconfig.Factory(DefaultConfig, New),
 	})
 }
 

@@ -4,43 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
 )
 
 // benchContents is a 64 KiB resources/read result: 64 text contents of
 // about 1 KiB of prose, with one "password=…" every `every` bytes of text.
 func benchContents(every int) []byte {
-	const filler = "The quick brown fox jumps over the lazy dog near the river bank. "
-	var b strings.Builder
-	b.WriteString(`{"contents":[`)
-	since := 0
-	for i := range 64 {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `{"uri":"https://docs.example.com/p/%d","mimeType":"text/plain","text":"`, i)
-		for n := 0; n < 1000; {
-			if since >= every {
-				b.WriteString("password=hunter2 ")
-				n += 17
-				since = 0
-				continue
-			}
-			b.WriteString(filler)
-			n += len(filler)
-			since += len(filler)
-		}
-		b.WriteString(`"}`)
-	}
-	b.WriteString(`]}`)
-	return []byte(b.String())
+	return plugintest.ResourceContents(plugintest.Prose(64, every, "password=hunter2")...)
 }
 
 func BenchmarkContentFilters(b *testing.B) {
-	pl := load(b, withConfig(`{content_filters: [{pattern: 'password=\S+'}, {pattern: 'api[_-]?key=\w+'}]}`)).(framework.ResourcePostFetcher)
+	pl := plugintest.Load(b, withConfig(`{content_filters: [{pattern: 'password=\S+'}, {pattern: 'api[_-]?key=\w+'}]}`)).(framework.ResourcePostFetcher)
 	for _, bc := range []struct {
 		name  string
 		every int
@@ -63,7 +40,7 @@ func BenchmarkContentFilters(b *testing.B) {
 		})
 	}
 	b.Run("64KiB/size-only", func(b *testing.B) {
-		pl := load(b, withConfig(`{}`)).(framework.ResourcePostFetcher)
+		pl := plugintest.Load(b, withConfig(`{}`)).(framework.ResourcePostFetcher)
 		raw := benchContents(16 << 10)
 		p := &framework.ResourcePostFetchPayload{URI: "https://docs.example.com/p", Content: raw}
 		pc := &framework.PluginContext{Global: &framework.GlobalContext{}}
@@ -78,7 +55,7 @@ func BenchmarkContentFilters(b *testing.B) {
 }
 
 func BenchmarkPreFetch(b *testing.B) {
-	pl := load(b, withConfig(`{blocked_domains: [evil.com, bad.example, tracker.net, ads.example.org]}`)).(framework.ResourcePreFetcher)
+	pl := plugintest.Load(b, withConfig(`{blocked_domains: [evil.com, bad.example, tracker.net, ads.example.org]}`)).(framework.ResourcePreFetcher)
 	p := &framework.ResourcePreFetchPayload{URI: "https://docs.example.com/guide/intro?lang=en"}
 	pc := &framework.PluginContext{Global: &framework.GlobalContext{}}
 	b.ReportAllocs()

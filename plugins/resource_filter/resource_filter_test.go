@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
 )
 
 func TestPreFetch(t *testing.T) {
@@ -56,7 +57,7 @@ func TestPreFetch(t *testing.T) {
 		{"opaque URI has no host", `{allowed_protocols: [mailto], blocked_domains: [evil.com]}`, "mailto:a@evil.com", "", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v := pre(t, load(t, withConfig(tc.config)), tc.uri)
+			v := pre(t, plugintest.Load(t, withConfig(tc.config)), tc.uri)
 			if tc.code == "" {
 				if v != nil {
 					t.Fatalf("unexpected violation %s: %s", v.Code, v.Description)
@@ -146,7 +147,7 @@ func TestPostFetch(t *testing.T) {
 			`{"contents":[{"uri":"x:a","text":"longer"}]}`, "", "CONTENT_SIZE_EXCEEDED"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, v := post(t, load(t, withConfig(tc.config)), tc.content)
+			got, v := post(t, plugintest.Load(t, withConfig(tc.config)), tc.content)
 			if tc.code != "" {
 				if v == nil || v.Code != tc.code || v.Details["size"] == nil || v.Details["max_size"] == nil {
 					t.Fatalf("violation = %+v, want %s with size details", v, tc.code)
@@ -167,7 +168,7 @@ func TestPostFetch(t *testing.T) {
 }
 
 func TestPostFetchHonoursCancellation(t *testing.T) {
-	pl := load(t, withConfig(`{content_filters: [{pattern: 'a'}]}`))
+	pl := plugintest.Load(t, withConfig(`{content_filters: [{pattern: 'a'}]}`))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := pl.(framework.ResourcePostFetcher).ResourcePostFetch(ctx,
@@ -179,7 +180,7 @@ func TestPostFetchHonoursCancellation(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	pl := load(t, withConfig(`{blocked_domains: [evil.com], content_filters: [{pattern: 'secret'}]}`))
+	pl := plugintest.Load(t, withConfig(`{blocked_domains: [evil.com], content_filters: [{pattern: 'secret'}]}`))
 	pre, post := pl.(framework.ResourcePreFetcher), pl.(framework.ResourcePostFetcher)
 	errs := make(chan string, 8)
 	for i := range 8 {

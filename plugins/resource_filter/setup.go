@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/kindconfig"
 )
 
 // KindName is the kind's name in plugins[].kind.
@@ -60,13 +61,7 @@ func init() {
 		Description: "refuse resource URIs by protocol and domain, bound result size, rewrite text contents",
 		Hooks:       []framework.HookType{framework.ResourcePreFetch, framework.ResourcePostFetch},
 		Defaults:    DefaultConfig(),
-		New: func(pc *framework.PluginConfig) (framework.Plugin, error) {
-			cfg := DefaultConfig()
-			if err := pc.DecodeConfig(&cfg); err != nil {
-				return nil, err
-			}
-			return New(cfg)
-		},
+		New:         kindconfig.Factory(DefaultConfig, New),
 	})
 }
 

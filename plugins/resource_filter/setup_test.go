@@ -7,27 +7,13 @@ import (
 	"testing"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/resource_filter"
 )
 
-// load builds the first plugin of a policy through the default registry, as
-// the server does.
-func load(t testing.TB, policy string) framework.Plugin {
-	t.Helper()
-	cfg, _, err := framework.Parse([]byte(policy), "policy.yaml", framework.LoadOptions{})
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	pl, err := framework.Instantiate(&cfg.Plugins[0], nil)
-	if err != nil {
-		t.Fatalf("instantiate: %v", err)
-	}
-	return pl
-}
-
 // withConfig is a one-plugin policy of kind resource_filter.
 func withConfig(config string) string {
-	return "plugins:\n  - name: rf\n    kind: resource_filter\n    config: " + config + "\n"
+	return plugintest.Policy("rf", "resource_filter", config)
 }
 
 func TestKindAndAliasesLoad(t *testing.T) {
@@ -37,7 +23,7 @@ func TestKindAndAliasesLoad(t *testing.T) {
 		"ResourceFilterPlugin",
 	} {
 		t.Run(kind, func(t *testing.T) {
-			pl := load(t, "plugins:\n  - name: rf\n    kind: "+kind+"\n")
+			pl := plugintest.Load(t, "plugins:\n  - name: rf\n    kind: "+kind+"\n")
 			hooks := framework.ImplementedHooks(pl)
 			want := []framework.HookType{framework.ResourcePreFetch, framework.ResourcePostFetch}
 			if len(hooks) != 2 || hooks[0] != want[0] || hooks[1] != want[1] {
@@ -66,10 +52,7 @@ func TestConfigErrors(t *testing.T) {
 		{`{allowed_protocol: [http]}`, `unknown key "allowed_protocol"`},
 	} {
 		t.Run(tc.config, func(t *testing.T) {
-			cfg, _, err := framework.Parse([]byte(withConfig(tc.config)), "policy.yaml", framework.LoadOptions{})
-			if err == nil {
-				_, err = framework.Instantiate(&cfg.Plugins[0], nil)
-			}
+			_, err := plugintest.Instantiate(withConfig(tc.config))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error = %v, want it to mention %q", err, tc.want)
 			}

@@ -3,10 +3,11 @@ package secretsdetection
 import (
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/findings"
 )
 
 // Config is the kind's settings (plugins[].config).
@@ -194,27 +195,15 @@ func (c *Config) resolve(explicitAction bool) (*detector, error) {
 	d.entropy, d.minLen, d.threshold = enabled[TypeHighEntropy], c.MinEntropyLength, c.EntropyThreshold
 	for i, cp := range c.CustomPatterns {
 		key := fmt.Sprintf("custom_patterns[%d]", i)
-		if strings.TrimSpace(cp.Type) == "" {
-			return nil, fmt.Errorf("%s.type: must not be empty", key)
-		}
-		if cp.Pattern == "" {
-			return nil, fmt.Errorf("%s.pattern: must not be empty", key)
-		}
-		re, err := regexp.Compile(cp.Pattern)
+		custom, err := findings.CompileCustom(key, cp.Type, cp.Pattern)
 		if err != nil {
-			return nil, fmt.Errorf("%s.pattern: invalid regular expression: %w", key, err)
+			return nil, err
 		}
-		if re.MatchString("") {
-			return nil, fmt.Errorf("%s.pattern: %q matches the empty string", key, cp.Pattern)
-		}
-		d.custom = append(d.custom, customRule{typ: cp.Type, re: re, value: re.SubexpIndex("value")})
+		d.custom = append(d.custom, custom)
 	}
-	for i, w := range c.WhitelistPatterns {
-		re, err := regexp.Compile(w)
-		if err != nil {
-			return nil, fmt.Errorf("whitelist_patterns[%d]: invalid regular expression: %w", i, err)
-		}
-		d.whitelist = append(d.whitelist, re)
+	var err error
+	if d.whitelist, err = findings.CompileWhitelist(c.WhitelistPatterns); err != nil {
+		return nil, err
 	}
 	return d, nil
 }

@@ -1,9 +1,8 @@
 package secretsdetection
 
 import (
-	"cmp"
-	"regexp"
-	"slices"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/anchors"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/findings"
 )
 
 // finding is one secret in a string.
@@ -16,19 +15,13 @@ type finding struct {
 // for concurrent use.
 type detector struct {
 	rules     []rule // the enabled built-in rules
-	anchors   *anchorSet
+	anchors   *anchors.Set
 	awsPair   bool // look for an unlabelled secret access key next to a key id
 	entropy   bool
 	minLen    int
 	threshold float64
-	custom    []customRule
-	whitelist []*regexp.Regexp
-}
-
-type customRule struct {
-	typ   string
-	re    *regexp.Regexp
-	value int // index of the group named value, or -1 for the whole match
+	custom    []findings.Custom
+	whitelist findings.Whitelist
 }
 
 // pairWindow is how far after an AWS access key id an unlabelled secret
@@ -37,7 +30,7 @@ type customRule struct {
 const pairWindow = 200
 
 func newDetector(enabled map[string]bool) *detector {
-	d := &detector{anchors: newAnchorSet()}
+	d := &detector{anchors: new(anchors.Set)}
 	for _, r := range builtinRules() {
 		if !enabled[r.typ] {
 			continue
@@ -45,10 +38,10 @@ func newDetector(enabled map[string]bool) *detector {
 		d.rules = append(d.rules, r)
 		i := len(d.rules) - 1
 		for _, p := range r.prefixes {
-			d.anchors.add(p, false, i)
+			d.anchors.Add(p, false, i)
 		}
 		for _, k := range r.keywords {
-			d.anchors.add(k, true, i)
+			d.anchors.Add(k, true, i)
 		}
 	}
 	d.awsPair = enabled[TypeAWSAccessKeyID] && enabled[TypeAWSSecretAccessKey]
@@ -60,7 +53,7 @@ func newDetector(enabled map[string]bool) *detector {
 // leaving out whitelisted values.
 func (d *detector) find(s string, out []finding) []finding {
 	base := len(out)
-	d.anchors.scan(s, func(ri, start, end int) int {
+	d.anchors.Scan(s, func(ri, start, end int) int {
 		r := &d.rules[ri]
 		vs, ve, ok := r.match(s, start, end)
 		if !ok {
@@ -77,36 +70,16 @@ func (d *detector) find(s string, out []finding) []finding {
 	if d.entropy {
 		scanHighEntropy(s, d.minLen, d.threshold, &out, base)
 	}
-	for _, cr := range d.custom {
-		for _, m := range cr.re.FindAllStringSubmatchIndex(s, -1) {
-			start, end := m[0], m[1]
-			if cr.value >= 0 {
-				start, end = m[2*cr.value], m[2*cr.value+1]
-			}
-			if start < end {
-				out = append(out, finding{start: start, end: end, typ: cr.typ})
-			}
-		}
+	for i := range d.custom {
+		cr := &d.custom[i]
+		cr.Find(s, func(start, end int) {
+			out = append(out, finding{start: start, end: end, typ: cr.Type})
+		})
 	}
-	found := out[base:]
-	if len(found) == 0 {
-		return out
-	}
-	if len(d.whitelist) > 0 {
-		found = slices.DeleteFunc(found, func(f finding) bool { return d.whitelisted(s[f.start:f.end]) })
-	}
-	slices.SortStableFunc(found, func(a, b finding) int {
-		return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(b.end, a.end))
-	})
-	kept := found[:0]
-	for _, f := range found {
-		if len(kept) > 0 && f.start < kept[len(kept)-1].end {
-			continue
-		}
-		kept = append(kept, f)
-	}
-	return out[:base+len(kept)]
+	return out[:base+len(findings.Resolve(s, out[base:], d.whitelist, finding.bounds))]
 }
+
+func (f finding) bounds() (int, int) { return f.start, f.end }
 
 // pairedSecretKey looks, in the pairWindow bytes after an access key id
 // that ended at from, for a standalone run of exactly 40 base64 characters
@@ -128,13 +101,4 @@ func pairedSecretKey(s string, from int) (int, int, bool) {
 		i = j
 	}
 	return 0, 0, false
-}
-
-func (d *detector) whitelisted(v string) bool {
-	for _, re := range d.whitelist {
-		if re.MatchString(v) {
-			return true
-		}
-	}
-	return false
 }

@@ -1,6 +1,10 @@
 package secretsdetection
 
-import "math"
+import (
+	"math"
+
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/anchors"
+)
 
 // High-entropy detection (detect_high_entropy) catches generated secrets no
 // rule knows: runs of base64/base64url characters at least min_entropy_length
@@ -65,7 +69,7 @@ func classes(s string) int {
 			lower = 1
 		case 'A' <= c && c <= 'Z':
 			upper = 1
-		case isDigit(c):
+		case anchors.IsDigit(c):
 			digit = 1
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
 )
 
 // TestMain keeps the plugin's log records (tested in TestLog*) out of the
@@ -25,12 +26,7 @@ func TestMain(m *testing.M) {
 // load builds a plugin from a policy's config block, as the loader does.
 func load(t *testing.T, config string) (*Plugin, error) {
 	t.Helper()
-	src := "plugins:\n  - name: secrets\n    kind: secrets_detection\n    config:\n" + indent(config, "      ")
-	cfg, _, err := framework.Parse([]byte(src), "policy.yaml", framework.LoadOptions{})
-	if err != nil {
-		return nil, err
-	}
-	pl, err := framework.Instantiate(&cfg.Plugins[0], nil)
+	pl, err := plugintest.Instantiate(plugintest.BlockPolicy("secrets", "secrets_detection", config))
 	if err != nil {
 		return nil, err
 	}
@@ -39,22 +35,7 @@ func load(t *testing.T, config string) (*Plugin, error) {
 
 func mustLoad(t *testing.T, config string) *Plugin {
 	t.Helper()
-	p, err := load(t, config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func indent(s, pre string) string {
-	if strings.TrimSpace(s) == "" {
-		return pre + "{}\n"
-	}
-	var b strings.Builder
-	for l := range strings.Lines(s) {
-		b.WriteString(pre + l)
-	}
-	return b.String() + "\n"
+	return plugintest.Load(t, plugintest.BlockPolicy("secrets", "secrets_detection", config)).(*Plugin)
 }
 
 // quiet silences the plugin's log records for the test.

@@ -3,6 +3,8 @@ package secretsdetection
 import (
 	"regexp"
 	"strings"
+
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/anchors"
 )
 
 // The built-in secret types, as they appear in logs, metadata, violation
@@ -65,8 +67,8 @@ func builtinRules() []rule {
 			valueByte: isBase64Byte,
 			check:     mixedClasses,
 		},
-		{typ: TypeGitHubToken, prefixes: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, body: isAlnum, min: 36, max: 251},
-		{typ: TypeGitHubToken, prefixes: []string{"github_pat_"}, body: isWordByte, min: 22, max: 244},
+		{typ: TypeGitHubToken, prefixes: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, body: anchors.IsAlnum, min: 36, max: 251},
+		{typ: TypeGitHubToken, prefixes: []string{"github_pat_"}, body: anchors.IsWordByte, min: 22, max: 244},
 		{typ: TypeGitLabToken, prefixes: []string{"glpat-", "gldt-", "glrt-", "glptt-"}, body: isTokenByte, min: 20},
 		{typ: TypeSlackToken, prefixes: []string{"xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"}, body: isAlnumOrDash, min: 10, max: 250},
 		{
@@ -78,7 +80,7 @@ func builtinRules() []rule {
 			},
 		},
 		{typ: TypeGoogleAPIKey, prefixes: []string{"AIza"}, body: isTokenByte, min: 35, max: 35},
-		{typ: TypeStripeKey, prefixes: []string{"sk_live_", "rk_live_", "sk_test_", "rk_test_"}, body: isAlnum, min: 16, max: 247},
+		{typ: TypeStripeKey, prefixes: []string{"sk_live_", "rk_live_", "sk_test_", "rk_test_"}, body: anchors.IsAlnum, min: 16, max: 247},
 		{typ: TypeAnthropicKey, prefixes: []string{"sk-ant-"}, body: isTokenByte, min: 32},
 		{
 			typ: TypeOpenAIKey, prefixes: []string{"sk-"}, body: isTokenByte, min: 20,
@@ -161,20 +163,20 @@ func privateKeyExtent(s string, start int) int {
 	return len(s)
 }
 
-func isUpperOrDigit(c byte) bool { return 'A' <= c && c <= 'Z' || isDigit(c) }
+func isUpperOrDigit(c byte) bool { return 'A' <= c && c <= 'Z' || anchors.IsDigit(c) }
 
-func isAlnumOrDash(c byte) bool { return isAlnum(c) || c == '-' }
+func isAlnumOrDash(c byte) bool { return anchors.IsAlnum(c) || c == '-' }
 
 // isTokenByte is the base64url alphabet: letters, digits, '-' and '_'.
-func isTokenByte(c byte) bool { return isWordByte(c) || c == '-' }
+func isTokenByte(c byte) bool { return anchors.IsWordByte(c) || c == '-' }
 
-func isBase64Byte(c byte) bool { return isAlnum(c) || c == '+' || c == '/' || c == '=' }
+func isBase64Byte(c byte) bool { return anchors.IsAlnum(c) || c == '+' || c == '/' || c == '=' }
 
 func hasDigit(s string) bool { return strings.ContainsAny(s, "0123456789") }
 
 func hasLetter(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if isLetter(s[i]) {
+		if anchors.IsLetter(s[i]) {
 			return true
 		}
 	}

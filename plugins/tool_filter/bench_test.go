@@ -5,10 +5,11 @@ import (
 	"testing"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
 )
 
 func BenchmarkToolFilter(b *testing.B) {
-	pl := load(b, withConfig(`{allow: ["read_*", "list_*", "search", "get_?_info"], deny: ["*_secrets", "*admin*", "exec", "shell_*"]}`)).(framework.ToolPreInvoker)
+	pl := plugintest.Load(b, withConfig(`{allow: ["read_*", "list_*", "search", "get_?_info"], deny: ["*_secrets", "*admin*", "exec", "shell_*"]}`)).(framework.ToolPreInvoker)
 	for _, name := range []string{"read_customer_record", "delete_everything"} {
 		b.Run(name, func(b *testing.B) {
 			p := &framework.ToolPreInvokePayload{Name: name, Args: []byte(`{}`)}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/kindconfig"
 )
 
 // KindName is the kind's name in plugins[].kind.
@@ -30,13 +31,7 @@ func init() {
 		Description: "allow or refuse tools/call by tool name, with allow and deny glob lists",
 		Hooks:       []framework.HookType{framework.ToolPreInvoke},
 		Defaults:    DefaultConfig(),
-		New: func(pc *framework.PluginConfig) (framework.Plugin, error) {
-			cfg := DefaultConfig()
-			if err := pc.DecodeConfig(&cfg); err != nil {
-				return nil, err
-			}
-			return New(cfg)
-		},
+		New:         kindconfig.Factory(DefaultConfig, New),
 	})
 }
 

@@ -7,28 +7,16 @@ import (
 	"testing"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
 	toolfilter "github.com/mcp-extproc/mcp-extproc/plugins/tool_filter"
 )
 
-func load(t testing.TB, policy string) framework.Plugin {
-	t.Helper()
-	cfg, _, err := framework.Parse([]byte(policy), "policy.yaml", framework.LoadOptions{})
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	pl, err := framework.Instantiate(&cfg.Plugins[0], nil)
-	if err != nil {
-		t.Fatalf("instantiate: %v", err)
-	}
-	return pl
-}
-
 func withConfig(config string) string {
-	return "plugins:\n  - name: tf\n    kind: tool_filter\n    config: " + config + "\n"
+	return plugintest.Policy("tf", "tool_filter", config)
 }
 
 func TestConfig(t *testing.T) {
-	pl := load(t, withConfig(`{deny: [x]}`))
+	pl := plugintest.Load(t, withConfig(`{deny: [x]}`))
 	if h := framework.ImplementedHooks(pl); len(h) != 1 || h[0] != framework.ToolPreInvoke {
 		t.Fatalf("hooks = %v", h)
 	}
@@ -41,10 +29,7 @@ func TestConfig(t *testing.T) {
 		{`{denied: [x]}`, `unknown key "denied"`},
 	} {
 		t.Run(tc.config, func(t *testing.T) {
-			cfg, _, err := framework.Parse([]byte(withConfig(tc.config)), "policy.yaml", framework.LoadOptions{})
-			if err == nil {
-				_, err = framework.Instantiate(&cfg.Plugins[0], nil)
-			}
+			_, err := plugintest.Instantiate(withConfig(tc.config))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error = %v, want it to mention %q", err, tc.want)
 			}
@@ -84,7 +69,7 @@ func TestFilter(t *testing.T) {
 		{`{allow: [read_*], deny: ["*_secrets"]}`, "read_notes", "", ""},
 	} {
 		t.Run(tc.config+"/"+tc.tool, func(t *testing.T) {
-			pl := load(t, withConfig(tc.config)).(framework.ToolPreInvoker)
+			pl := plugintest.Load(t, withConfig(tc.config)).(framework.ToolPreInvoker)
 			res, err := pl.ToolPreInvoke(context.Background(), &framework.ToolPreInvokePayload{Name: tc.tool, Args: []byte(`{}`)},
 				&framework.PluginContext{Global: &framework.GlobalContext{}})
 			if err != nil || res.ModifiedPayload != nil {

@@ -1,17 +1,20 @@
-package piifilter
+package anchors
 
-// anchorSet finds literal anchors — keywords such as "api_key" or prefixes
-// such as "AKIA" — in one pass over a string, whatever their number: each
-// byte is looked up in a table of the anchors that start with it. This keeps
-// the cost of the labelled detectors linear in the text and independent of
-// how many keywords they know, where a regular expression per keyword would
-// scan the text once each.
-type anchorSet struct {
+// Set is a set of anchors, each tagged with the index of the rule it
+// belongs to. Each byte of a scanned string is looked up in a table of the
+// anchors that start with it (and of the bytes that may follow), so a scan
+// costs time linear in the text and nearly independent of how many anchors
+// there are, where a regular expression per rule would scan the text once
+// each.
+//
+// The zero Set is empty and ready to use. A Set is not safe for concurrent
+// Add; once built, concurrent Scans are safe.
+type Set struct {
 	byFirst [256][]anchor
 	// pairs is the set of the anchors' first two bytes, a bit per pair: the
 	// scan's fast path dismisses almost every position with one lookup.
-	pairs [1 << 16 / 64]uint64
-	empty bool
+	pairs    [1 << 16 / 64]uint64
+	nonEmpty bool
 }
 
 // anchor is one literal. A folded anchor matches ASCII case-insensitively
@@ -19,14 +22,16 @@ type anchorSet struct {
 type anchor struct {
 	lit  string
 	fold bool
-	rule int // index of the labelled rule the anchor belongs to
+	rule int
 }
 
-func newAnchorSet() *anchorSet { return &anchorSet{empty: true} }
-
-func (a *anchorSet) add(lit string, fold bool, rule int) {
+// Add adds the literal lit of rule (an index of the caller's). With fold,
+// lit matches ignoring ASCII case. Add panics if lit is shorter than two
+// bytes: anchors are built in, not configured, so that is a programming
+// error.
+func (a *Set) Add(lit string, fold bool, rule int) {
 	if len(lit) < 2 {
-		panic("piifilter: anchors have at least two bytes")
+		panic("anchors: anchors have at least two bytes")
 	}
 	if fold {
 		lit = lowerASCII(lit)
@@ -41,12 +46,12 @@ func (a *anchorSet) add(lit string, fold bool, rule int) {
 	} else {
 		a.index(lit[0], lit[1], anchor{lit, false, rule})
 	}
-	a.empty = false
+	a.nonEmpty = true
 }
 
 // index files an anchor under its first byte (a zero anchor only adds a
 // pair of first bytes).
-func (a *anchorSet) index(c0, c1 byte, an anchor) {
+func (a *Set) index(c0, c1 byte, an anchor) {
 	if an.lit != "" {
 		a.byFirst[c0] = append(a.byFirst[c0], an)
 	}
@@ -54,12 +59,13 @@ func (a *anchorSet) index(c0, c1 byte, an anchor) {
 	a.pairs[k>>6] |= 1 << (k & 63)
 }
 
-// scan calls found for every occurrence of every anchor that starts at a
-// word boundary (the byte before it is not an ASCII letter, digit or '_').
-// found returns how far the scan may skip ahead (an index > i), or 0 to go on
-// with the next byte.
-func (a *anchorSet) scan(s string, found func(rule, start, end int) int) {
-	if a.empty {
+// Scan calls found for every occurrence in s of every anchor that starts
+// at a word boundary (the byte before it is not a word byte, see
+// IsWordByte), in order of position, then of addition. found returns how
+// far the scan may skip ahead (an index > start), or 0 to go on with the
+// next anchor and byte.
+func (a *Set) Scan(s string, found func(rule, start, end int) int) {
+	if !a.nonEmpty {
 		return
 	}
 	for i := 0; i+1 < len(s); i++ {
@@ -114,19 +120,3 @@ func upperByte(c byte) byte {
 	}
 	return c
 }
-
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-
-func isLetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
-
-func isAlnum(c byte) bool { return isDigit(c) || isLetter(c) }
-
-// isWordByte is the ASCII word class of regular expressions (\w).
-func isWordByte(c byte) bool { return wordByte[c] }
-
-var wordByte = func() (t [256]bool) {
-	for c := range 256 {
-		t[c] = isAlnum(byte(c)) || c == '_'
-	}
-	return t
-}()

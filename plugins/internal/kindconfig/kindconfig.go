@@ -1,0 +1,23 @@
+// Package kindconfig builds the factory of a built-in plugin kind whose
+// settings are a config struct with defaults and whose constructor checks
+// them: the plugin's setup.go registers
+//
+//	New: kindconfig.Factory(DefaultConfig, New),
+//
+// It does not check settings or name the kind: that stays in each plugin.
+package kindconfig
+
+import "github.com/mcp-extproc/mcp-extproc/framework"
+
+// Factory returns the framework.Factory of a kind: it decodes
+// plugins[].config strictly over defaults() and builds the plugin with
+// build, whose errors name the offending key ("config.words: …").
+func Factory[C, P any](defaults func() C, build func(C) (P, error)) framework.Factory {
+	return func(pc *framework.PluginConfig) (framework.Plugin, error) {
+		cfg := defaults()
+		if err := pc.DecodeConfig(&cfg); err != nil {
+			return nil, err
+		}
+		return build(cfg)
+	}
+}
