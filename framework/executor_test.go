@@ -325,9 +325,10 @@ func TestGlobMatch(t *testing.T) {
 		{"*", "", true}, {"*", "abc", true}, {"a*c", "abc", true}, {"a*c", "abd", false},
 		{"a*b*c", "aXbYbZc", true}, {"?", "é", true}, {"??", "é", false}, {"a/*", "a/b/c", true},
 		{"*.com", "x.com.evil", false}, {"", "", true}, {"", "a", false}, {"abc", "ab", false},
+		{"*?", "é", true}, {"a*?b", "aéb", true}, {"*?x", "éx", true}, {"*??", "é", false},
 	} {
-		if got := globMatch(tc.p, tc.s); got != tc.want {
-			t.Errorf("globMatch(%q, %q) = %v", tc.p, tc.s, got)
+		if got := GlobMatch(tc.p, tc.s); got != tc.want {
+			t.Errorf("GlobMatch(%q, %q) = %v", tc.p, tc.s, got)
 		}
 	}
 }

@@ -1,72 +1,62 @@
 package framework
 
-// globMatch reports whether s matches pattern, where '*' matches any run of
-// characters (including '/') and '?' exactly one character; every other
-// character matches itself. It works on bytes except for '?', which takes a
-// whole UTF-8 character, and never allocates.
-func globMatch(pattern, s string) bool {
-	var px, sx int
-	nextPx, nextSx := -1, -1
-	for px < len(pattern) || sx < len(s) {
-		if px < len(pattern) {
-			switch c := pattern[px]; c {
+import "unicode/utf8"
+
+// GlobMatch reports whether name matches pattern, where '*' matches any run
+// of characters (also none, '/' included) and '?' exactly one character;
+// every other character matches itself. It backtracks only to the last '*',
+// so it runs in O(len(pattern)·len(name)) at worst, and never allocates.
+// Conditions and the tool_filter kind share it, so a glob means the same
+// thing everywhere in a policy.
+func GlobMatch(pattern, name string) bool {
+	var p, n int
+	starP, starN := -1, -1
+	for n < len(name) {
+		if p < len(pattern) {
+			switch c := pattern[p]; c {
 			case '*':
-				nextPx, nextSx = px, sx+1
-				px++
+				starP, starN = p, n
+				p++
 				continue
 			case '?':
-				if sx < len(s) {
-					px++
-					sx += runeLen(s, sx)
-					continue
-				}
+				_, size := utf8.DecodeRuneInString(name[n:])
+				p++
+				n += size
+				continue
 			default:
-				if sx < len(s) && s[sx] == c {
-					px++
-					sx++
+				if name[n] == c {
+					p++
+					n++
 					continue
 				}
 			}
 		}
-		if nextSx > 0 && nextSx <= len(s) {
-			px, sx = nextPx, nextSx
-			continue
+		if starP < 0 {
+			return false
 		}
-		return false
+		// Let the last '*' take one more character and retry.
+		_, size := utf8.DecodeRuneInString(name[starN:])
+		starN += size
+		p, n = starP+1, starN
 	}
-	return true
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
 }
 
-func runeLen(s string, i int) int {
-	c := s[i]
-	switch {
-	case c < 0x80:
-		return 1
-	case c>>5 == 0x6:
-		return min(2, len(s)-i)
-	case c>>4 == 0xE:
-		return min(3, len(s)-i)
-	case c>>3 == 0x1E:
-		return min(4, len(s)-i)
-	}
-	return 1
-}
-
-func hasGlobMeta(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '*' || s[i] == '?' {
-			return true
-		}
-	}
-	return false
-}
-
-// matchList reports whether s matches any entry of list (exact or glob).
-func matchList(list []string, s string) bool {
+// MatchAny returns the first pattern of list (exact values or globs) that
+// name matches.
+func MatchAny(list []string, name string) (string, bool) {
 	for _, p := range list {
-		if p == s || (hasGlobMeta(p) && globMatch(p, s)) {
-			return true
+		if GlobMatch(p, name) {
+			return p, true
 		}
 	}
-	return false
+	return "", false
+}
+
+func matchList(list []string, s string) bool {
+	_, ok := MatchAny(list, s)
+	return ok
 }

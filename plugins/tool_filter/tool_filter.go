@@ -22,7 +22,7 @@ func (p *Plugin) ToolPreInvoke(ctx context.Context, pl *framework.ToolPreInvokeP
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	if pat, ok := firstMatch(p.deny, pl.Name); ok {
+	if pat, ok := framework.MatchAny(p.deny, pl.Name); ok {
 		res.Violation = &framework.Violation{
 			Reason:      "Tool not allowed",
 			Description: fmt.Sprintf("tool %q is denied (deny pattern %q)", pl.Name, pat),
@@ -32,7 +32,7 @@ func (p *Plugin) ToolPreInvoke(ctx context.Context, pl *framework.ToolPreInvokeP
 		return res, nil
 	}
 	if len(p.allow) > 0 {
-		if _, ok := firstMatch(p.allow, pl.Name); !ok {
+		if _, ok := framework.MatchAny(p.allow, pl.Name); !ok {
 			res.Violation = &framework.Violation{
 				Reason:      "Tool not allowed",
 				Description: fmt.Sprintf("tool %q is not in the allow list", pl.Name),
