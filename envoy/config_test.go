@@ -19,8 +19,6 @@ import (
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 )
 
-type validator interface{ ValidateAll() error }
-
 func loadBootstrap(t *testing.T, y []byte) (*bootstrapv3.Bootstrap, error) {
 	t.Helper()
 	return envoy.ParseBootstrap(y)
@@ -96,5 +94,3 @@ func TestEnvoyBootstrapRejectsMisspelledField(t *testing.T) {
 		}
 	}
 }
-
-var _ validator = (*bootstrapv3.Bootstrap)(nil)

@@ -3,6 +3,7 @@ package extproc
 import (
 	"context"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -56,7 +57,7 @@ func BenchmarkExchange(b *testing.B) {
 			client := extprocv3.NewExternalProcessorClient(conn)
 			msgs := []*extprocv3.ProcessingRequest{
 				postHeaders(len(req)), reqBody(req, true),
-				respHeaders("content-type", "application/json", "content-length", itoa(len(resp))), respBody(resp, true),
+				respHeaders("content-type", "application/json", "content-length", strconv.Itoa(len(resp))), respBody(resp, true),
 			}
 			b.SetBytes(int64(len(req) + len(resp)))
 			b.ReportAllocs()

@@ -70,9 +70,6 @@ func newExchange(s *Server, p *policy, ctx context.Context) *exchange {
 	return &exchange{s: s, p: p, cfg: p.cfg, ctx: ctx}
 }
 
-// finish runs when the stream ends.
-func (e *exchange) finish() {}
-
 // handle dispatches one message from Envoy.
 func (e *exchange) handle(req *extprocv3.ProcessingRequest) []*extprocv3.ProcessingResponse {
 	if pc := req.GetProtocolConfig(); pc != nil && e.protocol == nil {

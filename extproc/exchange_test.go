@@ -2,6 +2,7 @@ package extproc
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -81,7 +82,7 @@ func TestContentTypeNotTrusted(t *testing.T) {
 	h := newHarness(t, testPolicy, testRegistry())
 	st := h.open(buffered, buffered)
 	body := toolCallBody("9", "delete_everything", `{}`)
-	st.roundTrip(reqHeaders(false, ":method", "POST", ":path", "/mcp", "content-type", "text/plain", "content-length", itoa(len(body))))
+	st.roundTrip(reqHeaders(false, ":method", "POST", ":path", "/mcp", "content-type", "text/plain", "content-length", strconv.Itoa(len(body))))
 	r := st.roundTrip(reqBody(body, true))
 	immediateOf(t, r)
 }
@@ -96,7 +97,7 @@ func TestModifiedToolCall(t *testing.T) {
 	if !replaced || got != want {
 		t.Fatalf("body\n got %s\nwant %s", got, want)
 	}
-	if cl, ok := headerSet(commonOf(t, r), "content-length"); !ok || cl != itoa(len(want)) {
+	if cl, ok := headerSet(commonOf(t, r), "content-length"); !ok || cl != strconv.Itoa(len(want)) {
 		t.Fatalf("content-length %q (set %v), want %d", cl, ok, len(want))
 	}
 }
@@ -154,7 +155,7 @@ func TestBlockedPromptAndResource(t *testing.T) {
 // jsonResponse plays response headers and a BUFFERED JSON body.
 func jsonResponse(t *testing.T, st *stream, body string) *extprocv3.ProcessingResponse {
 	t.Helper()
-	hr := st.roundTrip(respHeaders("content-type", "application/json", "content-length", itoa(len(body))))
+	hr := st.roundTrip(respHeaders("content-type", "application/json", "content-length", strconv.Itoa(len(body))))
 	if hr.GetResponseHeaders() == nil || (hr.ModeOverride != nil && hr.ModeOverride.ResponseBodyMode == filterv3.ProcessingMode_NONE) {
 		t.Fatalf("hooked JSON response must stay BUFFERED: %v", hr)
 	}
@@ -172,7 +173,7 @@ func TestPostHookJSON(t *testing.T) {
 		if !ok || got != strings.Replace(body, "SECRET", "******", 1) {
 			t.Fatalf("got %s", got)
 		}
-		if cl, _ := headerSet(commonOf(t, r), "content-length"); cl != itoa(len(got)) {
+		if cl, _ := headerSet(commonOf(t, r), "content-length"); cl != strconv.Itoa(len(got)) {
 			t.Fatalf("content-length %s", cl)
 		}
 	})

@@ -3,6 +3,7 @@ package extproc
 import (
 	"context"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -124,7 +125,7 @@ func reqHeaders(endOfStream bool, kv ...string) *extprocv3.ProcessingRequest {
 
 func postHeaders(bodyLen int, extra ...string) *extprocv3.ProcessingRequest {
 	kv := append([]string{":method", "POST", ":path", "/mcp", ":authority", "mcp.local", "content-type", "application/json",
-		"accept", "application/json, text/event-stream", "content-length", itoa(bodyLen), "x-request-id", "req-1"}, extra...)
+		"accept", "application/json, text/event-stream", "content-length", strconv.Itoa(bodyLen), "x-request-id", "req-1"}, extra...)
 	return reqHeaders(false, kv...)
 }
 
@@ -144,18 +145,6 @@ func respBody(b string, eos bool) *extprocv3.ProcessingRequest {
 	return &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_ResponseBody{
 		ResponseBody: &extprocv3.HttpBody{Body: []byte(b), EndOfStream: eos},
 	}}
-}
-
-func itoa(n int) string {
-	const digits = "0123456789"
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; n > 0; n /= 10 {
-		b = append([]byte{digits[n%10]}, b...)
-	}
-	return string(b)
 }
 
 // Inspectors of answers.

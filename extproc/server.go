@@ -169,7 +169,6 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error
 	defer s.release(p)
 
 	ex := newExchange(s, p, stream.Context())
-	defer ex.finish()
 	for {
 		req, err := stream.Recv()
 		if err != nil {

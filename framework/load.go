@@ -284,20 +284,11 @@ func checkPlugin(d *yamlDecoder, p *PluginConfig, path string, reg *Registry, na
 		}
 		p.ResolvedKind = k.Name
 		for hi, h := range p.Hooks {
-			if !containsHook(k.Hooks, h) {
+			if !slices.Contains(k.Hooks, h) {
 				d.warnf(at, fmt.Sprintf("%s.hooks[%d]", path, hi), "kind %s does not implement %s; ignored", k.Name, h)
 			}
 		}
 	}
-}
-
-func containsHook(hs []HookType, h HookType) bool {
-	for _, x := range hs {
-		if x == h {
-			return true
-		}
-	}
-	return false
 }
 
 func checkExternal(d *yamlDecoder, p *PluginConfig, path string, at *yaml.Node) {

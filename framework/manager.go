@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -136,7 +137,7 @@ func entryHooks(e *entry) []HookType {
 	if hl, ok := e.plugin.(HookLister); ok {
 		var narrowed []HookType
 		for _, h := range hl.Hooks() {
-			if containsHook(impl, h) {
+			if slices.Contains(impl, h) {
 				narrowed = append(narrowed, h)
 			}
 		}
@@ -147,7 +148,7 @@ func entryHooks(e *entry) []HookType {
 	}
 	var out []HookType
 	for _, h := range impl {
-		if containsHook(e.cfg.Hooks, h) {
+		if slices.Contains(e.cfg.Hooks, h) {
 			out = append(out, h)
 		}
 	}

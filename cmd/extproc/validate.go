@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 )
@@ -57,7 +58,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		for _, h := range framework.ImplementedHooks(pl) {
-			if len(pc.Hooks) == 0 || contains(pc.Hooks, h) {
+			if len(pc.Hooks) == 0 || slices.Contains(pc.Hooks, h) {
 				hooks[h] = true
 			}
 		}
@@ -68,15 +69,6 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "ok: %d plugins, %d hooks (%s)\n", plugins, len(hooks), *config)
 	return nil
-}
-
-func contains(hs []framework.HookType, h framework.HookType) bool {
-	for _, x := range hs {
-		if x == h {
-			return true
-		}
-	}
-	return false
 }
 
 // printErrors writes each error of a (possibly joined) error on its own line.
