@@ -131,7 +131,7 @@ func (e *exchange) onRequestHeaders(h *extprocv3.HttpHeaders) []*extprocv3.Proce
 		e.kind = kindGet
 	} else {
 		e.kind = kindPost
-		if enc := contentEncoding(e.reqHdrs); enc != "" && !supportedEncoding(enc) {
+		if enc := contentEncoding(e.reqHdrs); enc != "" && !mcpparse.SupportedEncoding(enc) {
 			return e.reject(rejectUnsupportedEncoding, nil, 415, mcpparse.CodeInvalidRequest,
 				"unsupported content-encoding "+strconv.Quote(enc))
 		}

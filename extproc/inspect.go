@@ -24,14 +24,6 @@ const (
 	rejectResponse            = "uninspectable_response"
 )
 
-func supportedEncoding(enc string) bool {
-	switch enc {
-	case "", "identity", "gzip", "x-gzip", "deflate":
-		return true
-	}
-	return false
-}
-
 // requestDecision is what happens to a request body.
 type requestDecision struct {
 	immediate *extprocv3.ProcessingResponse // answer the client now

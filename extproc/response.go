@@ -64,7 +64,7 @@ func (e *exchange) onResponseHeaders(h *extprocv3.HttpHeaders) []*extprocv3.Proc
 	default:
 		// application/json, and any other type a hooked request is answered
 		// with: a client might still read a result from it, so it is read too.
-		if !supportedEncoding(e.respEnc) {
+		if !mcpparse.SupportedEncoding(e.respEnc) {
 			return e.failClosed("response content-encoding " + strconv.Quote(e.respEnc) + " cannot be inspected")
 		}
 		e.respKind = respJSON

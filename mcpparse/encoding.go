@@ -10,6 +10,16 @@ import (
 	"strings"
 )
 
+// SupportedEncoding reports whether DecodeContent can undo encoding, so a
+// caller can refuse a body before it has read it.
+func SupportedEncoding(encoding string) bool {
+	switch strings.ToLower(strings.TrimSpace(encoding)) {
+	case "", "identity", "gzip", "x-gzip", "deflate":
+		return true
+	}
+	return false
+}
+
 // DecodeContent undoes an HTTP Content-Encoding so the body can be inspected,
 // producing at most limit bytes.
 //

@@ -84,3 +84,14 @@ func TestDecodeContent(t *testing.T) {
 		})
 	}
 }
+
+// SupportedEncoding agrees with DecodeContent on what it can undo.
+func TestSupportedEncodingAgreesWithDecodeContent(t *testing.T) {
+	for _, enc := range []string{"", "identity", "gzip", "x-gzip", "deflate", " GZIP ", "br", "zstd", "compress", "gzip, gzip"} {
+		_, err := DecodeContent(enc, nil, 10)
+		unsupported := errors.Is(err, ErrUnsupportedEncoding)
+		if SupportedEncoding(enc) == unsupported {
+			t.Errorf("%q: SupportedEncoding=%v, DecodeContent error %v", enc, SupportedEncoding(enc), err)
+		}
+	}
+}
