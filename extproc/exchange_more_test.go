@@ -191,9 +191,9 @@ func TestBatchElementBlocked(t *testing.T) {
 	if !ok || got != `[`+toolCallBody("1", "get_weather", `{}`)+`]` {
 		t.Fatalf("forwarded batch %s", got)
 	}
-	resp := jsonResponse(t, st, `[{"jsonrpc":"2.0","id":1,"result":{"content":[]}}]`)
+	resp := jsonResponse(t, st, `[{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"a SECRET"}]}}]`)
 	out, _ := mutatedBody(t, resp)
-	if !strings.HasPrefix(out, `[{"jsonrpc":"2.0","id":1,"result":{"content":[]}},{"jsonrpc":"2.0","id":2,"error":{"code":-32000`) {
+	if !strings.HasPrefix(out, `[{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"a ******"}]}},{"jsonrpc":"2.0","id":2,"error":{"code":-32000`) {
 		t.Fatalf("batch response %s", out)
 	}
 
@@ -435,9 +435,9 @@ func TestAttackerShapedInputs(t *testing.T) {
 	})
 	t.Run("duplicate keys in a hooked response", func(t *testing.T) {
 		st := h.open(buffered, buffered)
-		postRequest(t, st, toolCallBody("4", "read", `{}`))
-		ir := immediateOf(t, jsonResponse(t, st, `{"jsonrpc":"2.0","id":4,"result":{"content":[{"type":"text","text":"x","text":"SECRET"}]}}`))
-		if ir.GetStatus().GetCode() != 502 || strings.Contains(string(ir.Body), "SECRET") {
+		postRequest(t, st, toolCallBody(`"req-9"`, "read", `{}`))
+		ir := immediateOf(t, jsonResponse(t, st, `{"jsonrpc":"2.0","id":"req-9","result":{"content":[{"type":"text","text":"x","text":"SECRET"}]}}`))
+		if ir.GetStatus().GetCode() != 502 || strings.Contains(string(ir.Body), "SECRET") || !strings.Contains(string(ir.Body), `"id":"req-9"`) {
 			t.Fatalf("%d %s", ir.GetStatus().GetCode(), ir.Body)
 		}
 	})

@@ -166,12 +166,6 @@ func (e *exchange) runPreHooks(body []byte, b *mcpparse.Body, decoded bool) requ
 	}
 	for i := range b.Messages {
 		m := &b.Messages[i]
-		if m.Kind == mcpparse.KindRequest && !m.ID.IsZero() {
-			if e.known == nil {
-				e.known = map[string]bool{}
-			}
-			e.known[m.ID.Key()] = true
-		}
 		r := &results[i]
 		r.outcome = OutcomeAllowed
 		if m.Family != mcpparse.FamilyNone && (m.Kind == mcpparse.KindRequest || m.Kind == mcpparse.KindNotification) {
@@ -192,6 +186,16 @@ func (e *exchange) runPreHooks(body []byte, b *mcpparse.Body, decoded bool) requ
 		e.s.metrics.Requests.WithLabelValues(methodLabel(m.Method), r.outcome).Inc()
 	}
 
+	if len(e.pending) > 0 && len(b.Messages) > 1 {
+		// The response will be read: remember this body's other requests, so
+		// that their results are not post-hooked by shape.
+		e.known = make(map[string]bool, len(b.Messages))
+		for i := range b.Messages {
+			if m := &b.Messages[i]; m.Kind == mcpparse.KindRequest && !m.ID.IsZero() {
+				e.known[m.ID.Key()] = true
+			}
+		}
+	}
 	if anyBlock {
 		if !b.Batch || allBlocked {
 			parts := make([][]byte, 0, len(results))
@@ -325,7 +329,7 @@ func (e *exchange) preHook(m *mcpparse.Message, r *preResult) *extprocv3.HeaderM
 	}
 	if mgr.HasHook(post) && !m.ID.IsZero() {
 		name := t.Name
-		pr := &pendingRequest{hook: post, name: name, contexts: tbl}
+		pr := &pendingRequest{id: m.ID, hook: post, name: name, contexts: tbl}
 		if e.pending == nil {
 			e.pending = map[string]*pendingRequest{}
 		}

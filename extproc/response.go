@@ -88,10 +88,8 @@ func (e *exchange) failClosed(msg string) []*extprocv3.ProcessingResponse {
 	e.done = true
 	id := mcpparse.NullID()
 	if len(e.pending) == 1 {
-		for k := range e.pending {
-			if parsed, err := mcpparse.IDFromRaw([]byte(k)); err == nil {
-				id = parsed
-			}
+		for _, pr := range e.pending {
+			id = pr.id
 		}
 	}
 	e.s.metrics.Rejections.WithLabelValues(rejectResponse).Inc()
@@ -220,10 +218,11 @@ func (e *exchange) onSSEResponseBody(b *extprocv3.HttpBody) []*extprocv3.Process
 
 // processEvent post-hooks the JSON-RPC message an event carries.
 func (e *exchange) processEvent(ev mcpparse.Event) ([]byte, bool) {
-	if !ev.HasData || notJSON([]byte(ev.Data)) {
+	data := []byte(ev.Data)
+	if !ev.HasData || notJSON(data) {
 		return nil, false // priming events, keep-alives, comments
 	}
-	out, changed, err := e.processMessages([]byte(ev.Data), false)
+	out, changed, err := e.processMessages(data, false)
 	if err != nil {
 		return e.sseError(err.Error()), true
 	}
@@ -254,6 +253,7 @@ func (e *exchange) processMessages(body []byte, injectBatch bool) ([]byte, bool,
 		return nil, false, errors.Join(errUnreadable, err)
 	}
 	var edits []mcpparse.Edit
+	var owner []int // the message each edit belongs to
 	for i := range parsed.Messages {
 		m := &parsed.Messages[i]
 		if m.Kind != mcpparse.KindResponse || !m.Result.Present() {
@@ -261,6 +261,7 @@ func (e *exchange) processMessages(body []byte, injectBatch bool) ([]byte, bool,
 		}
 		if ed, ok := e.postHook(m); ok {
 			edits = append(edits, ed)
+			owner = append(owner, i)
 		}
 	}
 	out, err := mcpparse.ApplyEdits(body, edits)
@@ -271,14 +272,19 @@ func (e *exchange) processMessages(body []byte, injectBatch bool) ([]byte, bool,
 	if injectBatch && len(e.injected) > 0 {
 		parts := make([][]byte, 0, len(e.injected)+len(parsed.Messages))
 		if parsed.Batch {
-			// Re-split the (possibly rewritten) array: edits kept the elements'
-			// order, so re-parsing is the simplest exact way.
-			again, err := mcpparse.Parse(out, mcpparse.Options{})
-			if err != nil {
-				return nil, false, err
-			}
-			for _, m := range again.Messages {
-				parts = append(parts, out[m.Start:m.End])
+			// Each element, with its own edits, becomes one part.
+			for i, m := range parsed.Messages {
+				var own []mcpparse.Edit
+				for k, o := range owner {
+					if o == i {
+						own = append(own, edits[k])
+					}
+				}
+				part, err := applyShifted(body, m.Start, m.End, own)
+				if err != nil {
+					return nil, false, err
+				}
+				parts = append(parts, part)
 			}
 		} else {
 			parts = append(parts, out)

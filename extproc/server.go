@@ -48,7 +48,8 @@ type policy struct {
 	cfg     *framework.Config
 	mgr     *framework.Manager
 	refs    atomic.Int64
-	retired atomic.Bool
+	retired atomic.Bool // replaced by a reload
+	shut    atomic.Bool // its Manager has been shut down
 }
 
 // NewServer builds the plugin pipeline of cfg and returns a server for it.
@@ -143,7 +144,7 @@ func (s *Server) retire(p *policy) {
 }
 
 func (s *Server) shutdownPolicy(p *policy) {
-	if !p.retired.CompareAndSwap(true, false) { // once
+	if !p.shut.CompareAndSwap(false, true) {
 		return
 	}
 	go func() {

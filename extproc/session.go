@@ -6,12 +6,14 @@ import (
 	"time"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/mcpparse"
 )
 
 // pendingRequest is what is remembered of a hooked request so that its
 // result can be post-hooked wherever it travels: on its own POST stream, on
 // a GET stream resumed with Last-Event-ID, or replayed later.
 type pendingRequest struct {
+	id       mcpparse.ID        // the request's id, for an error that replaces its result
 	hook     framework.HookType // the post hook to run
 	name     string             // tool name, prompt name or resource URI
 	contexts *framework.ContextTable
