@@ -138,18 +138,20 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 			for j < len(entries) && entries[j].mode == ModeConcurrent && entries[j].priority == e.priority {
 				j++
 			}
-			group := entries[i:j]
-			if !sizeChecked && anyApplies(group, spec.hook, name, &t.Global, content) {
+			calls := concurrentCalls(spec, entries[i:j], name, t, content)
+			i = j
+			if len(calls) == 0 {
+				continue
+			}
+			if !sizeChecked {
 				sizeChecked = true
 				if v := checkSize(m, spec, payload); v != nil {
 					out.Violation = v
-					continue // look at the group again, for fire_and_forget (none: all concurrent)
+					continue
 				}
 			}
-			i = j
-			ran, v := runConcurrent(ctx, m, spec, group, out.Payload, t, name, content)
-			out.Ran += ran
-			out.Violation = v
+			out.Ran += len(calls)
+			out.Violation = runConcurrent(ctx, m, spec, calls, out.Payload, t, name)
 			continue
 		}
 		if !e.applies(spec.hook, name, &t.Global, content) {
@@ -204,15 +206,6 @@ func (m Mode) blocksOnViolation() bool {
 // honoursOnError reports whether on_error decides what an error does in
 // this mode; in the others an error is logged and ignored.
 func (m Mode) honoursOnError() bool { return m == ModeEnforce || m == ModeConcurrent }
-
-func anyApplies(group []*entry, h HookType, name string, g *GlobalContext, content []byte) bool {
-	for _, e := range group {
-		if e.applies(h, name, g, content) {
-			return true
-		}
-	}
-	return false
-}
 
 func checkSize[P Payload](m *Manager, spec *hookSpec[P], p *P) *Violation {
 	size := spec.size(p)
@@ -283,30 +276,41 @@ func (m *Manager) auditViolation(e *entry, h HookType, g *GlobalContext, name st
 		h.Family().String(), name)
 }
 
-// runConcurrent runs a group of concurrent plugins of one priority side by
-// side, each on a snapshot of its context; state they set is merged back in
-// file order. The first violation (or failing plugin) in file order blocks.
-func runConcurrent[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], group []*entry, p *P, t *ContextTable, name string, content []byte) (int, *Violation) {
-	type slot struct {
-		e    *entry
-		pc   *PluginContext
-		snap *PluginContext
-		res  Result[P]
-		err  error
-		oc   CallOutcome
-		dur  time.Duration
-	}
-	slots := make([]slot, 0, len(group))
+// concurrentCall is one plugin of a concurrent group and what its call did.
+type concurrentCall[P Payload] struct {
+	e    *entry
+	pc   *PluginContext
+	snap *PluginContext
+	res  Result[P]
+	err  error
+	oc   CallOutcome
+	dur  time.Duration
+}
+
+// concurrentCalls returns the plugins of a concurrent group that apply,
+// deciding each condition once.
+func concurrentCalls[P Payload](spec *hookSpec[P], group []*entry, name string, t *ContextTable, content []byte) []concurrentCall[P] {
+	var calls []concurrentCall[P]
 	for _, e := range group {
 		if e.applies(spec.hook, name, &t.Global, content) {
-			slots = append(slots, slot{e: e, pc: t.Plugin(e.name)})
+			if calls == nil {
+				calls = make([]concurrentCall[P], 0, len(group))
+			}
+			calls = append(calls, concurrentCall[P]{e: e, pc: t.Plugin(e.name)})
 		}
 	}
+	return calls
+}
+
+// runConcurrent runs the calls of a concurrent group side by side, each on a
+// snapshot of its context; state they set is merged back in file order. The
+// first violation (or failing plugin) in file order blocks.
+func runConcurrent[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], calls []concurrentCall[P], p *P, t *ContextTable, name string) *Violation {
 	var wg sync.WaitGroup
-	for i := range slots {
-		s := &slots[i]
+	for i := range calls {
+		c := &calls[i]
 		if err := m.acquire(ctx); err != nil {
-			s.err, s.oc = err, OutcomeError
+			c.err, c.oc = err, OutcomeError
 			continue
 		}
 		wg.Add(1)
@@ -314,23 +318,22 @@ func runConcurrent[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P]
 			defer wg.Done()
 			defer m.release()
 			start := time.Now()
-			s.res, s.oc, s.snap, s.err = invoke(ctx, s.e, spec, p, s.pc)
-			s.dur = time.Since(start)
+			c.res, c.oc, c.snap, c.err = invoke(ctx, c.e, spec, p, c.pc)
+			c.dur = time.Since(start)
 		}()
 	}
 	wg.Wait()
 	var block *Violation
-	for i := range slots {
-		s := &slots[i]
-		if s.snap != nil {
-			s.snap.mergeInto(s.pc)
+	for i := range calls {
+		c := &calls[i]
+		if c.snap != nil {
+			c.snap.mergeInto(c.pc)
 		}
-		v := m.settle(s.e, spec.hook, &t.Global, name, s.dur, s.res.Violation, s.err, s.oc)
-		if block == nil {
+		if v := m.settle(c.e, spec.hook, &t.Global, name, c.dur, c.res.Violation, c.err, c.oc); block == nil {
 			block = v
 		}
 	}
-	return len(slots), block
+	return block
 }
 
 type deferredCall[P Payload] struct {
