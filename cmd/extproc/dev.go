@@ -39,13 +39,9 @@ func cmdDev(args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
-	cfg, warns, path, err := loadPolicy(*config)
-	for _, w := range warns {
-		logger.Warn("config warning", "warning", w.String())
-	}
+	cfg, path, err := loadPolicy(*config, logger, stderr)
 	if err != nil {
-		printErrors(stderr, err)
-		return exitError(1)
+		return err
 	}
 	filter, err := envoy.ShippedExtProcFilter()
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,12 +69,13 @@ func TestValidateUsage(t *testing.T) {
 }
 
 func TestEmbeddedDefaultPolicyValidates(t *testing.T) {
-	cfg, warns, path, err := loadPolicy("")
-	if err != nil || len(warns) != 0 || path != "" || !strings.Contains(cfg.Source, "embedded default policy") {
-		t.Fatalf("embedded default: %v %v %q", err, warns, path)
+	var logs bytes.Buffer
+	cfg, path, err := loadPolicy("", slog.New(slog.NewTextHandler(&logs, nil)), &logs)
+	if err != nil || logs.Len() != 0 || path != "" || !strings.Contains(cfg.Source, "embedded default policy") {
+		t.Fatalf("embedded default: %v %q %q", err, logs.String(), path)
 	}
 	t.Setenv("EXTPROC_CONFIG", writeFile(t, "mcp:\n  paths: [/x]\n"))
-	cfg, _, path, err = loadPolicy("")
+	cfg, path, err = loadPolicy("", slog.New(slog.NewTextHandler(&logs, nil)), &logs)
 	if err != nil || path == "" || cfg.MCP.Paths[0] != "/x" {
 		t.Fatalf("EXTPROC_CONFIG not honoured: %v %q", err, path)
 	}
@@ -87,5 +89,21 @@ func TestPluginsAndVersion(t *testing.T) {
 	code, out, _ = runCLI(t, "version")
 	if code != 0 || !strings.HasPrefix(out, "extproc dev\n") || !strings.Contains(out, "go1.") {
 		t.Fatalf("version: %d %q", code, out)
+	}
+}
+
+// serve, dev and plugin-server refuse a broken policy the way validate does:
+// exit 1, every error with its file:line.
+func TestCommandsRefuseBrokenPolicy(t *testing.T) {
+	p := writeFile(t, "plugins:\n  - name: a\n    kind: nope\n")
+	for _, args := range [][]string{
+		{"serve", "--config", p},
+		{"dev", "--upstream", "http://127.0.0.1:1", "--config", p},
+		{"plugin-server", "--config", p, "--stdio"},
+	} {
+		code, _, errs := runCLI(t, args...)
+		if code != 1 || !strings.Contains(errs, "error: "+p+`:3:5: plugins[0].kind: unknown kind "nope"`) {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+		}
 	}
 }

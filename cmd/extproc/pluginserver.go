@@ -35,13 +35,9 @@ func cmdPluginServer(args []string, stdout, stderr io.Writer) error {
 	// stdout is the protocol channel in --stdio mode: logs go to stderr.
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
 	slog.SetDefault(logger)
-	cfg, warns, err := framework.Load(*config, framework.LoadOptions{})
-	for _, w := range warns {
-		logger.Warn("config warning", "warning", w.String())
-	}
+	cfg, _, err := loadPolicy(*config, logger, stderr)
 	if err != nil {
-		printErrors(stderr, err)
-		return exitError(1)
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()

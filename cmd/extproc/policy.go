@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"log/slog"
 	"os"
 
 	"github.com/mcp-extproc/mcp-extproc/examples"
@@ -11,16 +13,29 @@ import (
 )
 
 // loadPolicy reads the policy named by --config, else by EXTPROC_CONFIG,
-// else the embedded default. It returns the path it read ("" for the
+// else the embedded default, logs its warnings, and on failure prints every
+// error and returns exit status 1. It returns the path it read ("" for the
 // embedded default) so the server can watch it.
-func loadPolicy(path string) (*framework.Config, []framework.Warning, string, error) {
+func loadPolicy(path string, logger *slog.Logger, stderr io.Writer) (*framework.Config, string, error) {
 	if path == "" {
 		path = os.Getenv("EXTPROC_CONFIG")
 	}
+	var (
+		cfg   *framework.Config
+		warns []framework.Warning
+		err   error
+	)
 	if path == "" {
-		cfg, warns, err := framework.Parse(examples.DefaultPolicy, examples.DefaultPolicyName, framework.LoadOptions{})
-		return cfg, warns, "", err
+		cfg, warns, err = framework.Parse(examples.DefaultPolicy, examples.DefaultPolicyName, framework.LoadOptions{})
+	} else {
+		cfg, warns, err = framework.Load(path, framework.LoadOptions{})
 	}
-	cfg, warns, err := framework.Load(path, framework.LoadOptions{})
-	return cfg, warns, path, err
+	for _, w := range warns {
+		logger.Warn("config warning", "warning", w.String())
+	}
+	if err != nil {
+		printErrors(stderr, err)
+		return nil, "", exitError(1)
+	}
+	return cfg, path, nil
 }

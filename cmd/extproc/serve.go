@@ -28,13 +28,9 @@ func cmdServe(args []string, _, stderr io.Writer) error {
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	cfg, warns, path, err := loadPolicy(*config)
-	for _, w := range warns {
-		logger.Warn("config warning", "warning", w.String())
-	}
+	cfg, path, err := loadPolicy(*config, logger, stderr)
 	if err != nil {
-		printErrors(stderr, err)
-		return exitError(1)
+		return err
 	}
 	if path == "" {
 		logger.Info("no --config given: running the " + cfg.Source)
