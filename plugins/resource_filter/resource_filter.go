@@ -75,6 +75,8 @@ func (p *Plugin) uriViolation(v uriVerdict) *framework.Violation {
 			desc = "the resource URI must have a scheme (protocol)"
 		case "missing_host":
 			desc = fmt.Sprintf("a %s URI must name a host after //", v.protocol)
+		case "bad_host":
+			desc = fmt.Sprintf("the host of the %s URI does not normalise to a name or address (IDNA UTS #46, as browsers and Go's net/http read it)", v.protocol)
 		}
 		return &framework.Violation{Reason: "Invalid URI", Description: desc, Code: CodeInvalidURI,
 			Details: map[string]any{"problem": v.problem}}

@@ -3,9 +3,10 @@ package resourcefilter
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
+
+	"github.com/mcp-extproc/mcp-extproc/mcpparse"
 )
 
 // uriVerdict is what the pre-fetch check found wrong with a URI; the zero
@@ -28,7 +29,14 @@ var authorityRequired = map[string]bool{"http": true, "https": true, "ws": true,
 func (p *Plugin) checkURI(raw string) uriVerdict {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return uriVerdict{code: CodeInvalidURI, problem: "unparsable"}
+		// net/url refuses percent-escaped ASCII in a host, which WHATWG
+		// parsers decode ("%65vil.com" is evil.com): read it as they do.
+		if fixed, ok := decodeEscapedHost(raw); ok {
+			u, err = url.Parse(fixed)
+		}
+		if err != nil {
+			return uriVerdict{code: CodeInvalidURI, problem: "unparsable"}
+		}
 	}
 	if u.Scheme == "" {
 		return uriVerdict{code: CodeInvalidURI, problem: "missing_scheme"}
@@ -37,7 +45,10 @@ func (p *Plugin) checkURI(raw string) uriVerdict {
 	if !p.allowed[u.Scheme] {
 		return uriVerdict{code: CodeProtocolBlocked, protocol: u.Scheme}
 	}
-	host := normalizeHost(u.Hostname())
+	host, err := mcpparse.CanonicalHost(u.Hostname())
+	if err != nil {
+		return uriVerdict{code: CodeInvalidURI, problem: "bad_host", protocol: u.Scheme}
+	}
 	if host == "" && authorityRequired[u.Scheme] {
 		return uriVerdict{code: CodeInvalidURI, problem: "missing_host", protocol: u.Scheme}
 	}
@@ -47,6 +58,35 @@ func (p *Plugin) checkURI(raw string) uriVerdict {
 		}
 	}
 	return uriVerdict{}
+}
+
+// decodeEscapedHost rewrites the percent-escaped host of a hierarchical URI
+// into its canonical form, or reports false when there is no such host.
+func decodeEscapedHost(raw string) (string, bool) {
+	i := strings.Index(raw, "://")
+	if i <= 0 {
+		return "", false
+	}
+	start := i + 3
+	end := len(raw)
+	if j := strings.IndexAny(raw[start:], "/?#"); j >= 0 {
+		end = start + j
+	}
+	if at := strings.LastIndexByte(raw[start:end], '@'); at >= 0 {
+		start += at + 1
+	}
+	host := raw[start:end]
+	if c := strings.LastIndexByte(host, ':'); c >= 0 && !strings.HasPrefix(host, "[") {
+		host = host[:c]
+	}
+	if !strings.Contains(host, "%") {
+		return "", false
+	}
+	h, err := mcpparse.CanonicalHost(host)
+	if err != nil || h == "" || strings.Contains(h, ":") {
+		return "", false
+	}
+	return raw[:start] + h + raw[start+len(host):], true
 }
 
 // blockedDomain reports the blocked_domains entry host equals or is a
@@ -60,34 +100,21 @@ func (p *Plugin) blockedDomain(host string) (string, bool) {
 	return "", false
 }
 
-// normalizeHost lower-cases a host and drops the trailing dots of a fully
-// qualified name, so that EVIL.COM. and evil.com compare equal; IP addresses
-// take their canonical text form (0:0::1 is ::1).
-func normalizeHost(h string) string {
-	if ip := net.ParseIP(h); ip != nil {
-		return ip.String()
-	}
-	return strings.TrimRight(strings.ToLower(h), ".")
-}
-
 // normalizeDomainRule checks one blocked_domains entry and returns it in the
 // form hosts are compared in.
 func normalizeDomainRule(d string) (string, error) {
 	s := strings.TrimSpace(d)
-	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
-		s = s[1 : len(s)-1]
-	}
-	if ip := net.ParseIP(s); ip != nil {
-		return ip.String(), nil
-	}
-	s = normalizeHost(s)
 	switch {
 	case s == "":
 		return "", errors.New("must not be empty")
-	case strings.ContainsAny(s, "/:@?#*[] \t"):
-		return "", fmt.Errorf("%q is not a domain name: write a host such as example.com (its subdomains are blocked too)", d)
 	case strings.HasPrefix(s, "."):
 		return "", fmt.Errorf("%q starts with a dot: write example.com, which blocks its subdomains too", d)
+	case strings.ContainsAny(s, "/@?#*") || (strings.Contains(s, ":") && !strings.HasPrefix(s, "[") && strings.Count(s, ":") < 2):
+		return "", fmt.Errorf("%q is not a domain name: write a host such as example.com (its subdomains are blocked too)", d)
 	}
-	return s, nil
+	h, err := mcpparse.CanonicalHost(s)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a domain name: write a host such as example.com (its subdomains are blocked too): %w", d, err)
+	}
+	return h, nil
 }
