@@ -25,6 +25,43 @@ type Event struct {
 	HasData bool
 	Retry   string // the last "retry" field made only of ASCII digits
 	Raw     []byte
+
+	// trimmed is Data as the Go SDK reads it, each data line with all its
+	// surrounding white space removed, when that differs from Data.
+	trimmed    string
+	hasTrimmed bool
+}
+
+// JSONData returns the event's data the way the most lenient client reads
+// it: the Go SDK trims every data line of all surrounding white space
+// (Unicode spaces, form feeds, …), where the WHATWG algorithm removes one
+// leading space. JSON that either reading accepts is in JSONData, so a
+// result that reaches one client is never missed for the other.
+func (ev Event) JSONData() string {
+	if ev.hasTrimmed {
+		return ev.trimmed
+	}
+	return ev.Data
+}
+
+// HasBareCR reports whether the block holds a CR that is not part of a CRLF
+// (a CR at the very end of Raw counts: its LF, if any, is the next block's).
+// The WHATWG algorithm ends a line there; the Go SDK ends lines only at LF.
+// Such a block can read as different events to different clients, so the
+// filter re-encodes it with LF line endings (EncodeEvent): then every client
+// reads what the filter read.
+func (ev Event) HasBareCR() bool {
+	raw := ev.Raw
+	for {
+		i := bytes.IndexByte(raw, '\r')
+		if i < 0 {
+			return false
+		}
+		if i+1 == len(raw) || raw[i+1] != '\n' {
+			return true
+		}
+		raw = raw[i+2:]
+	}
 }
 
 // SSEDecoder splits a text/event-stream into events incrementally, whatever
@@ -44,6 +81,9 @@ type SSEDecoder struct {
 	skipLF  bool   // the last line ended with CR: a following LF belongs to it
 	data    []byte // the open block's data buffer
 	cur     Event  // the open block's other fields
+	// untrimmed is set when a data line of the open block has white space
+	// around it that the Go SDK would trim (beyond WHATWG's one space).
+	untrimmed bool
 }
 
 // NewSSEDecoder returns a decoder at the start of a stream.
@@ -197,6 +237,9 @@ func (d *SSEDecoder) line(l []byte) bool {
 	}
 	switch string(field) {
 	case "data":
+		if t := bytes.TrimSpace(value); len(t) != len(value) {
+			d.untrimmed = true
+		}
 		d.data = append(d.data, value...)
 		d.data = append(d.data, '\n')
 		d.cur.HasData = true
@@ -229,9 +272,17 @@ func (d *SSEDecoder) dispatch(raw []byte) Event {
 	ev.Raw = raw
 	if ev.HasData {
 		ev.Data = string(d.data[:len(d.data)-1])
+		if d.untrimmed {
+			lines := strings.Split(ev.Data, "\n")
+			for i, l := range lines {
+				lines[i] = string(bytes.TrimSpace([]byte(l)))
+			}
+			ev.trimmed, ev.hasTrimmed = strings.Join(lines, "\n"), true
+		}
 	}
 	d.cur = Event{}
 	d.data = d.data[:0]
+	d.untrimmed = false
 	return ev
 }
 

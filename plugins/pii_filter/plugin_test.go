@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/textwalk"
 )
 
 // TestMain keeps the plugin's log records (tested in TestLog*) out of the
@@ -252,7 +253,7 @@ func TestCancelledContext(t *testing.T) {
 	}
 	// Cancellation during a long scan is noticed too.
 	big := `{"content":[` + strings.Repeat(`{"type":"text","text":"`+strings.Repeat("x", 4096)+`"},`, 200) + `{"type":"text","text":"a@b.com"}]}`
-	_, _, _, err = p.scan(ctx, []byte(big), true)
+	_, _, _, err = p.scan(ctx, textwalk.Result, []byte(big), true)
 	if err == nil {
 		t.Fatal("scan ignored cancellation")
 	}
@@ -291,4 +292,36 @@ func TestKindRegistered(t *testing.T) {
 	if got := framework.ImplementedHooks(p); fmt.Sprint(got) != fmt.Sprint(k.Hooks) {
 		t.Fatalf("implements %v, registers %v", got, k.Hooks)
 	}
+}
+
+// Binary is what MCP's schema says is binary, not any key named data or
+// blob: PII under such keys in structuredContent, or in a text block, is
+// text a model reads and is masked; image data and resource blobs are not
+// touched; arguments shaped like a result are all text.
+func TestBinaryIsDecidedBySchema(t *testing.T) {
+	p := mustLoad(t, "")
+	ctx := context.Background()
+	pc := &framework.PluginContext{Global: &framework.GlobalContext{}}
+	result := json.RawMessage(`{"content":[{"type":"text","text":"ok","data":"SSN 123-45-6789"},` +
+		`{"type":"image","data":"U1NOIDEyMy00NS02Nzg5","mimeType":"image/png"}],` +
+		`"structuredContent":{"blob":"SSN 123-45-6789","data":{"blob":"SSN 123-45-6789"}}}`)
+	want := `{"content":[{"type":"text","text":"ok","data":"SSN [REDACTED]"},` +
+		`{"type":"image","data":"U1NOIDEyMy00NS02Nzg5","mimeType":"image/png"}],` +
+		`"structuredContent":{"blob":"SSN [REDACTED]","data":{"blob":"SSN [REDACTED]"}}}`
+	r, err := p.ToolPostInvoke(ctx, &framework.ToolPostInvokePayload{Name: "t", Result: result}, pc)
+	if err != nil || r.ModifiedPayload == nil || string(r.ModifiedPayload.Result) != want {
+		t.Fatalf("tool_post_invoke: %s %v", modifiedResult(r), err)
+	}
+	args := json.RawMessage(`{"content":[{"type":"image","data":"SSN 123-45-6789"}]}`)
+	r2, err := p.ToolPreInvoke(ctx, &framework.ToolPreInvokePayload{Name: "t", Args: args}, pc)
+	if err != nil || r2.ModifiedPayload == nil || string(r2.ModifiedPayload.Args) != `{"content":[{"type":"image","data":"SSN [REDACTED]"}]}` {
+		t.Fatalf("tool_pre_invoke: %+v %v", r2.ModifiedPayload, err)
+	}
+}
+
+func modifiedResult(r framework.Result[framework.ToolPostInvokePayload]) string {
+	if r.ModifiedPayload == nil {
+		return "(unchanged)"
+	}
+	return string(r.ModifiedPayload.Result)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/mcpparse"
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/hookjson"
 )
 
@@ -41,7 +42,7 @@ func (p *Plugin) PromptPostFetch(ctx context.Context, pl *framework.PromptPostFe
 // request (a pre hook) or the result of a response, whose protocol fields
 // it leaves alone, and returns the new JSON, or nil when nothing matched.
 func (p *Plugin) inspect(ctx context.Context, hook framework.HookType, _ string, raw json.RawMessage, _ *framework.PluginContext) (json.RawMessage, *framework.Violation, map[string]any, error) {
-	part, skip := "result", isProtocolField
+	part, skip := "result", func(path mcpparse.Path) bool { return isProtocolField(raw, path) }
 	if hook.IsPre() {
 		part, skip = "arguments", nil
 	}

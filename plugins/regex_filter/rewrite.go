@@ -46,18 +46,22 @@ func (p *Plugin) rewrite(ctx context.Context, raw []byte, skip func(mcpparse.Pat
 }
 
 // protocolKeys name the strings of a result that carry MCP protocol
-// values rather than text: content and message discriminators, MIME types,
-// URIs and base64 payloads. Rewriting them would break the client, so they
-// are left alone — except inside structuredContent, which is the tool's own
-// data.
-var protocolKeys = map[string]bool{"type": true, "mimeType": true, "role": true, "uri": true, "data": true, "blob": true}
+// values rather than text: content and message discriminators, MIME types
+// and URIs. Rewriting them would break the client, so they are left alone —
+// except inside structuredContent, which is the tool's own data. Binary
+// data is left alone too, but only where MCP's schema puts it
+// (mcpparse.IsBinary), not under any key named "data" or "blob".
+var protocolKeys = map[string]bool{"type": true, "mimeType": true, "role": true, "uri": true}
 
 // isProtocolField reports whether a string of a tool or prompt result is a
-// protocol value: a protocolKeys member, or anything under _meta or
-// annotations, outside structuredContent.
-func isProtocolField(path mcpparse.Path) bool {
+// protocol value: a protocolKeys member, binary data, or anything under
+// _meta or annotations, outside structuredContent.
+func isProtocolField(result []byte, path mcpparse.Path) bool {
 	if len(path) == 0 || (path[0].Index == mcpparse.MemberIndex && path[0].Key == "structuredContent") {
 		return false
+	}
+	if mcpparse.IsBinary(result, path) {
+		return true
 	}
 	for _, e := range path {
 		if e.Index == mcpparse.MemberIndex && (e.Key == "_meta" || e.Key == "annotations") {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/textwalk"
 )
 
 // TestMain keeps the plugin's log records (tested in TestLog*) out of the
@@ -288,7 +289,7 @@ func TestCancelled(t *testing.T) {
 		t.Fatal("cancelled call ran")
 	}
 	big := `{"content":[` + strings.Repeat(`{"type":"text","text":"`+strings.Repeat("y", 4096)+`"},`, 100) + `{"type":"text","text":"z"}]}`
-	if _, _, _, err := p.scan(ctx, []byte(big), false, "$"); err == nil {
+	if _, _, _, err := p.scan(ctx, textwalk.Result, []byte(big), false, "$"); err == nil {
 		t.Fatal("scan ignored cancellation")
 	}
 }

@@ -14,7 +14,7 @@ func TestWalkVisitsText(t *testing.T) {
 		`{"type":"resource","resource":{"uri":"file:///a","blob":"aGVsbG8gdGhlcmU="}}],` +
 		`"structuredContent":{"data":"not base64 here","n":"ab"}}`
 	var seen []string
-	out, changed, err := Walk(context.Background(), "kind", []byte(raw), 3, func(path mcpparse.Path, s string) (string, bool) {
+	out, changed, err := Walk(context.Background(), "kind", Result, []byte(raw), 3, func(path mcpparse.Path, s string) (string, bool) {
 		seen = append(seen, path.String())
 		if s == "hello there" {
 			return "HELLO", true
@@ -38,7 +38,7 @@ func TestWalkVisitsText(t *testing.T) {
 
 func TestWalkErrors(t *testing.T) {
 	visit := func(mcpparse.Path, string) (string, bool) { return "", false }
-	_, _, err := Walk(context.Background(), "pii_filter", []byte(`{"a":`), 1, visit)
+	_, _, err := Walk(context.Background(), "pii_filter", Arguments, []byte(`{"a":`), 1, visit)
 	if err == nil || !strings.HasPrefix(err.Error(), "pii_filter: ") {
 		t.Fatalf("malformed JSON: err = %v", err)
 	}
@@ -49,7 +49,7 @@ func TestWalkErrors(t *testing.T) {
 	cancel()
 	big := `["` + strings.Repeat("x", 4096) + `"` + strings.Repeat(`,"`+strings.Repeat("x", 4096)+`"`, 199) + `]`
 	visits := 0
-	out, changed, err := Walk(ctx, "pii_filter", []byte(big), 1, func(mcpparse.Path, string) (string, bool) {
+	out, changed, err := Walk(ctx, "pii_filter", Arguments, []byte(big), 1, func(mcpparse.Path, string) (string, bool) {
 		visits++
 		return "y", true
 	})
@@ -61,18 +61,27 @@ func TestWalkErrors(t *testing.T) {
 	}
 }
 
-func TestBinary(t *testing.T) {
-	var paths []string
-	raw := `{"content":[{"data":"x"}],"contents":[{"blob":"x","text":"x"}],` +
-		`"messages":[{"content":{"data":"x"}}],"data":"x","args":{"content":{"data":["x"]}}}`
-	_, _, err := mcpparse.WalkStrings([]byte(raw), mcpparse.WalkOptions{}, func(path mcpparse.Path, _ string) (string, bool) {
-		if Binary(path) {
-			paths = append(paths, path.String())
+func TestBinaryOnlyInResults(t *testing.T) {
+	raw := `{"content":[{"type":"image","data":"xxxx"},{"type":"text","text":"tttt","data":"dddd"}],` +
+		`"structuredContent":{"blob":"bbbb","data":"dddd"},"contents":[{"uri":"a:b","blob":"bbbb"}]}`
+	walked := func(v Value) string {
+		var paths []string
+		_, _, err := Walk(context.Background(), "test", v, []byte(raw), 1, func(path mcpparse.Path, _ string) (string, bool) {
+			if path[len(path)-1].Key != "uri" && path[len(path)-1].Key != "type" {
+				paths = append(paths, path.String())
+			}
+			return "", false
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return "", false
-	})
-	want := "$.content[0].data $.contents[0].blob $.messages[0].content.data"
-	if err != nil || strings.Join(paths, " ") != want {
-		t.Fatalf("binary: %q, want %q (%v)", paths, want, err)
+		return strings.Join(paths, " ")
+	}
+	if got, want := walked(Result), "$.content[1].text $.content[1].data $.structuredContent.blob $.structuredContent.data"; got != want {
+		t.Errorf("result walk: %q, want %q", got, want)
+	}
+	// Arguments shaped like a result are still the caller's text.
+	if got, want := walked(Arguments), "$.content[0].data $.content[1].text $.content[1].data $.structuredContent.blob $.structuredContent.data $.contents[0].blob"; got != want {
+		t.Errorf("arguments walk: %q, want %q", got, want)
 	}
 }
