@@ -47,7 +47,11 @@ type exchange struct {
 	respKind respKind
 	respBody []byte
 	sse      *mcpparse.SSEDecoder
+	sseEnded bool // an error event ended the stream: drop the rest
 	respEnc  string
+	// respMaybeSSE: the content type names an event stream among other
+	// types; the buffered body is read as JSON, else as an event stream.
+	respMaybeSSE bool
 }
 
 type exchangeKind uint8

@@ -196,13 +196,28 @@ func TestPostHookJSON(t *testing.T) {
 	})
 }
 
-// A request no hook wraps gets no response inspection at all.
-func TestUnhookedResponseSkipped(t *testing.T) {
-	h := newHarness(t, testPolicy, testRegistry())
-	st := h.open(buffered, buffered)
-	postRequest(t, st, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
-	hr := st.roundTrip(respHeaders("content-type", "application/json"))
-	if hr.ModeOverride == nil || hr.ModeOverride.ResponseBodyMode != filterv3.ProcessingMode_NONE {
-		t.Fatalf("want response body NONE, got %v", hr.ModeOverride)
-	}
+// Without a post hook in the policy, a request no hook wraps gets no
+// response inspection at all. With one, its response is read: a server may
+// answer a hooked request of another stream there.
+func TestUnhookedResponse(t *testing.T) {
+	t.Run("no post hook: skipped", func(t *testing.T) {
+		h := newHarness(t, "mcp: {paths: [/mcp]}\nplugins:\n  - {name: deny, kind: test_deny, config: {tools: [x]}}\n", testRegistry())
+		st := h.open(buffered, buffered)
+		postRequest(t, st, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
+		hr := st.roundTrip(respHeaders("content-type", "application/json"))
+		if hr.ModeOverride == nil || hr.ModeOverride.ResponseBodyMode != filterv3.ProcessingMode_NONE {
+			t.Fatalf("want response body NONE, got %v", hr.ModeOverride)
+		}
+	})
+	t.Run("post hook: read", func(t *testing.T) {
+		h := newHarness(t, testPolicy, testRegistry())
+		st := h.open(buffered, buffered)
+		postRequest(t, st, `{"jsonrpc":"2.0","id":1,"method":"ping"}`)
+		// The answer of the ping, and a tool result of another stream.
+		r := jsonResponse(t, st, `[{"jsonrpc":"2.0","id":1,"result":{}},{"jsonrpc":"2.0","id":99,"result":{"content":[{"type":"text","text":"a SECRET"}]}}]`)
+		got, ok := mutatedBody(t, r)
+		if !ok || strings.Contains(got, "SECRET") || !strings.Contains(got, `"id":1,"result":{}`) {
+			t.Fatalf("got %q (mutated %v)", got, ok)
+		}
+	})
 }

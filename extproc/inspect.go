@@ -157,11 +157,11 @@ func (e *exchange) runPreHooks(body []byte, b *mcpparse.Body, decoded bool) requ
 			if m.Kind != mcpparse.KindRequest || m.ID.IsZero() {
 				continue
 			}
-			if seen[m.ID.Key()] {
+			if seen[m.ID.CorrelationKey()] {
 				id := m.ID
 				return requestDecision{immediate: e.rejectResponse(rejectInvalid, &id, 400, mcpparse.CodeInvalidRequest, "duplicate request id "+m.ID.String()+" in batch")}
 			}
-			seen[m.ID.Key()] = true
+			seen[m.ID.CorrelationKey()] = true
 		}
 	}
 	for i := range b.Messages {
@@ -186,13 +186,13 @@ func (e *exchange) runPreHooks(body []byte, b *mcpparse.Body, decoded bool) requ
 		e.s.metrics.Requests.WithLabelValues(methodLabel(m.Method), r.outcome).Inc()
 	}
 
-	if len(e.pending) > 0 && len(b.Messages) > 1 {
+	if len(b.Messages) > 1 && anyPostHook(e.p.mgr) {
 		// The response will be read: remember this body's other requests, so
 		// that their results are not post-hooked by shape.
 		e.known = make(map[string]bool, len(b.Messages))
 		for i := range b.Messages {
 			if m := &b.Messages[i]; m.Kind == mcpparse.KindRequest && !m.ID.IsZero() {
-				e.known[m.ID.Key()] = true
+				e.known[m.ID.CorrelationKey()] = true
 			}
 		}
 	}
@@ -333,8 +333,8 @@ func (e *exchange) preHook(m *mcpparse.Message, r *preResult) *extprocv3.HeaderM
 		if e.pending == nil {
 			e.pending = map[string]*pendingRequest{}
 		}
-		e.pending[m.ID.Key()] = pr
-		e.s.sessions.Put(e.session, m.ID.Key(), *pr)
+		e.pending[m.ID.CorrelationKey()] = pr
+		e.s.sessions.Put(e.session, m.ID.CorrelationKey(), *pr)
 	}
 	return hm
 }

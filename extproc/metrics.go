@@ -20,6 +20,7 @@ type Metrics struct {
 	ActiveStreams  prometheus.Gauge
 	ConfigReloads  *prometheus.CounterVec // result
 	SessionEntries prometheus.Gauge
+	Unreadable     *prometheus.CounterVec // action (block, allow)
 }
 
 // Request outcomes, the outcome label of mcp_extproc_requests_total.
@@ -67,9 +68,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		SessionEntries: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "mcp_extproc_session_table_entries", Help: "Hooked requests remembered for matching results on other streams.",
 		}),
+		Unreadable: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mcp_extproc_unreadable_responses_total",
+			Help: "Response bodies and SSE events of hooked exchanges that could not be read as JSON-RPC, by action taken (mcp.on_unreadable_response: block, allow).",
+		}, []string{"action"}),
 	}
 	reg.MustRegister(m.Requests, m.Results, m.Rejections, m.HookDuration, m.PluginDuration, m.Violations,
-		m.PluginErrors, m.ActiveStreams, m.ConfigReloads, m.SessionEntries)
+		m.PluginErrors, m.ActiveStreams, m.ConfigReloads, m.SessionEntries, m.Unreadable)
 	return m
 }
 

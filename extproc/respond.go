@@ -47,6 +47,13 @@ func continueBody(request bool) *extprocv3.ProcessingResponse {
 	return bodyResponse(request, &extprocv3.CommonResponse{})
 }
 
+// clearBody drops the body chunk.
+func clearBody(request bool) *extprocv3.ProcessingResponse {
+	return bodyResponse(request, &extprocv3.CommonResponse{
+		BodyMutation: &extprocv3.BodyMutation{Mutation: &extprocv3.BodyMutation_ClearBody{ClearBody: true}},
+	})
+}
+
 // replaceBody replaces the body (BUFFERED) or the current chunk (STREAMED)
 // with b. In BUFFERED mode Envoy keeps the content-length header it sent, so
 // setLength rewrites it to match; in STREAMED mode Envoy has removed it.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
@@ -32,9 +33,13 @@ func (e *exchange) responseBodyMode() filterv3.ProcessingMode_BodySendMode {
 }
 
 // hooked reports whether the response must be read: it may carry results
-// that post hooks must see.
+// that post hooks must see. With any post hook in the policy that is every
+// POST and GET on an MCP path, not only those that asked something hooked:
+// a server may answer a hooked request on the SSE stream of a later,
+// unrelated POST of the same session (a ping), and a result is post-hooked
+// by its shape when nothing else matches it.
 func (e *exchange) hooked() bool {
-	return e.kind == kindGet || len(e.pending) > 0 || len(e.injected) > 0
+	return e.kind == kindGet || len(e.injected) > 0 || (e.kind == kindPost && anyPostHook(e.p.mgr))
 }
 
 func (e *exchange) onResponseHeaders(h *extprocv3.HttpHeaders) []*extprocv3.ProcessingResponse {
@@ -48,6 +53,16 @@ func (e *exchange) onResponseHeaders(h *extprocv3.HttpHeaders) []*extprocv3.Proc
 	}
 	e.respEnc = contentEncoding(rh)
 	switch mt := rh.mediaType(); {
+	case mt != "text/event-stream" && strings.Contains(strings.ToLower(rh["content-type"]), "text/event-stream"):
+		// A content type that names an event stream among other things
+		// ("text/event-stream,application/json", from a repeated header):
+		// the Python and TypeScript SDKs read such a body as SSE, others as
+		// JSON. It is buffered and read both ways.
+		if !mcpparse.SupportedEncoding(e.respEnc) {
+			return e.failClosed("response content-encoding " + strconv.Quote(e.respEnc) + " cannot be inspected")
+		}
+		e.respKind, e.respMaybeSSE = respJSON, true
+		return one(continueResponseHeaders(nil))
 	case mt == "text/event-stream":
 		if e.respEnc != "" {
 			return e.failClosed("a compressed event stream cannot be inspected")
@@ -86,15 +101,21 @@ func (e *exchange) skipResponseBody() *extprocv3.ProcessingResponse {
 // error: a result that might need masking never passes unread.
 func (e *exchange) failClosed(msg string) []*extprocv3.ProcessingResponse {
 	e.done = true
-	id := mcpparse.NullID()
-	if len(e.pending) == 1 {
-		for _, pr := range e.pending {
-			id = pr.id
-		}
-	}
+	id := e.withheldID()
 	e.s.metrics.Rejections.WithLabelValues(rejectResponse).Inc()
 	e.s.logger.Error("response withheld", "request_id", e.global.RequestID, "reason", msg)
 	return one(immediate(502, mcpparse.ErrorResponse(id, -32603, "response could not be inspected by policy", map[string]any{"code": "UNINSPECTABLE_RESPONSE", "description": msg}), "mcp_extproc_uninspectable_response"))
+}
+
+// withheldID is the id an error replacing an unreadable response answers:
+// the exchange's one hooked request, or null when that is not known.
+func (e *exchange) withheldID() mcpparse.ID {
+	if len(e.pending) == 1 {
+		for _, pr := range e.pending {
+			return pr.id
+		}
+	}
+	return mcpparse.NullID()
 }
 
 func (e *exchange) responseLimit() int {
@@ -145,13 +166,15 @@ func (e *exchange) onJSONResponseBody(b *extprocv3.HttpBody) []*extprocv3.Proces
 		}
 		body = dec
 	}
-	out, changed, err := e.processMessages(body, true)
-	if err != nil && notJSON(body) {
-		// Not JSON at all: no client reads a result from it.
-		out, changed, err = nil, false, nil
-	}
+	out, changed, err := e.readBody(body)
 	if err != nil {
-		return e.failClosed(err.Error())
+		if e.cfg.MCP.OnUnreadableResponse != framework.OnUnreadableAllow {
+			e.s.metrics.Unreadable.WithLabelValues("block").Inc()
+			return e.failClosed(err.Error())
+		}
+		e.s.metrics.Unreadable.WithLabelValues("allow").Inc()
+		e.s.logger.Warn("unreadable response passed unread (mcp.on_unreadable_response: allow)", "request_id", e.global.RequestID, "reason", err.Error())
+		out, changed = nil, false
 	}
 	if !changed && e.respEnc == "" {
 		switch mode {
@@ -180,28 +203,79 @@ func (e *exchange) onJSONResponseBody(b *extprocv3.HttpBody) []*extprocv3.Proces
 	return one(resp)
 }
 
+// readBody reads a complete JSON response body the way clients do and
+// post-hooks the results in it. A UTF-8 BOM is skipped (fetch and Node's
+// response.json() strip it); a body of only white space carries nothing. A
+// body served as both JSON and an event stream that is not JSON is read as
+// a whole event stream. Anything else that does not parse is an error: the
+// caller decides what on_unreadable_response says.
+func (e *exchange) readBody(body []byte) ([]byte, bool, error) {
+	text := bytes.TrimPrefix(body, utf8BOM)
+	if len(bytes.TrimLeft(text, " \t\r\n")) == 0 {
+		return nil, false, nil
+	}
+	out, changed, err := e.processMessages(text, true)
+	if err == nil || !e.respMaybeSSE {
+		return out, changed, err
+	}
+	dec := mcpparse.NewSSEDecoder()
+	events := append(dec.Feed(body), dec.Flush()...)
+	var buf bytes.Buffer
+	changed = false
+	for _, ev := range events {
+		data, evChanged, end := e.processEvent(ev)
+		if end {
+			return nil, false, errors.New("an event of the response is not JSON-RPC")
+		}
+		if evChanged {
+			changed = true
+			buf.Write(data)
+		} else {
+			buf.Write(ev.Raw)
+		}
+	}
+	return buf.Bytes(), changed, nil
+}
+
+var utf8BOM = []byte("\xEF\xBB\xBF")
+
 // onSSEResponseBody decodes events across chunk boundaries and answers each
 // chunk with the complete events it ended — the unchanged ones byte for
 // byte, the rewritten ones re-encoded. An incomplete trailing event is held
-// back and sent with a later chunk; nothing else is buffered.
+// back and sent with a later chunk; nothing else is buffered. An event that
+// grows past the limit, or that cannot be read (on_unreadable_response:
+// block), ends the stream: an error event is sent in its place and nothing
+// after it reaches the client.
 func (e *exchange) onSSEResponseBody(b *extprocv3.HttpBody) []*extprocv3.ProcessingResponse {
-	events := e.sse.Feed(b.GetBody())
-	if e.sse.Buffered() > e.responseLimit() {
-		return one(replaceBody(false, e.sseError("event larger than "+strconv.Itoa(e.responseLimit())+" bytes"), false))
+	if e.sseEnded {
+		return one(clearBody(false))
 	}
-	if b.GetEndOfStream() {
+	events := e.sse.Feed(b.GetBody())
+	tooLarge := e.sse.Buffered() > e.responseLimit()
+	if b.GetEndOfStream() && !tooLarge {
 		events = append(events, e.sse.Flush()...)
 	}
 	var out bytes.Buffer
 	changed := false
 	for _, ev := range events {
-		data, evChanged := e.processEvent(ev)
+		data, evChanged, end := e.processEvent(ev)
+		if end {
+			out.Write(data)
+			e.endSSE()
+			return one(replaceBody(false, out.Bytes(), false))
+		}
 		if evChanged {
 			changed = true
 			out.Write(data)
 		} else {
 			out.Write(ev.Raw)
 		}
+	}
+	if tooLarge {
+		e.s.metrics.Unreadable.WithLabelValues("block").Inc()
+		out.Write(e.sseError("event larger than " + strconv.Itoa(e.responseLimit()) + " bytes"))
+		e.endSSE()
+		return one(replaceBody(false, out.Bytes(), false))
 	}
 	if b.GetEndOfStream() && len(e.injected) > 0 {
 		for _, inj := range e.injected {
@@ -216,27 +290,64 @@ func (e *exchange) onSSEResponseBody(b *extprocv3.HttpBody) []*extprocv3.Process
 	return one(replaceBody(false, out.Bytes(), false))
 }
 
-// processEvent post-hooks the JSON-RPC message an event carries.
-func (e *exchange) processEvent(ev mcpparse.Event) ([]byte, bool) {
-	data := []byte(ev.Data)
-	if !ev.HasData || notJSON(data) {
-		return nil, false // priming events, keep-alives, comments
+// endSSE ends the event stream after an error event: what the server sends
+// afterwards is dropped, and the decoder's buffer is released.
+func (e *exchange) endSSE() {
+	e.sseEnded = true
+	e.sse = nil
+}
+
+// processEvent post-hooks the JSON-RPC message an event carries and returns
+// what to send instead of the event's raw bytes, if anything. end reports
+// an event that cannot be read (on_unreadable_response: block): data is
+// then the error event that ends the stream.
+//
+// The data is read as the most lenient client reads it (Event.JSONData). An
+// event whose lines a client splitting only at LF would frame differently
+// (a bare CR) is re-encoded with LF endings, so that every client reads the
+// event the filter read. An event of a type other than "message" whose data
+// is not JSON (the legacy SSE transport's "endpoint" event) is no result to
+// any client and passes.
+func (e *exchange) processEvent(ev mcpparse.Event) (out []byte, changed, end bool) {
+	reencode := ev.HasBareCR()
+	data := ev.JSONData()
+	if !ev.HasData || data == "" {
+		if reencode {
+			return mcpparse.EncodeEvent(ev), true, false
+		}
+		return nil, false, false
 	}
-	out, changed, err := e.processMessages(data, false)
-	if err != nil {
-		return e.sseError(err.Error()), true
+	rewritten, changed, err := e.processMessages([]byte(data), false)
+	switch {
+	case err != nil && !isMessageEvent(ev):
+	case err != nil && e.cfg.MCP.OnUnreadableResponse == framework.OnUnreadableAllow:
+		e.s.metrics.Unreadable.WithLabelValues("allow").Inc()
+		e.s.logger.Warn("unreadable event passed unread (mcp.on_unreadable_response: allow)", "request_id", e.global.RequestID, "reason", err.Error())
+	case err != nil:
+		e.s.metrics.Unreadable.WithLabelValues("block").Inc()
+		return e.sseError(err.Error()), true, true
+	case changed:
+		ev.Data = string(rewritten)
+		return mcpparse.EncodeEvent(ev), true, false
 	}
-	if !changed {
-		return nil, false
+	if reencode {
+		return mcpparse.EncodeEvent(ev), true, false
 	}
-	ev.Data = string(out)
-	return mcpparse.EncodeEvent(ev), true
+	return nil, false, false
+}
+
+// isMessageEvent reports whether a client dispatches the event as a
+// JSON-RPC message: its type is empty or "message" (the Go SDK trims the
+// field of white space first, so " message" counts too).
+func isMessageEvent(ev mcpparse.Event) bool {
+	t := strings.TrimSpace(ev.Type)
+	return t == "" || t == "message"
 }
 
 func (e *exchange) sseError(msg string) []byte {
 	e.s.metrics.Rejections.WithLabelValues(rejectResponse).Inc()
 	e.s.logger.Error("response event withheld", "request_id", e.global.RequestID, "reason", msg)
-	body := mcpparse.ErrorResponse(mcpparse.NullID(), -32603, "response could not be inspected by policy", map[string]any{"code": "UNINSPECTABLE_RESPONSE", "description": msg})
+	body := mcpparse.ErrorResponse(e.withheldID(), -32603, "response could not be inspected by policy", map[string]any{"code": "UNINSPECTABLE_RESPONSE", "description": msg})
 	return mcpparse.EncodeEvent(mcpparse.Event{Data: string(body), HasData: true})
 }
 
@@ -256,10 +367,15 @@ func (e *exchange) processMessages(body []byte, injectBatch bool) ([]byte, bool,
 	var owner []int // the message each edit belongs to
 	for i := range parsed.Messages {
 		m := &parsed.Messages[i]
-		if m.Kind != mcpparse.KindResponse || !m.Result.Present() {
+		hook := e.postHook
+		switch {
+		case m.Kind == mcpparse.KindResponse && m.Result.Present():
+		case m.Kind == mcpparse.KindError && m.Error.Present():
+			hook = e.postHookError
+		default:
 			continue
 		}
-		if ed, ok := e.postHook(m); ok {
+		if ed, ok := hook(m); ok {
 			edits = append(edits, ed)
 			owner = append(owner, i)
 		}
@@ -298,7 +414,7 @@ func (e *exchange) processMessages(body []byte, injectBatch bool) ([]byte, bool,
 
 // lookup finds the request a result answers.
 func (e *exchange) lookup(id mcpparse.ID, result []byte) (pendingRequest, string, bool) {
-	key := id.Key()
+	key := id.CorrelationKey()
 	if pr, ok := e.pending[key]; ok {
 		return *pr, matchStream, true
 	}
@@ -370,4 +486,79 @@ func (e *exchange) postHook(m *mcpparse.Message) (mcpparse.Edit, bool) {
 	}
 	e.s.metrics.Results.WithLabelValues(string(pr.hook), OutcomeAllowed, how).Inc()
 	return mcpparse.Edit{}, false
+}
+
+// postHookError runs the post hook's error-reading plugins over a JSON-RPC
+// error that answers a hooked request: clients show its message (and often
+// its data) to the model like a result. Errors are matched to requests like
+// results, but never by shape: an error has none.
+func (e *exchange) postHookError(m *mcpparse.Message) (mcpparse.Edit, bool) {
+	key := m.ID.CorrelationKey()
+	pr, how, ok := pendingRequest{}, matchStream, false
+	if p, found := e.pending[key]; found {
+		pr, ok = *p, true
+	} else if !e.known[key] {
+		if p, found := e.s.sessions.Get(e.session, key); found && !p.ambiguous {
+			pr, how, ok = p, matchSession, true
+		}
+	}
+	if !ok || !e.p.mgr.ReadsErrors(pr.hook) {
+		return mcpparse.Edit{}, false
+	}
+	mgr := e.p.mgr
+	in := framework.ErrorPayload(m.Error.Bytes)
+	var (
+		v        *framework.Violation
+		modified bool
+		out      json.RawMessage
+	)
+	switch pr.hook {
+	case framework.ToolPostInvoke:
+		o := mgr.ToolPostInvokeError(e.ctx, &framework.ToolPostInvokePayload{Name: pr.name, Result: in}, pr.contexts)
+		v, modified, out = o.Violation, o.Modified, o.Payload.Result
+	case framework.PromptPostFetch:
+		o := mgr.PromptPostFetchError(e.ctx, &framework.PromptPostFetchPayload{PromptID: pr.name, Result: in}, pr.contexts)
+		v, modified, out = o.Violation, o.Modified, o.Payload.Result
+	case framework.ResourcePostFetch:
+		o := mgr.ResourcePostFetchError(e.ctx, &framework.ResourcePostFetchPayload{URI: pr.name, Content: in}, pr.contexts)
+		v, modified, out = o.Violation, o.Modified, o.Payload.Content
+	}
+	switch {
+	case v != nil:
+		e.s.metrics.Results.WithLabelValues(string(pr.hook), OutcomeBlocked, how).Inc()
+		return mcpparse.Edit{Start: m.Start, End: m.End, New: e.blockBody(m.ID, v, pr.hook == framework.ToolPostInvoke)}, true
+	case modified && !bytes.Equal(out, in):
+		errObj, ok := unwrapError(out)
+		if !ok {
+			e.s.logger.Error("a plugin rewrote an error into something that is not {\"error\": {code, message}}; error withheld", "request_id", e.global.RequestID, "hook", string(pr.hook))
+			return mcpparse.Edit{Start: m.Start, End: m.End, New: mcpparse.ErrorResponse(m.ID, -32603, "error could not be rewritten by policy", nil)}, true
+		}
+		e.s.metrics.Results.WithLabelValues(string(pr.hook), OutcomeModified, how).Inc()
+		return m.Error.Replace(errObj), true
+	}
+	e.s.metrics.Results.WithLabelValues(string(pr.hook), OutcomeAllowed, how).Inc()
+	return mcpparse.Edit{}, false
+}
+
+// unwrapError takes the error object back out of a plugin's rewrite of an
+// ErrorPayload; it must still be a JSON-RPC error (integer code, string
+// message).
+func unwrapError(b json.RawMessage) (json.RawMessage, bool) {
+	var w struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(b, &w) != nil || len(w.Error) == 0 {
+		return nil, false
+	}
+	var obj struct {
+		Code    *json.Number `json:"code"`
+		Message *string      `json:"message"`
+	}
+	if json.Unmarshal(w.Error, &obj) != nil || obj.Code == nil || obj.Message == nil {
+		return nil, false
+	}
+	if _, err := obj.Code.Int64(); err != nil {
+		return nil, false
+	}
+	return w.Error, true
 }

@@ -81,6 +81,9 @@ func (m *maskWord) blocked(raw json.RawMessage) *framework.Violation {
 	return nil
 }
 
+// ReadsErrorResults: the mask applies to JSON-RPC errors too.
+func (m *maskWord) ReadsErrorResults() bool { return true }
+
 func (m *maskWord) ToolPreInvoke(_ context.Context, p *framework.ToolPreInvokePayload, _ *framework.PluginContext) (framework.Result[framework.ToolPreInvokePayload], error) {
 	if out, ok := m.apply(p.Args); ok {
 		return framework.Result[framework.ToolPreInvokePayload]{ModifiedPayload: &framework.ToolPreInvokePayload{Name: p.Name, Args: out, Headers: p.Headers}}, nil

@@ -42,14 +42,17 @@ func (t TLSConfig) Enabled() bool { return t.CertFile != "" || t.KeyFile != "" }
 
 // MCPConfig says how MCP traffic is recognised and answered.
 type MCPConfig struct {
-	Paths          []string       `yaml:"paths"`
-	MaxBodyBytes   int            `yaml:"max_body_bytes"`
-	OnParseError   OnParseError   `yaml:"on_parse_error"`
-	Batches        BatchPolicy    `yaml:"batches"`
-	BlockResponse  BlockResponse  `yaml:"block_response"`
-	BlockErrorCode int            `yaml:"block_error_code"`
-	Identity       IdentityConfig `yaml:"identity"`
-	ForwardHeaders []string       `yaml:"forward_headers"`
+	Paths        []string     `yaml:"paths"`
+	MaxBodyBytes int          `yaml:"max_body_bytes"`
+	OnParseError OnParseError `yaml:"on_parse_error"`
+	// OnUnreadableResponse says what happens to a response body or SSE
+	// event on a hooked exchange that the filter cannot read as JSON-RPC.
+	OnUnreadableResponse OnUnreadableResponse `yaml:"on_unreadable_response"`
+	Batches              BatchPolicy          `yaml:"batches"`
+	BlockResponse        BlockResponse        `yaml:"block_response"`
+	BlockErrorCode       int                  `yaml:"block_error_code"`
+	Identity             IdentityConfig       `yaml:"identity"`
+	ForwardHeaders       []string             `yaml:"forward_headers"`
 }
 
 // IdentityConfig says where request id, user, tenant and server come from.
@@ -129,6 +132,10 @@ type ExternalMCPConfig struct {
 	Cwd     string            `yaml:"cwd"`
 	Headers map[string]string `yaml:"headers"`
 	TLS     ClientTLSConfig   `yaml:"tls"`
+	// ErrorResults opts the plugin's post hooks in to JSON-RPC errors that
+	// answer their requests (see framework.ErrorResultReader). Off by
+	// default: cpex plugins written for ContextForge expect results.
+	ErrorResults bool `yaml:"error_results"`
 }
 
 // ClientTLSConfig is the TLS a client uses towards an external plugin server.
@@ -166,11 +173,12 @@ func DefaultConfig() Config {
 			ShutdownGrace:   Duration(DefaultShutdownGrace),
 		},
 		MCP: MCPConfig{
-			MaxBodyBytes:   DefaultMaxBodyBytes,
-			OnParseError:   OnParseErrorReject,
-			Batches:        BatchesInspect,
-			BlockResponse:  BlockJSONRPCError,
-			BlockErrorCode: DefaultBlockErrorCode,
+			MaxBodyBytes:         DefaultMaxBodyBytes,
+			OnParseError:         OnParseErrorReject,
+			OnUnreadableResponse: OnUnreadableBlock,
+			Batches:              BatchesInspect,
+			BlockResponse:        BlockJSONRPCError,
+			BlockErrorCode:       DefaultBlockErrorCode,
 			Identity: IdentityConfig{
 				RequestIDHeader: "x-request-id",
 				UserClaim:       "sub",

@@ -88,6 +88,25 @@ func (o *OnParseError) setScalar(s string) error {
 }
 func (*OnParseError) expected() string { return "one of reject, allow" }
 
+// OnUnreadableResponse says what happens to a response the filter cannot
+// read: a client might still find a result in it, so by default it does not
+// pass unread.
+type OnUnreadableResponse string
+
+// The on_unreadable_response choices.
+const (
+	// OnUnreadableBlock replaces the body with the JSON-RPC error of its
+	// request, or ends an event stream with that error event.
+	OnUnreadableBlock OnUnreadableResponse = "block"
+	// OnUnreadableAllow passes it on unread (logged and counted).
+	OnUnreadableAllow OnUnreadableResponse = "allow"
+)
+
+func (o *OnUnreadableResponse) setScalar(s string) error {
+	return setEnum(o, s, OnUnreadableBlock, OnUnreadableAllow)
+}
+func (*OnUnreadableResponse) expected() string { return "one of block, allow" }
+
 // BatchPolicy says how JSON-RPC batches are handled.
 type BatchPolicy string
 

@@ -19,13 +19,25 @@ type entry struct {
 	priority int
 	timeout  time.Duration
 	plugin   Plugin
+	// readsErrors: the plugin's post hooks also read JSON-RPC errors.
+	readsErrors bool
 	// disabled is set by on_error: disable; it lasts until the Manager is
 	// replaced by a config reload.
 	disabled atomic.Bool
 }
 
-func (e *entry) applies(h HookType, name string, g *GlobalContext, content []byte) bool {
-	return !e.disabled.Load() && conditionsMatch(e.cfg.Conditions, h, name, g, content)
+// call says what one hook run is about, for deciding which entries apply.
+type call struct {
+	hook    HookType
+	name    string
+	g       *GlobalContext
+	content []byte
+	// errorResult: the payload is a JSON-RPC error, not a result.
+	errorResult bool
+}
+
+func (e *entry) applies(c *call) bool {
+	return !e.disabled.Load() && (!c.errorResult || e.readsErrors) && conditionsMatch(e.cfg.Conditions, c.hook, c.name, c.g, c.content)
 }
 
 // Outcome is the decision of a hook pipeline.
@@ -108,7 +120,7 @@ func invoke[P Payload](ctx context.Context, e *entry, spec *hookSpec[P], p *P, p
 
 // execute runs the pipeline of one hook over a payload (design section 3).
 // When no plugin applies it returns without allocating.
-func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payload *P, t *ContextTable) Outcome[P] {
+func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payload *P, t *ContextTable, errorResult bool) Outcome[P] {
 	out := Outcome[P]{Payload: payload}
 	entries := m.byHook[spec.hook.index()]
 	if len(entries) == 0 {
@@ -119,6 +131,7 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 		content = spec.content(payload)
 	}
 	name := spec.name(payload)
+	c := &call{hook: spec.hook, name: name, g: &t.Global, content: content, errorResult: errorResult}
 	hookStart := time.Now()
 	var deferred []deferredCall[P]
 	sizeChecked := false
@@ -127,7 +140,7 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 		e := entries[i]
 		if out.Violation != nil {
 			// Decided: only fire_and_forget plugins still get their copy.
-			if e.mode == ModeFireAndForget && e.applies(spec.hook, name, &t.Global, content) {
+			if e.mode == ModeFireAndForget && e.applies(c) {
 				deferred = append(deferred, deferredCall[P]{e, out.Payload, t.Plugin(e.name).snapshot()})
 			}
 			i++
@@ -138,7 +151,7 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 			for j < len(entries) && entries[j].mode == ModeConcurrent && entries[j].priority == e.priority {
 				j++
 			}
-			calls := concurrentCalls(spec, entries[i:j], name, t, content)
+			calls := concurrentCalls(spec, entries[i:j], c, t)
 			i = j
 			if len(calls) == 0 {
 				continue
@@ -154,7 +167,7 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 			out.Violation = runConcurrent(ctx, m, spec, calls, out.Payload, t, name)
 			continue
 		}
-		if !e.applies(spec.hook, name, &t.Global, content) {
+		if !e.applies(c) {
 			i++
 			continue
 		}
@@ -289,10 +302,10 @@ type concurrentCall[P Payload] struct {
 
 // concurrentCalls returns the plugins of a concurrent group that apply,
 // deciding each condition once.
-func concurrentCalls[P Payload](spec *hookSpec[P], group []*entry, name string, t *ContextTable, content []byte) []concurrentCall[P] {
+func concurrentCalls[P Payload](spec *hookSpec[P], group []*entry, c *call, t *ContextTable) []concurrentCall[P] {
 	var calls []concurrentCall[P]
 	for _, e := range group {
-		if e.applies(spec.hook, name, &t.Global, content) {
+		if e.applies(c) {
 			if calls == nil {
 				calls = make([]concurrentCall[P], 0, len(group))
 			}

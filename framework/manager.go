@@ -106,6 +106,9 @@ func NewManager(ctx context.Context, cfg *Config, opts ...Option) (*Manager, err
 			}
 		}
 		e := &entry{cfg: pc, name: pc.Name, mode: pc.Mode, onError: pc.OnError, priority: pc.Priority, timeout: pc.EffectiveTimeout(cfg.PluginSettings), plugin: pl}
+		if er, ok := pl.(ErrorResultReader); ok {
+			e.readsErrors = er.ReadsErrorResults()
+		}
 		m.entries = append(m.entries, e)
 	}
 	if len(errs) > 0 {
@@ -228,32 +231,64 @@ func (m *Manager) HookCount() int {
 
 // ToolPreInvoke runs the tool_pre_invoke pipeline.
 func (m *Manager) ToolPreInvoke(ctx context.Context, p *ToolPreInvokePayload, t *ContextTable) Outcome[ToolPreInvokePayload] {
-	return execute(ctx, m, toolPreInvokeSpec, p, t)
+	return execute(ctx, m, toolPreInvokeSpec, p, t, false)
 }
 
 // ToolPostInvoke runs the tool_post_invoke pipeline.
 func (m *Manager) ToolPostInvoke(ctx context.Context, p *ToolPostInvokePayload, t *ContextTable) Outcome[ToolPostInvokePayload] {
-	return execute(ctx, m, toolPostInvokeSpec, p, t)
+	return execute(ctx, m, toolPostInvokeSpec, p, t, false)
 }
 
 // PromptPreFetch runs the prompt_pre_fetch pipeline.
 func (m *Manager) PromptPreFetch(ctx context.Context, p *PromptPreFetchPayload, t *ContextTable) Outcome[PromptPreFetchPayload] {
-	return execute(ctx, m, promptPreFetchSpec, p, t)
+	return execute(ctx, m, promptPreFetchSpec, p, t, false)
 }
 
 // PromptPostFetch runs the prompt_post_fetch pipeline.
 func (m *Manager) PromptPostFetch(ctx context.Context, p *PromptPostFetchPayload, t *ContextTable) Outcome[PromptPostFetchPayload] {
-	return execute(ctx, m, promptPostFetchSpec, p, t)
+	return execute(ctx, m, promptPostFetchSpec, p, t, false)
 }
 
 // ResourcePreFetch runs the resource_pre_fetch pipeline.
 func (m *Manager) ResourcePreFetch(ctx context.Context, p *ResourcePreFetchPayload, t *ContextTable) Outcome[ResourcePreFetchPayload] {
-	return execute(ctx, m, resourcePreFetchSpec, p, t)
+	return execute(ctx, m, resourcePreFetchSpec, p, t, false)
 }
 
 // ResourcePostFetch runs the resource_post_fetch pipeline.
 func (m *Manager) ResourcePostFetch(ctx context.Context, p *ResourcePostFetchPayload, t *ContextTable) Outcome[ResourcePostFetchPayload] {
-	return execute(ctx, m, resourcePostFetchSpec, p, t)
+	return execute(ctx, m, resourcePostFetchSpec, p, t, false)
+}
+
+// ToolPostInvokeError runs the tool_post_invoke plugins that read errors
+// (ErrorResultReader) over a JSON-RPC error answering a tools/call; p.Result
+// is the error in ErrorPayload's shape.
+func (m *Manager) ToolPostInvokeError(ctx context.Context, p *ToolPostInvokePayload, t *ContextTable) Outcome[ToolPostInvokePayload] {
+	return execute(ctx, m, toolPostInvokeSpec, p, t, true)
+}
+
+// PromptPostFetchError is ToolPostInvokeError for prompts/get.
+func (m *Manager) PromptPostFetchError(ctx context.Context, p *PromptPostFetchPayload, t *ContextTable) Outcome[PromptPostFetchPayload] {
+	return execute(ctx, m, promptPostFetchSpec, p, t, true)
+}
+
+// ResourcePostFetchError is ToolPostInvokeError for resources/read; p.Content
+// is the error in ErrorPayload's shape.
+func (m *Manager) ResourcePostFetchError(ctx context.Context, p *ResourcePostFetchPayload, t *ContextTable) Outcome[ResourcePostFetchPayload] {
+	return execute(ctx, m, resourcePostFetchSpec, p, t, true)
+}
+
+// ReadsErrors reports whether a plugin that reads errors is registered for
+// post hook h, so the adapter can skip errors nothing would read.
+func (m *Manager) ReadsErrors(h HookType) bool {
+	if !h.Valid() {
+		return false
+	}
+	for _, e := range m.byHook[h.index()] {
+		if e.readsErrors {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *Manager) acquire(ctx context.Context) error {

@@ -66,6 +66,18 @@ type ResourcePostFetchPayload struct {
 	Content json.RawMessage `json:"content"`
 }
 
+// ErrorPayload wraps a JSON-RPC error object ({"code", "message", "data"})
+// as the result of a post hook for plugins that read errors
+// (ErrorResultReader): {"error": <the error object>}. A result never has a
+// top-level "error" member, so a plugin can tell the two apart; string
+// walkers see error.message and error.data like any other text.
+func ErrorPayload(errObj json.RawMessage) json.RawMessage {
+	out := make([]byte, 0, len(errObj)+10)
+	out = append(out, `{"error":`...)
+	out = append(out, errObj...)
+	return append(out, '}')
+}
+
 // Payload is the set of payload types, for the generic executor.
 type Payload interface {
 	ToolPreInvokePayload | ToolPostInvokePayload |

@@ -44,6 +44,18 @@ type ResourcePostFetcher interface {
 	ResourcePostFetch(ctx context.Context, p *ResourcePostFetchPayload, pc *PluginContext) (Result[ResourcePostFetchPayload], error)
 }
 
+// ErrorResultReader is implemented by plugins whose post hooks also read
+// JSON-RPC errors that answer their hook's request: an error's message and
+// data are shown to the model like a result, so content plugins (PII,
+// secrets, rewriting) must see them. Such a call's payload carries the error
+// object where the result would be, wrapped as {"error": {code, message,
+// data}} (see ErrorPayload); a plugin rewrites it by returning the same
+// shape. Post hooks of plugins that do not implement it, or return false,
+// never see errors.
+type ErrorResultReader interface {
+	ReadsErrorResults() bool
+}
+
 // Initializer is implemented by plugins that need to do I/O before serving
 // (connect, warm caches). Initialize runs once, after construction, under the
 // plugin's timeout.

@@ -111,7 +111,8 @@ func (m *Message) ResourceRead() (uri string, meta Raw, err error) {
 // ClassifyResult guesses the family of a response's result by its shape, for
 // results whose request is unknown: a "content" array is a tool result,
 // "contents" a resource, "messages" a prompt (checked in that order). Anything
-// else, including a result that is not an object, is FamilyNone. result must
+// else, including a result that is not an object, is FamilyNone. A result
+// with only an object structuredContent is a tool result. result must
 // be valid JSON (for example a Message's Result from Parse).
 func ClassifyResult(result []byte) Family {
 	r := gjson.Parse(bstr(result))
@@ -120,6 +121,11 @@ func ClassifyResult(result []byte) Family {
 	}
 	var tool, resource, prompt bool
 	r.ForEach(func(k, v gjson.Result) bool {
+		// structuredContent alone is a tool result too: content is
+		// optional in both SDKs' CallToolResult.
+		if k.Str == "structuredContent" && v.IsObject() {
+			tool = true
+		}
 		if v.IsArray() {
 			switch k.Str {
 			case "content":
