@@ -108,7 +108,7 @@ func checkStamped(t *testing.T, reader, data, stream string) {
 		return // no client reads a message from it
 	}
 	for _, m := range b.Messages {
-		if m.ID.CorrelationKey() != "n:42" {
+		if m.ID.CorrelationKey() != "42" {
 			continue
 		}
 		switch {

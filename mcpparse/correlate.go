@@ -22,32 +22,52 @@ import (
 //     syntax, which also allows "1_000").
 //
 // The key is the union of those readings: a number, or a string that reads
-// as a number in either language, keys as its value truncated to an integer
-// ("n:7"); a number too large for int64 keys as its double ("f:1e+30"); any
-// other string keys as its decoded value ("s:abc"); null is "null"; absent
-// is "". Keys that collide when a client would not confuse the ids only make
-// the filter post-hook more, never less.
+// as a number in either language, keys as its value truncated to an integer,
+// in decimal ("7"); a number too large for int64 keys as its double
+// ("f:1e+30"); any other string keys as Key does (a quote and its decoded
+// value); null is "null"; absent is "". The forms cannot collide: they start
+// with a digit or '-', 'f', a quote, 'n'. An id written as a plain integer
+// (what clients send) is its own key, without an allocation. Keys that
+// collide when a client would not confuse the ids only make the filter
+// post-hook more, never less.
 func (id ID) CorrelationKey() string {
 	switch {
 	case id.raw == "" || id.raw == "null":
 		return id.raw
 	case id.IsString():
-		s := id.Key()[1:] // the decoded value
-		if f, ok := numericString(s); ok {
+		k := id.Key()
+		if f, ok := numericString(k[1:]); ok {
 			return numberKey(f)
 		}
-		return "s:" + s
+		return k
+	case isPlainInt(id.raw):
+		return id.raw
 	}
 	f, err := strconv.ParseFloat(id.raw, 64)
 	if err != nil && !math.IsInf(f, 0) {
-		return "s:" + id.raw // cannot happen for a validated number
+		return id.Key() // cannot happen for a validated number
 	}
 	return numberKey(f)
 }
 
+// isPlainInt reports a canonical decimal integer that fits int64 exactly as
+// a float64 would read it: no leading zero, no "-0", at most 15 digits.
+func isPlainInt(s string) bool {
+	d := strings.TrimPrefix(s, "-")
+	if d == "" || len(d) > 15 || (d[0] == '0' && (len(d) > 1 || len(s) > 1)) {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if !isDigit(d[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 func numberKey(f float64) string {
 	if t := math.Trunc(f); t >= -(1<<63) && t < 1<<63 {
-		return "n:" + strconv.FormatInt(int64(t), 10)
+		return strconv.FormatInt(int64(t), 10)
 	}
 	return "f:" + strconv.FormatFloat(f, 'g', -1, 64)
 }

@@ -46,6 +46,14 @@ func TestCorrelationKey(t *testing.T) {
 			t.Errorf("CorrelationKey(%s) = CorrelationKey(%s) = %q, want them apart", d[0], d[1], a)
 		}
 	}
+	for raw, want := range map[string]string{`7`: "7", `-7`: "-7", `0`: "0", `-0`: "0", `"7"`: "7", `"abc"`: `"abc`, `1e30`: "f:1e+30", `null`: "null"} {
+		if got := id(raw).CorrelationKey(); got != want {
+			t.Errorf("CorrelationKey(%s) = %q, want %q", raw, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = id(`12345`).CorrelationKey() }); n > 1 {
+		t.Errorf("a plain integer id allocates %v times for its key", n)
+	}
 	if k := (ID{}).CorrelationKey(); k != "" {
 		t.Errorf("absent id key = %q, want empty", k)
 	}
