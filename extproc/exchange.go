@@ -189,8 +189,15 @@ func canonicalPath(p string) string {
 	return strings.ToLower(path.Clean("/" + p))
 }
 
+// anyPostHook reports whether any hook of the policy runs on responses
+// (results or list results): then every response on an MCP path is read.
 func anyPostHook(m *framework.Manager) bool {
-	return m.HasHook(framework.ToolPostInvoke) || m.HasHook(framework.PromptPostFetch) || m.HasHook(framework.ResourcePostFetch)
+	for _, h := range framework.Hooks {
+		if !h.IsPre() && m.HasHook(h) {
+			return true
+		}
+	}
+	return false
 }
 
 func contentEncoding(h headers) string {

@@ -173,6 +173,8 @@ func (e *exchange) runPreHooks(body []byte, b *mcpparse.Body, decoded bool) requ
 			if hm != nil {
 				headerMut = hm
 			}
+		} else if hook := listHook(m.Method); hook != "" && m.Kind == mcpparse.KindRequest {
+			e.expectList(m, hook)
 		}
 		switch {
 		case r.blocked != nil:
@@ -337,6 +339,35 @@ func (e *exchange) preHook(m *mcpparse.Message, r *preResult) *extprocv3.HeaderM
 		e.s.sessions.Put(e.session, m.ID.CorrelationKey(), *pr)
 	}
 	return hm
+}
+
+// listHook is the post hook of a list method, or "".
+func listHook(method string) framework.HookType {
+	switch method {
+	case "tools/list":
+		return framework.ToolsPostList
+	case "prompts/list":
+		return framework.PromptsPostList
+	case "resources/list":
+		return framework.ResourcesPostList
+	}
+	return ""
+}
+
+// expectList remembers a list request whose result a list hook governs: it
+// has no pre hook, but its result must be matched to it by id like any
+// other (on this stream, another of the session, or by shape).
+func (e *exchange) expectList(m *mcpparse.Message, hook framework.HookType) {
+	if m.ID.IsZero() || !e.p.mgr.HasHook(hook) {
+		return
+	}
+	pr := &pendingRequest{id: m.ID, hook: hook, contexts: framework.NewContextTable(e.global)}
+	if e.pending == nil {
+		e.pending = map[string]*pendingRequest{}
+	}
+	key := m.ID.CorrelationKey()
+	e.pending[key] = pr
+	e.s.sessions.Put(e.session, key, *pr)
 }
 
 func argsOrEmpty(r mcpparse.Raw) json.RawMessage {

@@ -21,6 +21,7 @@ type Metrics struct {
 	ConfigReloads  *prometheus.CounterVec // result
 	SessionEntries prometheus.Gauge
 	Unreadable     *prometheus.CounterVec // action (block, allow)
+	HiddenItems    *prometheus.CounterVec // plugin, code
 }
 
 // Request outcomes, the outcome label of mcp_extproc_requests_total.
@@ -72,10 +73,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "mcp_extproc_unreadable_responses_total",
 			Help: "Response bodies and SSE events of hooked exchanges that could not be read as JSON-RPC, by action taken (mcp.on_unreadable_response: block, allow).",
 		}, []string{"action"}),
+		HiddenItems: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mcp_extproc_list_items_hidden_total",
+			Help: "Tools, prompts and resources removed from list results, by plugin and code.",
+		}, []string{"plugin", "code"}),
 	}
 	reg.MustRegister(m.Requests, m.Results, m.Rejections, m.HookDuration, m.PluginDuration, m.Violations,
-		m.PluginErrors, m.ActiveStreams, m.ConfigReloads, m.SessionEntries, m.Unreadable)
+		m.PluginErrors, m.ActiveStreams, m.ConfigReloads, m.SessionEntries, m.Unreadable, m.HiddenItems)
 	return m
+}
+
+// ObserveHiddenItems implements framework.HiddenItemsObserver.
+func (m *Metrics) ObserveHiddenItems(plugin string, _ framework.HookType, items []framework.HiddenItem) {
+	for _, it := range items {
+		m.HiddenItems.WithLabelValues(plugin, it.Code).Inc()
+	}
 }
 
 // ObservePluginCall implements framework.Observer.

@@ -433,7 +433,9 @@ func (e *exchange) lookup(id mcpparse.ID, result []byte) (pendingRequest, string
 	case mcpparse.FamilyResource:
 		hook = framework.ResourcePostFetch
 	default:
-		return pendingRequest{}, "", false
+		if hook = listHook(mcpparse.ClassifyList(result)); hook == "" {
+			return pendingRequest{}, "", false
+		}
 	}
 	return pendingRequest{hook: hook, contexts: framework.NewContextTable(e.global)}, matchShape, true
 }
@@ -444,6 +446,9 @@ func (e *exchange) postHook(m *mcpparse.Message) (mcpparse.Edit, bool) {
 	pr, how, ok := e.lookup(m.ID, m.Result.Bytes)
 	if !ok || !e.p.mgr.HasHook(pr.hook) {
 		return mcpparse.Edit{}, false
+	}
+	if pr.hook.IsList() {
+		return e.listHook(m, pr, how)
 	}
 	mgr := e.p.mgr
 	var (
@@ -561,4 +566,57 @@ func unwrapError(b json.RawMessage) (json.RawMessage, bool) {
 		return nil, false
 	}
 	return w.Error, true
+}
+
+// listHook runs a list hook over one page of a tools/list, prompts/list or
+// resources/list result: its items array is the payload, and only that
+// array is replaced (nextCursor and the rest of the page are kept).
+func (e *exchange) listHook(m *mcpparse.Message, pr pendingRequest, how string) (mcpparse.Edit, bool) {
+	mgr := e.p.mgr
+	items := m.Result.Member(listKey(pr.hook))
+	if !items.Present() || items.Bytes[0] != '[' {
+		return mcpparse.Edit{}, false // not a list a client can read
+	}
+	in := json.RawMessage(items.Bytes)
+	var (
+		v        *framework.Violation
+		modified bool
+		out      json.RawMessage
+	)
+	switch pr.hook {
+	case framework.ToolsPostList:
+		o := mgr.ToolsPostList(e.ctx, &framework.ToolsPostListPayload{Tools: in, ServerID: e.global.ServerID}, pr.contexts)
+		v, modified, out = o.Violation, o.Modified, o.Payload.Tools
+	case framework.PromptsPostList:
+		o := mgr.PromptsPostList(e.ctx, &framework.PromptsPostListPayload{Prompts: in, ServerID: e.global.ServerID}, pr.contexts)
+		v, modified, out = o.Violation, o.Modified, o.Payload.Prompts
+	case framework.ResourcesPostList:
+		o := mgr.ResourcesPostList(e.ctx, &framework.ResourcesPostListPayload{Resources: in, ServerID: e.global.ServerID}, pr.contexts)
+		v, modified, out = o.Violation, o.Modified, o.Payload.Resources
+	}
+	switch {
+	case v != nil:
+		e.s.metrics.Results.WithLabelValues(string(pr.hook), OutcomeBlocked, how).Inc()
+		return mcpparse.Edit{Start: m.Start, End: m.End, New: e.blockBody(m.ID, v, false)}, true
+	case modified && !bytes.Equal(out, in):
+		if t := bytes.TrimSpace(out); len(t) == 0 || t[0] != '[' || !json.Valid(t) {
+			e.s.logger.Error("a plugin rewrote a list into something that is not a JSON array; list withheld", "request_id", e.global.RequestID, "hook", string(pr.hook))
+			return mcpparse.Edit{Start: m.Start, End: m.End, New: mcpparse.ErrorResponse(m.ID, -32603, "list could not be rewritten by policy", nil)}, true
+		}
+		e.s.metrics.Results.WithLabelValues(string(pr.hook), OutcomeModified, how).Inc()
+		return items.Replace(out), true
+	}
+	e.s.metrics.Results.WithLabelValues(string(pr.hook), OutcomeAllowed, how).Inc()
+	return mcpparse.Edit{}, false
+}
+
+// listKey is the member of a list result that holds its items.
+func listKey(h framework.HookType) string {
+	switch h {
+	case framework.ToolsPostList:
+		return "tools"
+	case framework.PromptsPostList:
+		return "prompts"
+	}
+	return "resources"
 }

@@ -191,9 +191,13 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 			snap.adoptInto(pc)
 		}
 		out.Violation = m.settle(e, spec.hook, &t.Global, name, time.Since(start), res.Violation, err, oc)
-		if oc == OutcomeModified && out.Violation == nil && e.mode.chainsPayload() {
+		applied := oc == OutcomeModified && out.Violation == nil && e.mode.chainsPayload()
+		if applied {
 			out.Payload = res.ModifiedPayload
 			out.Modified = true
+		}
+		if spec.hook.IsList() && oc == OutcomeModified {
+			m.reportHidden(e, spec.hook, &t.Global, res.Metadata, applied)
 		}
 	}
 	for _, d := range deferred {
@@ -287,6 +291,25 @@ func (m *Manager) auditViolation(e *entry, h HookType, g *GlobalContext, name st
 		"audit", true, "plugin", e.name, "mode", string(e.mode), "hook", string(h), "code", v.Code, "reason", v.Reason,
 		"blocked", blocked, "request_id", g.RequestID, "user", g.User, "tenant_id", g.TenantID, "server_id", g.ServerID,
 		h.Family().String(), name)
+}
+
+// reportHidden writes an audit record for each list item a plugin hid (or,
+// in a mode whose changes are discarded, would have hidden) and counts the
+// hidden ones.
+func (m *Manager) reportHidden(e *entry, h HookType, g *GlobalContext, md map[string]any, applied bool) {
+	items, _ := md[MetadataHiddenItems].([]HiddenItem)
+	if len(items) == 0 {
+		return
+	}
+	for _, it := range items {
+		m.logger.Warn("list item hidden",
+			"audit", true, "plugin", e.name, "mode", string(e.mode), "hook", string(h), "code", it.Code, "reason", it.Reason,
+			"hidden", applied, "request_id", g.RequestID, "user", g.User, "tenant_id", g.TenantID, "server_id", g.ServerID,
+			h.Family().String(), it.Name)
+	}
+	if ho, ok := m.observer.(HiddenItemsObserver); ok && applied {
+		ho.ObserveHiddenItems(e.name, h, items)
+	}
 }
 
 // concurrentCall is one plugin of a concurrent group and what its call did.

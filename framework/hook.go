@@ -7,7 +7,8 @@ import "fmt"
 // receive the names they expect.
 type HookType string
 
-// The six hooks, around tools/call, prompts/get and resources/read.
+// The six hooks around tools/call, prompts/get and resources/read, and the
+// three on list results (ContextForge's planned names).
 const (
 	PromptPreFetch    HookType = "prompt_pre_fetch"
 	PromptPostFetch   HookType = "prompt_post_fetch"
@@ -15,6 +16,10 @@ const (
 	ToolPostInvoke    HookType = "tool_post_invoke"
 	ResourcePreFetch  HookType = "resource_pre_fetch"
 	ResourcePostFetch HookType = "resource_post_fetch"
+
+	ToolsPostList     HookType = "tools_post_list"     // a tools/list result
+	PromptsPostList   HookType = "prompts_post_list"   // a prompts/list result
+	ResourcesPostList HookType = "resources_post_list" // a resources/list result
 )
 
 // Hooks lists every hook in a fixed order (used for stable output).
@@ -22,10 +27,11 @@ var Hooks = []HookType{
 	PromptPreFetch, PromptPostFetch,
 	ToolPreInvoke, ToolPostInvoke,
 	ResourcePreFetch, ResourcePostFetch,
+	ToolsPostList, PromptsPostList, ResourcesPostList,
 }
 
 // numHooks sizes per-hook arrays.
-const numHooks = 6
+const numHooks = 9
 
 // index returns the hook's position in Hooks, or -1 if it is not one of them.
 func (h HookType) index() int {
@@ -42,11 +48,22 @@ func (h HookType) index() int {
 		return 4
 	case ResourcePostFetch:
 		return 5
+	case ToolsPostList:
+		return 6
+	case PromptsPostList:
+		return 7
+	case ResourcesPostList:
+		return 8
 	}
 	return -1
 }
 
-// Valid reports whether h is one of the six hooks.
+// IsList reports whether h runs on a list result (tools/list, …).
+func (h HookType) IsList() bool {
+	return h == ToolsPostList || h == PromptsPostList || h == ResourcesPostList
+}
+
+// Valid reports whether h is one of the hooks.
 func (h HookType) Valid() bool { return h.index() >= 0 }
 
 // IsPre reports whether h runs before the MCP server sees the request.
@@ -58,11 +75,11 @@ func (h HookType) IsPre() bool {
 // condition list (tools, prompts or resources) matches the payload's name.
 func (h HookType) Family() Family {
 	switch h {
-	case ToolPreInvoke, ToolPostInvoke:
+	case ToolPreInvoke, ToolPostInvoke, ToolsPostList:
 		return FamilyTool
-	case PromptPreFetch, PromptPostFetch:
+	case PromptPreFetch, PromptPostFetch, PromptsPostList:
 		return FamilyPrompt
-	case ResourcePreFetch, ResourcePostFetch:
+	case ResourcePreFetch, ResourcePostFetch, ResourcesPostList:
 		return FamilyResource
 	}
 	return FamilyNone

@@ -63,4 +63,28 @@ var (
 		size:    func(p *ResourcePostFetchPayload) int { return len(p.URI) + len(p.Content) },
 		content: func(p *ResourcePostFetchPayload) []byte { return p.Content },
 	}
+	toolsPostListSpec = &hookSpec[ToolsPostListPayload]{
+		hook: ToolsPostList,
+		call: func(pl Plugin, ctx context.Context, p *ToolsPostListPayload, pc *PluginContext) (Result[ToolsPostListPayload], error) {
+			return pl.(ToolsPostLister).ToolsPostList(ctx, p, pc)
+		},
+		name: func(*ToolsPostListPayload) string { return "" },
+		size: func(p *ToolsPostListPayload) int { return len(p.Tools) },
+	}
+	promptsPostListSpec = &hookSpec[PromptsPostListPayload]{
+		hook: PromptsPostList,
+		call: func(pl Plugin, ctx context.Context, p *PromptsPostListPayload, pc *PluginContext) (Result[PromptsPostListPayload], error) {
+			return pl.(PromptsPostLister).PromptsPostList(ctx, p, pc)
+		},
+		name: func(*PromptsPostListPayload) string { return "" },
+		size: func(p *PromptsPostListPayload) int { return len(p.Prompts) },
+	}
+	resourcesPostListSpec = &hookSpec[ResourcesPostListPayload]{
+		hook: ResourcesPostList,
+		call: func(pl Plugin, ctx context.Context, p *ResourcesPostListPayload, pc *PluginContext) (Result[ResourcesPostListPayload], error) {
+			return pl.(ResourcesPostLister).ResourcesPostList(ctx, p, pc)
+		},
+		name: func(*ResourcesPostListPayload) string { return "" },
+		size: func(p *ResourcesPostListPayload) int { return len(p.Resources) },
+	}
 )

@@ -259,6 +259,22 @@ func (m *Manager) ResourcePostFetch(ctx context.Context, p *ResourcePostFetchPay
 	return execute(ctx, m, resourcePostFetchSpec, p, t, false)
 }
 
+// ToolsPostList runs the tools_post_list pipeline over one page of a
+// tools/list result.
+func (m *Manager) ToolsPostList(ctx context.Context, p *ToolsPostListPayload, t *ContextTable) Outcome[ToolsPostListPayload] {
+	return execute(ctx, m, toolsPostListSpec, p, t, false)
+}
+
+// PromptsPostList runs the prompts_post_list pipeline.
+func (m *Manager) PromptsPostList(ctx context.Context, p *PromptsPostListPayload, t *ContextTable) Outcome[PromptsPostListPayload] {
+	return execute(ctx, m, promptsPostListSpec, p, t, false)
+}
+
+// ResourcesPostList runs the resources_post_list pipeline.
+func (m *Manager) ResourcesPostList(ctx context.Context, p *ResourcesPostListPayload, t *ContextTable) Outcome[ResourcesPostListPayload] {
+	return execute(ctx, m, resourcesPostListSpec, p, t, false)
+}
+
 // ToolPostInvokeError runs the tool_post_invoke plugins that read errors
 // (ErrorResultReader) over a JSON-RPC error answering a tools/call; p.Result
 // is the error in ErrorPayload's shape.

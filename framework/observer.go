@@ -50,6 +50,12 @@ type Observer interface {
 	ObserveHookRun(HookRun)
 }
 
+// HiddenItemsObserver is implemented by observers that count the list items
+// plugins hide (see MetadataHiddenItems).
+type HiddenItemsObserver interface {
+	ObserveHiddenItems(plugin string, hook HookType, items []HiddenItem)
+}
+
 type nopObserver struct{}
 
 func (nopObserver) ObservePluginCall(PluginCall) {}

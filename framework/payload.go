@@ -66,6 +66,43 @@ type ResourcePostFetchPayload struct {
 	Content json.RawMessage `json:"content"`
 }
 
+// ToolsPostListPayload is a tools/list result (one page) before it reaches
+// the client. A plugin that hides or rewrites tools returns a modified
+// Tools array; the rest of the result (nextCursor, _meta) is kept.
+type ToolsPostListPayload struct {
+	// Tools is the result's tools array, as received.
+	Tools json.RawMessage `json:"tools"`
+	// ServerID is the MCP server's id (mcp.identity.server_id_header).
+	ServerID string `json:"server_id"`
+}
+
+// PromptsPostListPayload is a prompts/list result (one page).
+type PromptsPostListPayload struct {
+	// Prompts is the result's prompts array, as received.
+	Prompts  json.RawMessage `json:"prompts"`
+	ServerID string          `json:"server_id"`
+}
+
+// ResourcesPostListPayload is a resources/list result (one page).
+type ResourcesPostListPayload struct {
+	// Resources is the result's resources array, as received.
+	Resources json.RawMessage `json:"resources"`
+	ServerID  string          `json:"server_id"`
+}
+
+// MetadataHiddenItems is the Result.Metadata key under which a list hook
+// reports the items it removed, as a []HiddenItem: the executor counts them
+// (mcp_extproc_list_items_hidden_total{plugin,code}) and writes an audit
+// record for each.
+const MetadataHiddenItems = "hidden_items"
+
+// HiddenItem is one listed tool, prompt or resource a plugin removed.
+type HiddenItem struct {
+	Name   string `json:"name"`   // tool or prompt name, resource URI
+	Code   string `json:"code"`   // why, as a violation code (TOOL_DENIED, TOOL_POISONED, …)
+	Reason string `json:"reason"` // for the audit record; never the item's content
+}
+
 // ErrorPayload wraps a JSON-RPC error object ({"code", "message", "data"})
 // as the result of a post hook for plugins that read errors
 // (ErrorResultReader): {"error": <the error object>}. A result never has a
@@ -82,7 +119,8 @@ func ErrorPayload(errObj json.RawMessage) json.RawMessage {
 type Payload interface {
 	ToolPreInvokePayload | ToolPostInvokePayload |
 		PromptPreFetchPayload | PromptPostFetchPayload |
-		ResourcePreFetchPayload | ResourcePostFetchPayload
+		ResourcePreFetchPayload | ResourcePostFetchPayload |
+		ToolsPostListPayload | PromptsPostListPayload | ResourcesPostListPayload
 }
 
 // DecodeArgs decodes a raw JSON object of arguments into a map, with numbers

@@ -44,6 +44,22 @@ type ResourcePostFetcher interface {
 	ResourcePostFetch(ctx context.Context, p *ResourcePostFetchPayload, pc *PluginContext) (Result[ResourcePostFetchPayload], error)
 }
 
+// ToolsPostLister runs on a tools/list result (each page) before the client
+// sees it: it may remove or rewrite tools.
+type ToolsPostLister interface {
+	ToolsPostList(ctx context.Context, p *ToolsPostListPayload, pc *PluginContext) (Result[ToolsPostListPayload], error)
+}
+
+// PromptsPostLister runs on a prompts/list result.
+type PromptsPostLister interface {
+	PromptsPostList(ctx context.Context, p *PromptsPostListPayload, pc *PluginContext) (Result[PromptsPostListPayload], error)
+}
+
+// ResourcesPostLister runs on a resources/list result.
+type ResourcesPostLister interface {
+	ResourcesPostList(ctx context.Context, p *ResourcesPostListPayload, pc *PluginContext) (Result[ResourcesPostListPayload], error)
+}
+
 // ErrorResultReader is implemented by plugins whose post hooks also read
 // JSON-RPC errors that answer their hook's request: an error's message and
 // data are shown to the model like a result, so content plugins (PII,
@@ -95,6 +111,12 @@ func implements(p Plugin, h HookType) bool {
 		_, ok = p.(ResourcePreFetcher)
 	case ResourcePostFetch:
 		_, ok = p.(ResourcePostFetcher)
+	case ToolsPostList:
+		_, ok = p.(ToolsPostLister)
+	case PromptsPostList:
+		_, ok = p.(PromptsPostLister)
+	case ResourcesPostList:
+		_, ok = p.(ResourcesPostLister)
 	}
 	return ok
 }

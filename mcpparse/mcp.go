@@ -149,6 +149,23 @@ func ClassifyResult(result []byte) Family {
 	return FamilyNone
 }
 
+// ClassifyList guesses which list method a result answers by its shape, for
+// results whose request is unknown: a "tools" array is a tools/list result,
+// "prompts" a prompts/list one, "resources" a resources/list one. It returns
+// the method, or "" for anything else.
+func ClassifyList(result []byte) string {
+	r := gjson.Parse(bstr(result))
+	if !r.IsObject() {
+		return ""
+	}
+	for _, c := range [...]struct{ key, method string }{{"tools", "tools/list"}, {"prompts", "prompts/list"}, {"resources", "resources/list"}} {
+		if r.Get(c.key).IsArray() {
+			return c.method
+		}
+	}
+	return ""
+}
+
 // DecodeArguments decodes a JSON object (typically Target.Args) into a map for
 // plugins that need one. Numbers are json.Number, so they re-encode exactly as
 // written. An empty raw decodes to an empty map. Use it only for plugins that

@@ -3,6 +3,8 @@ package mcpparse
 import (
 	"fmt"
 	"slices"
+
+	"github.com/tidwall/gjson"
 )
 
 // Edit replaces body[Start:End] with New. Start == End inserts.
@@ -67,4 +69,33 @@ func AddMember(obj Raw, key string, value []byte) Edit {
 	member = append(member, ':')
 	member = append(member, value...)
 	return Edit{Start: obj.End - 1, End: obj.End - 1, New: member}
+}
+
+// Member returns the value of the object member key of r (an object from a
+// parsed body, whose keys Parse has checked are unique), located in the
+// body so that it can be replaced; absent when r is not an object or has no
+// such member.
+func (r Raw) Member(key string) Raw {
+	if len(r.Bytes) == 0 || r.Bytes[0] != '{' {
+		return Raw{}
+	}
+	v := gjson.GetBytes(r.Bytes, escapeGJSON(key))
+	if !v.Exists() || v.Index <= 0 || v.Index+len(v.Raw) > len(r.Bytes) {
+		return Raw{}
+	}
+	return Raw{Bytes: r.Bytes[v.Index : v.Index+len(v.Raw)], Start: r.Start + v.Index, End: r.Start + v.Index + len(v.Raw)}
+}
+
+// escapeGJSON escapes a key for use as one gjson path component.
+func escapeGJSON(key string) string {
+	var b []byte
+	for i := 0; i < len(key); i++ {
+		switch c := key[i]; c {
+		case '.', '*', '?', '|', '#', '@', '\\', '!', '=', '<', '>', '%', ':', '(', ')', ',', '[', ']', '{', '}', '"', '^':
+			b = append(b, '\\', c)
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }

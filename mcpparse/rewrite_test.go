@@ -237,3 +237,26 @@ func TestResponsesGolden(t *testing.T) {
 	}
 	golden(t, "responses.jsonl", out.Bytes())
 }
+
+func TestRawMember(t *testing.T) {
+	body := []byte(`{"jsonrpc":"2.0","id":1,"result":{"a.b":1,"tools":[{"name":"x"}],"nextCursor":"c"}}`)
+	b, err := Parse(body, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := b.Messages[0].Result
+	tools := res.Member("tools")
+	if string(tools.Bytes) != `[{"name":"x"}]` || string(body[tools.Start:tools.End]) != `[{"name":"x"}]` {
+		t.Fatalf("tools member: %q at %d:%d", tools.Bytes, tools.Start, tools.End)
+	}
+	if m := res.Member("a.b"); string(m.Bytes) != "1" {
+		t.Fatalf("dotted key: %q", m.Bytes)
+	}
+	if res.Member("missing").Present() || tools.Member("name").Present() {
+		t.Fatal("absent member reported present")
+	}
+	out, err := ApplyEdits(body, []Edit{tools.Replace([]byte(`[]`))})
+	if err != nil || string(out) != `{"jsonrpc":"2.0","id":1,"result":{"a.b":1,"tools":[],"nextCursor":"c"}}` {
+		t.Fatalf("%s %v", out, err)
+	}
+}

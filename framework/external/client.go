@@ -112,7 +112,13 @@ func (p *Plugin) merge(rc *remoteConfig) error {
 	if len(rc.Hooks) == 0 {
 		p.hooks = pc.Hooks
 		if len(p.hooks) == 0 {
-			p.hooks = framework.Hooks
+			// A server that declares nothing gets the six hooks of cpex
+			// 0.1.x; the list hooks only reach servers that ask for them.
+			for _, h := range framework.Hooks {
+				if !h.IsList() {
+					p.hooks = append(p.hooks, h)
+				}
+			}
 		}
 	}
 	return nil
@@ -327,6 +333,22 @@ func (p *Plugin) ResourcePreFetch(ctx context.Context, pl *framework.ResourcePre
 // ResourcePostFetch implements framework.ResourcePostFetcher.
 func (p *Plugin) ResourcePostFetch(ctx context.Context, pl *framework.ResourcePostFetchPayload, pc *framework.PluginContext) (framework.Result[framework.ResourcePostFetchPayload], error) {
 	return call(p, ctx, framework.ResourcePostFetch, pl, pc)
+}
+
+// ToolsPostList implements framework.ToolsPostLister (for servers that
+// declare tools_post_list; an additive extension of the cpex wire format).
+func (p *Plugin) ToolsPostList(ctx context.Context, pl *framework.ToolsPostListPayload, pc *framework.PluginContext) (framework.Result[framework.ToolsPostListPayload], error) {
+	return call(p, ctx, framework.ToolsPostList, pl, pc)
+}
+
+// PromptsPostList implements framework.PromptsPostLister.
+func (p *Plugin) PromptsPostList(ctx context.Context, pl *framework.PromptsPostListPayload, pc *framework.PluginContext) (framework.Result[framework.PromptsPostListPayload], error) {
+	return call(p, ctx, framework.PromptsPostList, pl, pc)
+}
+
+// ResourcesPostList implements framework.ResourcesPostLister.
+func (p *Plugin) ResourcesPostList(ctx context.Context, pl *framework.ResourcesPostListPayload, pc *framework.PluginContext) (framework.Result[framework.ResourcesPostListPayload], error) {
+	return call(p, ctx, framework.ResourcesPostList, pl, pc)
 }
 
 // slogWriter sends a plugin server's stderr to the log, line by line.

@@ -199,6 +199,12 @@ func (s *Server) invoke(ctx context.Context, in *invokeRequest) invokeResponse {
 		result, err = run(ctx, in.Payload, tbl, p.mgr.ResourcePreFetch)
 	case framework.ResourcePostFetch:
 		result, err = run(ctx, in.Payload, tbl, p.mgr.ResourcePostFetch)
+	case framework.ToolsPostList:
+		result, err = run(ctx, in.Payload, tbl, p.mgr.ToolsPostList)
+	case framework.PromptsPostList:
+		result, err = run(ctx, in.Payload, tbl, p.mgr.PromptsPostList)
+	case framework.ResourcesPostList:
+		result, err = run(ctx, in.Payload, tbl, p.mgr.ResourcesPostList)
 	}
 	var pe *runError
 	if errors.As(err, &pe) {

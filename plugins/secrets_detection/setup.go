@@ -17,7 +17,7 @@ func init() {
 			"SecretsDetection",
 		},
 		Description: "find credentials (cloud, VCS, chat, payment and AI API keys, private keys, JWTs, custom patterns) in every hook's payload; block, redact or log",
-		Hooks:       framework.Hooks,
+		Hooks:       framework.ImplementedHooks((*Plugin)(nil)),
 		Defaults:    DefaultConfig(),
 		New:         newFromConfig,
 	})

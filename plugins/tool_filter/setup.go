@@ -20,16 +20,19 @@ type Config struct {
 	Allow []string `yaml:"allow"`
 	// Deny lists tools that may not be called, whatever Allow says.
 	Deny []string `yaml:"deny"`
+	// HideDenied removes the tools a call would be refused for from
+	// tools/list results.
+	HideDenied bool `yaml:"hide_denied"`
 }
 
 // DefaultConfig returns the settings a plugin gets when its config says nothing.
-func DefaultConfig() Config { return Config{Allow: []string{}, Deny: []string{}} }
+func DefaultConfig() Config { return Config{Allow: []string{}, Deny: []string{}, HideDenied: true} }
 
 func init() {
 	framework.Register(framework.Kind{
 		Name:        KindName,
-		Description: "allow or refuse tools/call by tool name, with allow and deny glob lists",
-		Hooks:       []framework.HookType{framework.ToolPreInvoke},
+		Description: "allow or refuse tools/call by tool name, with allow and deny glob lists; hides refused tools from tools/list",
+		Hooks:       []framework.HookType{framework.ToolPreInvoke, framework.ToolsPostList},
 		Defaults:    DefaultConfig(),
 		New:         kindconfig.Factory(DefaultConfig, New),
 	})
@@ -50,5 +53,5 @@ func New(cfg Config) (*Plugin, error) {
 			}
 		}
 	}
-	return &Plugin{allow: cfg.Allow, deny: cfg.Deny}, nil
+	return &Plugin{allow: cfg.Allow, deny: cfg.Deny, hideDenied: cfg.HideDenied}, nil
 }

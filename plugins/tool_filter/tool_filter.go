@@ -1,8 +1,11 @@
 package toolfilter
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 )
@@ -13,7 +16,13 @@ const CodeToolDenied = "TOOL_DENIED"
 // Plugin is a loaded tool_filter. It is immutable and safe for concurrent use.
 type Plugin struct {
 	allow, deny []string
+	hideDenied  bool
 }
+
+var (
+	_ framework.ToolPreInvoker  = (*Plugin)(nil)
+	_ framework.ToolsPostLister = (*Plugin)(nil)
+)
 
 // ToolPreInvoke refuses a tool that a deny pattern matches or, when allow
 // is set, that no allow pattern matches.
@@ -22,24 +31,64 @@ func (p *Plugin) ToolPreInvoke(ctx context.Context, pl *framework.ToolPreInvokeP
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	if pat, ok := framework.MatchAny(p.deny, pl.Name); ok {
-		res.Violation = &framework.Violation{
+	res.Violation = p.refusal(pl.Name)
+	return res, nil
+}
+
+// refusal is the violation a call of the named tool gets, or nil.
+func (p *Plugin) refusal(name string) *framework.Violation {
+	if pat, ok := framework.MatchAny(p.deny, name); ok {
+		return &framework.Violation{
 			Reason:      "Tool not allowed",
-			Description: fmt.Sprintf("tool %q is denied (deny pattern %q)", pl.Name, pat),
+			Description: fmt.Sprintf("tool %q is denied (deny pattern %q)", name, pat),
 			Code:        CodeToolDenied,
-			Details:     map[string]any{"tool": pl.Name, "rule": "deny", "pattern": pat},
+			Details:     map[string]any{"tool": name, "rule": "deny", "pattern": pat},
 		}
-		return res, nil
 	}
 	if len(p.allow) > 0 {
-		if _, ok := framework.MatchAny(p.allow, pl.Name); !ok {
-			res.Violation = &framework.Violation{
+		if _, ok := framework.MatchAny(p.allow, name); !ok {
+			return &framework.Violation{
 				Reason:      "Tool not allowed",
-				Description: fmt.Sprintf("tool %q is not in the allow list", pl.Name),
+				Description: fmt.Sprintf("tool %q is not in the allow list", name),
 				Code:        CodeToolDenied,
-				Details:     map[string]any{"tool": pl.Name, "rule": "allow"},
+				Details:     map[string]any{"tool": name, "rule": "allow"},
 			}
 		}
 	}
+	return nil
+}
+
+// ToolsPostList removes from a tools/list page the tools this plugin would
+// refuse to call for this caller (hide_denied, on by default): an agent is
+// not shown what it may not use. The entry's conditions decide, as for
+// calls, whom it applies to.
+func (p *Plugin) ToolsPostList(ctx context.Context, pl *framework.ToolsPostListPayload, _ *framework.PluginContext) (framework.Result[framework.ToolsPostListPayload], error) {
+	var res framework.Result[framework.ToolsPostListPayload]
+	if err := ctx.Err(); err != nil || !p.hideDenied {
+		return res, err
+	}
+	var kept [][]byte
+	var hidden []framework.HiddenItem
+	arr := gjson.ParseBytes(pl.Tools)
+	if !arr.IsArray() {
+		return res, fmt.Errorf("tool_filter: tools is not an array")
+	}
+	arr.ForEach(func(_, tool gjson.Result) bool {
+		name := tool.Get("name")
+		if name.Type == gjson.String {
+			if v := p.refusal(name.Str); v != nil {
+				hidden = append(hidden, framework.HiddenItem{Name: name.Str, Code: CodeToolDenied, Reason: v.Description})
+				return true
+			}
+		}
+		kept = append(kept, []byte(tool.Raw))
+		return true
+	})
+	if len(hidden) == 0 {
+		return res, nil
+	}
+	out := append([]byte{'['}, bytes.Join(kept, []byte{','})...)
+	res.ModifiedPayload = &framework.ToolsPostListPayload{Tools: append(out, ']'), ServerID: pl.ServerID}
+	res.Metadata = map[string]any{framework.MetadataHiddenItems: hidden}
 	return res, nil
 }

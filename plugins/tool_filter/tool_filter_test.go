@@ -17,7 +17,7 @@ func withConfig(config string) string {
 
 func TestConfig(t *testing.T) {
 	pl := plugintest.Load(t, withConfig(`{deny: [x]}`))
-	if h := framework.ImplementedHooks(pl); len(h) != 1 || h[0] != framework.ToolPreInvoke {
+	if h := framework.ImplementedHooks(pl); len(h) != 2 || h[0] != framework.ToolPreInvoke || h[1] != framework.ToolsPostList {
 		t.Fatalf("hooks = %v", h)
 	}
 	for _, tc := range []struct{ config, want string }{
@@ -138,4 +138,36 @@ func FuzzGlob(f *testing.F) {
 			t.Fatalf("pattern %q, name %q: denied = %v, want %v", pattern, name, res.Violation != nil, want)
 		}
 	})
+}
+
+// A tool the filter would refuse to call is not listed; everything else of
+// the page stays byte for byte; hide_denied: false lists it again.
+func TestHideDenied(t *testing.T) {
+	tools := `[{"name":"read_file","description":"d"},{"name":"delete_user"},{"name":"list_a"},{"title":"no name"}]`
+	list := func(config string) (string, []framework.HiddenItem) {
+		t.Helper()
+		pl := plugintest.Load(t, withConfig(config)).(framework.ToolsPostLister)
+		res, err := pl.ToolsPostList(context.Background(), &framework.ToolsPostListPayload{Tools: []byte(tools), ServerID: "s"}, &framework.PluginContext{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.ModifiedPayload == nil {
+			return tools, nil
+		}
+		hidden, _ := res.Metadata[framework.MetadataHiddenItems].([]framework.HiddenItem)
+		return string(res.ModifiedPayload.Tools), hidden
+	}
+	got, hidden := list(`{allow: ["read_*", "list_?"], deny: ["delete_*"]}`)
+	if got != `[{"name":"read_file","description":"d"},{"name":"list_a"},{"title":"no name"}]` {
+		t.Fatalf("listed %s", got)
+	}
+	if len(hidden) != 1 || hidden[0].Name != "delete_user" || hidden[0].Code != "TOOL_DENIED" {
+		t.Fatalf("hidden %+v", hidden)
+	}
+	if got, _ := list(`{allow: [read_file]}`); got != `[{"name":"read_file","description":"d"},{"title":"no name"}]` {
+		t.Fatalf("allow list: %s", got)
+	}
+	if got, _ := list(`{deny: ["delete_*"], hide_denied: false}`); got != tools {
+		t.Fatalf("hide_denied false: %s", got)
+	}
 }
