@@ -13,9 +13,13 @@ func (noop) ToolPreInvoke(context.Context, *ToolPreInvokePayload, *PluginContext
 }
 
 func noopManager(tb testing.TB, n int, mode Mode, conds []Condition) *Manager {
+	return noopManagerKind(tb, n, mode, conds, false)
+}
+
+func noopManagerKind(tb testing.TB, n int, mode Mode, conds []Condition, inline bool) *Manager {
 	tb.Helper()
 	reg := NewRegistry()
-	reg.Register(Kind{Name: "noop", Hooks: []HookType{ToolPreInvoke}, New: func(*PluginConfig) (Plugin, error) { return noop{}, nil }})
+	reg.Register(Kind{Name: "noop", Hooks: []HookType{ToolPreInvoke}, Inline: inline, New: func(*PluginConfig) (Plugin, error) { return noop{}, nil }})
 	cfg := DefaultConfig()
 	for i := range n {
 		pc := defaultPluginConfig()
@@ -53,6 +57,38 @@ func TestNoMatchingPluginDoesNotAllocate(t *testing.T) {
 		if allocs != 0 {
 			t.Errorf("%s: %v allocations per call, want 0", name, allocs)
 		}
+	}
+}
+
+// An inline plugin call costs no goroutine, timer or context copy: running
+// five of them allocates nothing once the exchange's contexts exist.
+func TestInlineCallsDoNotAllocate(t *testing.T) {
+	ctx := context.Background()
+	p := &ToolPreInvokePayload{Name: "get_weather", Args: []byte(`{"city":"Paris"}`)}
+	tbl := NewContextTable(GlobalContext{RequestID: "r"})
+	m := noopManagerKind(t, 5, ModeEnforce, nil, true)
+	m.ToolPreInvoke(ctx, p, tbl) // creates the plugins' contexts
+	if n := testing.AllocsPerRun(200, func() { m.ToolPreInvoke(ctx, p, tbl) }); n != 0 {
+		t.Fatalf("%v allocations per hook run with 5 inline plugins, want 0", n)
+	}
+}
+
+func BenchmarkInlineVsWorker(b *testing.B) {
+	ctx := context.Background()
+	p := &ToolPreInvokePayload{Name: "get_weather", Args: []byte(`{"city":"Paris"}`)}
+	for _, inline := range []bool{true, false} {
+		name := "worker"
+		if inline {
+			name = "inline"
+		}
+		b.Run(name, func(b *testing.B) {
+			m := noopManagerKind(b, 1, ModeEnforce, nil, inline)
+			tbl := NewContextTable(GlobalContext{RequestID: "r"})
+			b.ReportAllocs()
+			for b.Loop() {
+				m.ToolPreInvoke(ctx, p, tbl)
+			}
+		})
 	}
 }
 

@@ -21,6 +21,8 @@ type entry struct {
 	plugin   Plugin
 	// readsErrors: the plugin's post hooks also read JSON-RPC errors.
 	readsErrors bool
+	// inline: the kind runs on the caller's goroutine (Kind.Inline).
+	inline bool
 	// disabled is set by on_error: disable; it lasts until the Manager is
 	// replaced by a config reload.
 	disabled atomic.Bool
@@ -79,12 +81,12 @@ type callResult[P Payload] struct {
 // when the call finished (whatever its outcome) so the caller can adopt what
 // the plugin wrote; after a timeout it is nil: the abandoned call may still be
 // running and must not share maps with the exchange.
-func invoke[P Payload](ctx context.Context, e *entry, spec *hookSpec[P], p *P, pc *PluginContext) (Result[P], CallOutcome, *PluginContext, error) {
+func invoke[P Payload](ctx context.Context, m *Manager, e *entry, spec *hookSpec[P], p *P, pc *PluginContext) (Result[P], CallOutcome, *PluginContext, error) {
 	cctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
 	snap := pc.snapshot()
 	ch := make(chan callResult[P], 1)
-	go func() {
+	job := func() {
 		defer func() {
 			if r := recover(); r != nil {
 				ch <- callResult[P]{err: &PanicError{Value: r, Stack: debug.Stack()}}
@@ -92,7 +94,15 @@ func invoke[P Payload](ctx context.Context, e *entry, spec *hookSpec[P], p *P, p
 		}()
 		res, err := spec.call(e.plugin, cctx, p, snap)
 		ch <- callResult[P]{res, err}
-	}()
+	}
+	if !m.workers.run(cctx, job) {
+		// Every worker is busy (with calls that ignore their deadline):
+		// this call gets no worker before its own deadline.
+		if ctx.Err() != nil {
+			return Result[P]{}, OutcomeError, nil, ctx.Err()
+		}
+		return Result[P]{}, OutcomeTimeout, nil, fmt.Errorf("%w after %s: no worker free", ErrPluginTimeout, e.timeout)
+	}
 	select {
 	case r := <-ch:
 		var pe *PanicError
@@ -116,6 +126,31 @@ func invoke[P Payload](ctx context.Context, e *entry, spec *hookSpec[P], p *P, p
 		}
 		return Result[P]{}, OutcomeTimeout, nil, fmt.Errorf("%w after %s", ErrPluginTimeout, e.timeout)
 	}
+}
+
+// invokeInline calls an Inline kind's plugin on the caller's goroutine, on
+// the exchange's own context: nothing is abandoned, so nothing needs a copy.
+// A panic is recovered; a call that returns after its timeout is a timeout
+// and its result is discarded, as if the deadline had been enforced.
+func invokeInline[P Payload](ctx context.Context, e *entry, spec *hookSpec[P], p *P, pc *PluginContext) (res Result[P], oc CallOutcome, err error) {
+	start := time.Now()
+	defer func() {
+		if r := recover(); r != nil {
+			res, oc, err = Result[P]{}, OutcomePanic, &PanicError{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	res, err = spec.call(e.plugin, ctx, p, pc)
+	switch {
+	case time.Since(start) > e.timeout:
+		return Result[P]{}, OutcomeTimeout, fmt.Errorf("%w after %s (the call returned after its deadline)", ErrPluginTimeout, e.timeout)
+	case err != nil:
+		return Result[P]{}, OutcomeError, err
+	case res.Violation != nil:
+		return res, OutcomeViolation, nil
+	case res.ModifiedPayload != nil:
+		return res, OutcomeModified, nil
+	}
+	return res, OutcomeContinue, nil
 }
 
 // execute runs the pipeline of one hook over a payload (design section 3).
@@ -186,9 +221,19 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 		out.Ran++
 		start := time.Now()
 		pc := t.Plugin(e.name)
-		res, oc, snap, err := invoke(ctx, e, spec, out.Payload, pc)
-		if snap != nil {
-			snap.adoptInto(pc)
+		var (
+			res Result[P]
+			oc  CallOutcome
+			err error
+		)
+		if e.inline {
+			res, oc, err = invokeInline(ctx, e, spec, out.Payload, pc)
+		} else {
+			var snap *PluginContext
+			res, oc, snap, err = invoke(ctx, m, e, spec, out.Payload, pc)
+			if snap != nil {
+				snap.adoptInto(pc)
+			}
 		}
 		out.Violation = m.settle(e, spec.hook, &t.Global, name, time.Since(start), res.Violation, err, oc)
 		applied := oc == OutcomeModified && out.Violation == nil && e.mode.chainsPayload()
@@ -354,7 +399,7 @@ func runConcurrent[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P]
 			defer wg.Done()
 			defer m.release()
 			start := time.Now()
-			c.res, c.oc, c.snap, c.err = invoke(ctx, c.e, spec, p, c.pc)
+			c.res, c.oc, c.snap, c.err = invoke(ctx, m, c.e, spec, p, c.pc)
 			c.dur = time.Since(start)
 		}()
 	}
@@ -392,7 +437,7 @@ func fireAndForget[P Payload](m *Manager, spec *hookSpec[P], d deferredCall[P], 
 		defer m.background.Done()
 		defer m.release()
 		start := time.Now()
-		res, oc, _, err := invoke(m.bgCtx, d.e, spec, d.p, d.pc)
+		res, oc, _, err := invoke(m.bgCtx, m, d.e, spec, d.p, d.pc)
 		m.settle(d.e, spec.hook, d.pc.Global, name, time.Since(start), res.Violation, err, oc)
 	}()
 }

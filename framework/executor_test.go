@@ -13,7 +13,9 @@ import (
 
 // plug is a compact way to declare a probe plugin entry in a test.
 type plug struct {
-	name     string
+	name string
+	kind string // default probe
+
 	mode     Mode
 	action   string
 	priority int
@@ -33,6 +35,9 @@ func newTestManager(t testing.TB, settings *PluginSettings, plugs ...plug) (*Man
 	for i, p := range plugs {
 		pc := defaultPluginConfig()
 		pc.Name, pc.Kind, pc.Index = p.name, "probe", i
+		if p.kind != "" {
+			pc.Kind = p.kind
+		}
 		if p.mode != "" {
 			pc.Mode = p.mode
 		}
@@ -106,38 +111,46 @@ func TestModesByOutcome(t *testing.T) {
 		ModeConcurrent:         {"continue": pass, "modify": pass, "violation": blockV, "error": blockE, "timeout": blockT, "hang": blockT, "panic": blockE},
 		ModeFireAndForget:      {"continue": pass, "modify": pass, "violation": pass, "error": pass, "timeout": pass, "hang": pass, "panic": pass},
 	}
-	for _, mode := range []Mode{ModeEnforce, ModeEnforceIgnoreError, ModePermissive, ModeAudit, ModeConcurrent, ModeFireAndForget} {
-		for _, action := range []string{"continue", "modify", "violation", "error", "timeout", "hang", "panic"} {
-			w := table[mode][action]
-			t.Run(string(mode)+"/"+action, func(t *testing.T) {
-				name := "p-" + string(mode) + "-" + action
-				m, logs := newTestManager(t, nil, plug{name: name, mode: mode, action: action, timeout: 50 * time.Millisecond})
-				out := m.ToolPreInvoke(context.Background(), toolCall(""), NewContextTable(GlobalContext{RequestID: "r1", User: "ann"}))
-				if out.Blocked() != w.blocked {
-					t.Fatalf("blocked = %v, want %v (violation %+v)", out.Blocked(), w.blocked, out.Violation)
+	// Inline kinds run on the caller's goroutine: they promise not to block,
+	// so "timeout" (waiting for ctx) is not theirs; "hang" (a call that
+	// overruns) still ends as a timeout.
+	for _, kind := range []string{"probe", "probe_inline"} {
+		for _, mode := range []Mode{ModeEnforce, ModeEnforceIgnoreError, ModePermissive, ModeAudit, ModeConcurrent, ModeFireAndForget} {
+			for _, action := range []string{"continue", "modify", "violation", "error", "timeout", "hang", "panic"} {
+				if kind == "probe_inline" && action == "timeout" {
+					continue
 				}
-				if w.blocked {
-					if out.Violation.Code != w.code || out.Violation.Plugin != name {
-						t.Fatalf("violation = %+v, want code %s by %s", out.Violation, w.code, name)
+				w := table[mode][action]
+				t.Run(kind+"/"+string(mode)+"/"+action, func(t *testing.T) {
+					name := "p-" + kind + "-" + string(mode) + "-" + action
+					m, logs := newTestManager(t, nil, plug{name: name, kind: kind, mode: mode, action: action, timeout: 50 * time.Millisecond})
+					out := m.ToolPreInvoke(context.Background(), toolCall(""), NewContextTable(GlobalContext{RequestID: "r1", User: "ann"}))
+					if out.Blocked() != w.blocked {
+						t.Fatalf("blocked = %v, want %v (violation %+v)", out.Blocked(), w.blocked, out.Violation)
 					}
-					if strings.Contains(out.Violation.Description, "internal detail") {
-						t.Fatal("plugin error text leaked into the client-facing violation")
+					if w.blocked {
+						if out.Violation.Code != w.code || out.Violation.Plugin != name {
+							t.Fatalf("violation = %+v, want code %s by %s", out.Violation, w.code, name)
+						}
+						if strings.Contains(out.Violation.Description, "internal detail") {
+							t.Fatal("plugin error text leaked into the client-facing violation")
+						}
 					}
-				}
-				if out.Modified != w.modified || (trailOf(out.Payload) == name) != w.modified {
-					t.Fatalf("modified = %v payload %s, want %v", out.Modified, out.Payload.Args, w.modified)
-				}
-				p := getProbe(t, name)
-				if mode == ModeFireAndForget {
-					_ = m.Shutdown(context.Background()) // waits for the background call
-				}
-				if p.callCount() != 1 {
-					t.Fatalf("plugin ran %d times, want 1", p.callCount())
-				}
-				if action == "violation" && !strings.Contains(logs.String(), `"msg":"policy violation","audit":true,"plugin":"`+name) {
-					t.Fatalf("no audit record for the violation:\n%s", logs)
-				}
-			})
+					if out.Modified != w.modified || (trailOf(out.Payload) == name) != w.modified {
+						t.Fatalf("modified = %v payload %s, want %v", out.Modified, out.Payload.Args, w.modified)
+					}
+					p := getProbe(t, name)
+					if mode == ModeFireAndForget {
+						_ = m.Shutdown(context.Background()) // waits for the background call
+					}
+					if p.callCount() != 1 {
+						t.Fatalf("plugin ran %d times, want 1", p.callCount())
+					}
+					if action == "violation" && !strings.Contains(logs.String(), `"msg":"policy violation","audit":true,"plugin":"`+name) {
+						t.Fatalf("no audit record for the violation:\n%s", logs)
+					}
+				})
+			}
 		}
 	}
 }

@@ -25,6 +25,7 @@ type Manager struct {
 	observer   Observer
 
 	pool       chan struct{} // execution_pool slots for concurrent and fire_and_forget calls
+	workers    *workerPool   // warm goroutines for calls that may block
 	background sync.WaitGroup
 	bgCtx      context.Context
 	bgCancel   context.CancelFunc
@@ -69,6 +70,7 @@ func NewManager(ctx context.Context, cfg *Config, opts ...Option) (*Manager, err
 		logger:     o.logger,
 		observer:   o.observer,
 		pool:       make(chan struct{}, max(1, cfg.PluginSettings.ExecutionPool)),
+		workers:    newWorkerPool(max(64, 8*cfg.PluginSettings.ExecutionPool)),
 	}
 	m.bgCtx, m.bgCancel = context.WithCancel(context.Background())
 
@@ -108,6 +110,9 @@ func NewManager(ctx context.Context, cfg *Config, opts ...Option) (*Manager, err
 		e := &entry{cfg: pc, name: pc.Name, mode: pc.Mode, onError: pc.OnError, priority: pc.Priority, timeout: pc.EffectiveTimeout(cfg.PluginSettings), plugin: pl}
 		if er, ok := pl.(ErrorResultReader); ok {
 			e.readsErrors = er.ReadsErrorResults()
+		}
+		if k, ok := o.registry.Resolve(pc.Kind); ok && pc.Kind != KindExternal {
+			e.inline = k.Inline
 		}
 		m.entries = append(m.entries, e)
 	}
@@ -341,6 +346,7 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 			<-done
 		}
 		m.bgCancel()
+		m.workers.close()
 		for _, e := range m.entries {
 			if err := shutdownPluginCtx(ctx, e.plugin, e.timeout); err != nil {
 				errs = append(errs, fmt.Errorf("plugin %q: shutdown: %w", e.name, err))

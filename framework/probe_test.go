@@ -63,6 +63,9 @@ func probeKind() Kind {
 func testRegistry() *Registry {
 	r := NewRegistry()
 	r.Register(probeKind())
+	inline := probeKind()
+	inline.Name, inline.Aliases, inline.Inline = "probe_inline", nil, true
+	r.Register(inline)
 	r.Register(Kind{Name: "pii_filter", Aliases: []string{"plugins.pii_filter.pii_filter.PIIFilterPlugin"}, Hooks: Hooks,
 		New: func(*PluginConfig) (Plugin, error) { return &probe{cfg: probeConfig{Action: "continue"}}, nil }})
 	r.Register(Kind{Name: "regex_filter", Aliases: []string{"plugins.regex_filter.search_replace.SearchReplacePlugin"}, Hooks: Hooks,

@@ -31,6 +31,14 @@ type Kind struct {
 	Defaults any
 	// New builds an instance.
 	New Factory
+	// Inline declares that the kind's plugins do no I/O and return promptly
+	// (CPU-bound checks over a bounded payload): their calls run on the
+	// caller's goroutine, without a goroutine, timer or context copy per
+	// call. A panic is still contained, and a call that overruns its timeout
+	// is still a timeout (its result is discarded), but it is not abandoned
+	// mid-call. Kinds that call services or may block leave it false; their
+	// calls run on a bounded pool of warm workers under the deadline.
+	Inline bool
 }
 
 // ConfigKey describes one setting of a kind, derived from Kind.Defaults.

@@ -43,6 +43,7 @@ func init() {
 		Hooks:       []framework.HookType{framework.PromptPreFetch, framework.ToolPreInvoke},
 		Defaults:    DefaultConfig(),
 		New:         kindconfig.Factory(DefaultConfig, New),
+		Inline:      true,
 	})
 }
 

@@ -53,6 +53,7 @@ func init() {
 		Hooks:       []framework.HookType{framework.ToolPostInvoke},
 		Defaults:    DefaultConfig(),
 		New:         kindconfig.Factory(DefaultConfig, New),
+		Inline:      true,
 	})
 }
 

@@ -28,6 +28,7 @@ func init() {
 		Hooks:       hooks,
 		Defaults:    DefaultConfig(),
 		New:         newFromConfig,
+		Inline:      true,
 	})
 }
 

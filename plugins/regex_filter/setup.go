@@ -43,6 +43,7 @@ func init() {
 		Hooks:       []framework.HookType{framework.PromptPreFetch, framework.PromptPostFetch, framework.ToolPreInvoke, framework.ToolPostInvoke},
 		Defaults:    DefaultConfig(),
 		New:         kindconfig.Factory(DefaultConfig, New),
+		Inline:      true,
 	})
 }
 

@@ -62,6 +62,7 @@ func init() {
 		Hooks:       []framework.HookType{framework.ResourcePreFetch, framework.ResourcePostFetch},
 		Defaults:    DefaultConfig(),
 		New:         kindconfig.Factory(DefaultConfig, New),
+		Inline:      true,
 	})
 }
 

@@ -20,6 +20,7 @@ func init() {
 		Hooks:       framework.ImplementedHooks((*Plugin)(nil)),
 		Defaults:    DefaultConfig(),
 		New:         newFromConfig,
+		Inline:      true,
 	})
 }
 

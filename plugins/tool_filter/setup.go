@@ -35,6 +35,7 @@ func init() {
 		Hooks:       []framework.HookType{framework.ToolPreInvoke, framework.ToolsPostList},
 		Defaults:    DefaultConfig(),
 		New:         kindconfig.Factory(DefaultConfig, New),
+		Inline:      true,
 	})
 }
 
