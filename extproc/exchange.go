@@ -38,7 +38,7 @@ type exchange struct {
 	// What the request asked, by JSON-RPC id: hooked requests wait for their
 	// post hook; the others are known so that their results are not
 	// mistaken for hooked ones by shape.
-	pending     map[string]*pendingRequest
+	pending     map[string]*mcpCall
 	known       map[string]bool
 	injected    [][]byte // errors of blocked batch elements, added to the response
 	blockStatus int      // HTTP status a violation asked for

@@ -331,12 +331,12 @@ func (e *exchange) preHook(m *mcpparse.Message, r *preResult) *extprocv3.HeaderM
 	}
 	if mgr.HasHook(post) && !m.ID.IsZero() {
 		name := t.Name
-		pr := &pendingRequest{id: m.ID, hook: post, name: name, contexts: tbl}
+		pr := &mcpCall{id: m.ID, hook: post, name: name, contexts: tbl}
 		if e.pending == nil {
-			e.pending = map[string]*pendingRequest{}
+			e.pending = map[string]*mcpCall{}
 		}
 		e.pending[m.ID.CorrelationKey()] = pr
-		e.s.sessions.Put(e.session, m.ID.CorrelationKey(), *pr)
+		e.s.sessions.Put(e.session, m.ID.CorrelationKey(), pr)
 	}
 	return hm
 }
@@ -361,13 +361,13 @@ func (e *exchange) expectList(m *mcpparse.Message, hook framework.HookType) {
 	if m.ID.IsZero() || !e.p.mgr.HasHook(hook) {
 		return
 	}
-	pr := &pendingRequest{id: m.ID, hook: hook, contexts: framework.NewContextTable(e.global)}
+	pr := &mcpCall{id: m.ID, hook: hook, contexts: framework.NewContextTable(e.global)}
 	if e.pending == nil {
-		e.pending = map[string]*pendingRequest{}
+		e.pending = map[string]*mcpCall{}
 	}
 	key := m.ID.CorrelationKey()
 	e.pending[key] = pr
-	e.s.sessions.Put(e.session, key, *pr)
+	e.s.sessions.Put(e.session, key, pr)
 }
 
 func argsOrEmpty(r mcpparse.Raw) json.RawMessage {

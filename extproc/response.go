@@ -412,17 +412,37 @@ func (e *exchange) processMessages(body []byte, injectBatch bool) ([]byte, bool,
 	return out, changed, nil
 }
 
-// lookup finds the request a result answers.
-func (e *exchange) lookup(id mcpparse.ID, result []byte) (pendingRequest, string, bool) {
-	key := id.CorrelationKey()
-	if pr, ok := e.pending[key]; ok {
-		return *pr, matchStream, true
+// claimCall finds the remembered request a result (or error) with this id
+// answers and takes ownership of it: this exchange's own request, or one
+// the session table hands over. It reports false when none is found, when
+// another stream already took it, or when id is one of this exchange's
+// requests that no hook wraps.
+func (e *exchange) claimCall(key string) (*mcpCall, string, bool) {
+	if c, ok := e.pending[key]; ok {
+		if !c.claim() {
+			return nil, "", false // delivered once already, elsewhere
+		}
+		e.s.sessions.Drop(e.session, key, c)
+		return c, matchStream, true
 	}
 	if e.known[key] {
-		return pendingRequest{}, "", false // a request of this exchange that no hook wraps
+		return nil, "", false
 	}
-	if pr, ok := e.s.sessions.Get(e.session, key); ok && !pr.ambiguous {
-		return pr, matchSession, true
+	if c, ok := e.s.sessions.Take(e.session, key); ok {
+		return c, matchSession, true
+	}
+	return nil, "", false
+}
+
+// lookup finds the request a result answers, or classifies the result by
+// its shape when no remembered request claims it.
+func (e *exchange) lookup(id mcpparse.ID, result []byte) (*mcpCall, string, bool) {
+	key := id.CorrelationKey()
+	if c, how, ok := e.claimCall(key); ok {
+		return c, how, true
+	}
+	if e.known[key] {
+		return nil, "", false // a request of this exchange that no hook wraps
 	}
 	var hook framework.HookType
 	switch mcpparse.ClassifyResult(result) {
@@ -434,10 +454,10 @@ func (e *exchange) lookup(id mcpparse.ID, result []byte) (pendingRequest, string
 		hook = framework.ResourcePostFetch
 	default:
 		if hook = listHook(mcpparse.ClassifyList(result)); hook == "" {
-			return pendingRequest{}, "", false
+			return nil, "", false
 		}
 	}
-	return pendingRequest{hook: hook, contexts: framework.NewContextTable(e.global)}, matchShape, true
+	return unmatched(hook, e.global), matchShape, true
 }
 
 // postHook runs the post hook for one result and returns the edit to make:
@@ -498,16 +518,11 @@ func (e *exchange) postHook(m *mcpparse.Message) (mcpparse.Edit, bool) {
 // its data) to the model like a result. Errors are matched to requests like
 // results, but never by shape: an error has none.
 func (e *exchange) postHookError(m *mcpparse.Message) (mcpparse.Edit, bool) {
-	key := m.ID.CorrelationKey()
-	pr, how, ok := pendingRequest{}, matchStream, false
-	if p, found := e.pending[key]; found {
-		pr, ok = *p, true
-	} else if !e.known[key] {
-		if p, found := e.s.sessions.Get(e.session, key); found && !p.ambiguous {
-			pr, how, ok = p, matchSession, true
-		}
+	if !e.p.mgr.ReadsErrors(e.hookOf(m.ID)) {
+		return mcpparse.Edit{}, false
 	}
-	if !ok || !e.p.mgr.ReadsErrors(pr.hook) {
+	pr, how, ok := e.claimCall(m.ID.CorrelationKey())
+	if !ok {
 		return mcpparse.Edit{}, false
 	}
 	mgr := e.p.mgr
@@ -571,7 +586,7 @@ func unwrapError(b json.RawMessage) (json.RawMessage, bool) {
 // listHook runs a list hook over one page of a tools/list, prompts/list or
 // resources/list result: its items array is the payload, and only that
 // array is replaced (nextCursor and the rest of the page are kept).
-func (e *exchange) listHook(m *mcpparse.Message, pr pendingRequest, how string) (mcpparse.Edit, bool) {
+func (e *exchange) listHook(m *mcpparse.Message, pr *mcpCall, how string) (mcpparse.Edit, bool) {
 	mgr := e.p.mgr
 	items := m.Result.Member(listKey(pr.hook))
 	if !items.Present() || items.Bytes[0] != '[' {
@@ -619,4 +634,19 @@ func listKey(h framework.HookType) string {
 		return "prompts"
 	}
 	return "resources"
+}
+
+// hookOf is the post hook of this exchange's own request with the id, or of
+// any post hook when the error may answer a request of another stream (the
+// claim that follows decides which).
+func (e *exchange) hookOf(id mcpparse.ID) framework.HookType {
+	if c, ok := e.pending[id.CorrelationKey()]; ok {
+		return c.hook
+	}
+	for _, h := range []framework.HookType{framework.ToolPostInvoke, framework.PromptPostFetch, framework.ResourcePostFetch} {
+		if e.p.mgr.ReadsErrors(h) {
+			return h
+		}
+	}
+	return ""
 }

@@ -2,123 +2,199 @@ package extproc
 
 import (
 	"container/list"
+	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 	"github.com/mcp-extproc/mcp-extproc/mcpparse"
 )
 
-// pendingRequest is what is remembered of a hooked request so that its
-// result can be post-hooked wherever it travels: on its own POST stream, on
-// a GET stream resumed with Last-Event-ID, or replayed later.
-type pendingRequest struct {
+// mcpCall is one hooked JSON-RPC request awaiting its result: what to run
+// on the result (hook, name) and the plugins' contexts of its pre hook. It
+// has exactly one owner at a time. The exchange that saw the request and
+// the session table both know it until its result arrives; whoever claims
+// it first (on its own stream, on a GET stream resumed with Last-Event-ID,
+// on another POST of the session) runs the post hook with its contexts, and
+// it is then dropped from the table. Nobody else ever touches its contexts.
+type mcpCall struct {
 	id       mcpparse.ID        // the request's id, for an error that replaces its result
 	hook     framework.HookType // the post hook to run
-	name     string             // tool name, prompt name or resource URI
+	name     string             // tool name, prompt name or resource URI ("" for lists)
 	contexts *framework.ContextTable
+	claimed  atomic.Bool
+}
+
+// claim makes the caller the call's owner; it reports false when another
+// stream already took it.
+func (c *mcpCall) claim() bool { return c.claimed.CompareAndSwap(false, true) }
+
+// unmatched is a result that no remembered request claims: post-hooked by
+// shape, with fresh contexts and an unknown name.
+func unmatched(hook framework.HookType, g framework.GlobalContext) *mcpCall {
+	return &mcpCall{hook: hook, contexts: framework.NewContextTable(g), claimed: atomicTrue()}
+}
+
+func atomicTrue() (b atomic.Bool) {
+	b.Store(true)
+	return
+}
+
+type sessionKey struct {
+	session string // Mcp-Session-Id ("" for sessionless servers)
+	id      string // the request id's correlation key
+}
+
+type sessionEntry struct {
+	key     sessionKey
+	call    *mcpCall
+	expires time.Time
 	// ambiguous is set when two live requests of one session used the same
 	// id for different targets: their result is then matched by shape, with
 	// an unknown name, so that reusing an id cannot steer which plugins run.
 	ambiguous bool
 }
 
-type sessionKey struct {
-	session string // Mcp-Session-Id ("" for sessionless servers)
-	id      string // the JSON-RPC id as written
-}
+// sessionShards spreads the table over independent locks: exchanges of
+// different sessions never wait for each other.
+const sessionShards = 64
 
-type sessionEntry struct {
-	key     sessionKey
-	req     pendingRequest
-	expires time.Time
-}
-
-// SessionTable is the bounded per-session table of recent hooked requests
-// (design section 5). Entries expire after maxAge, are swept every cleanup
-// interval, and the oldest are evicted beyond maxEntries.
+// SessionTable is the bounded per-session table of hooked requests whose
+// results have not arrived (design section 5). An entry lives until its
+// result is delivered, or until maxAge for results that never come (swept
+// every cleanup interval); beyond maxEntries the oldest are evicted.
 type SessionTable struct {
+	shards [sessionShards]sessionShard
+	seed   maphash.Seed
+	maxAge time.Duration
+	now    func() time.Time
+	size   atomic.Int64
+	gauge  func(int)
+}
+
+type sessionShard struct {
 	mu      sync.Mutex
 	entries map[sessionKey]*list.Element
 	order   *list.List // oldest first
-	maxAge  time.Duration
 	max     int
-	now     func() time.Time
-	gauge   func(int)
 }
 
 // NewSessionTable returns an empty table.
 func NewSessionTable(maxAge time.Duration, maxEntries int) *SessionTable {
-	return &SessionTable{
-		entries: map[sessionKey]*list.Element{},
-		order:   list.New(),
-		maxAge:  maxAge,
-		max:     maxEntries,
-		now:     time.Now,
-		gauge:   func(int) {},
+	t := &SessionTable{seed: maphash.MakeSeed(), maxAge: maxAge, now: time.Now, gauge: func(int) {}}
+	per := max(1, (maxEntries+sessionShards-1)/sessionShards)
+	for i := range t.shards {
+		t.shards[i] = sessionShard{entries: map[sessionKey]*list.Element{}, order: list.New(), max: per}
 	}
+	return t
 }
 
-// Put remembers a hooked request; a later Put of the same session and id
-// replaces it (a client reusing an id after its request completed).
-func (t *SessionTable) Put(session, id string, req pendingRequest) {
+func (t *SessionTable) shard(k sessionKey) *sessionShard {
+	var h maphash.Hash
+	h.SetSeed(t.seed)
+	h.WriteString(k.session)
+	h.WriteByte(0)
+	h.WriteString(k.id)
+	return &t.shards[h.Sum64()%sessionShards]
+}
+
+// Put remembers a hooked request. A second live request of the session
+// with the same id and another target makes the id ambiguous.
+func (t *SessionTable) Put(session, id string, c *mcpCall) {
 	k := sessionKey{session, id}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if el, ok := t.entries[k]; ok {
+	sh := t.shard(k)
+	sh.mu.Lock()
+	e := &sessionEntry{key: k, call: c, expires: t.now().Add(t.maxAge)}
+	if el, ok := sh.entries[k]; ok {
 		prev := el.Value.(*sessionEntry)
-		if !t.now().After(prev.expires) && (prev.req.hook != req.hook || prev.req.name != req.name || prev.req.ambiguous) {
-			req = pendingRequest{ambiguous: true}
+		if !t.now().After(prev.expires) && (prev.ambiguous || prev.call.hook != c.hook || prev.call.name != c.name) {
+			e.ambiguous = true
 		}
-		t.order.Remove(el)
+		sh.order.Remove(el)
+		t.size.Add(-1)
 	}
-	t.entries[k] = t.order.PushBack(&sessionEntry{key: k, req: req, expires: t.now().Add(t.maxAge)})
-	for t.order.Len() > t.max {
-		t.removeLocked(t.order.Front())
+	sh.entries[k] = sh.order.PushBack(e)
+	t.size.Add(1)
+	for sh.order.Len() > sh.max {
+		sh.removeLocked(t, sh.order.Front())
 	}
-	t.gauge(t.order.Len())
+	sh.mu.Unlock()
+	t.gauge(int(t.size.Load()))
 }
 
-// Get returns the request a result answers, if it is still remembered.
-func (t *SessionTable) Get(session, id string) (pendingRequest, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	el, ok := t.entries[sessionKey{session, id}]
+// Take hands over the request a result answers, if it is still remembered,
+// unclaimed and unambiguous, and drops it: the caller is its owner.
+func (t *SessionTable) Take(session, id string) (*mcpCall, bool) {
+	k := sessionKey{session, id}
+	sh := t.shard(k)
+	sh.mu.Lock()
+	el, ok := sh.entries[k]
 	if !ok {
-		return pendingRequest{}, false
+		sh.mu.Unlock()
+		return nil, false
 	}
 	e := el.Value.(*sessionEntry)
-	if t.now().After(e.expires) {
-		t.removeLocked(el)
-		t.gauge(t.order.Len())
-		return pendingRequest{}, false
+	expired := t.now().After(e.expires)
+	live := !expired && !e.ambiguous
+	if !e.ambiguous || expired {
+		// An ambiguous id stays until it expires, so that its later
+		// results are matched by shape too.
+		sh.removeLocked(t, el)
 	}
-	return e.req, true
+	sh.mu.Unlock()
+	t.gauge(int(t.size.Load()))
+	if !live || !e.call.claim() {
+		return nil, false
+	}
+	return e.call, true
+}
+
+// Drop forgets c once its result was delivered on its own stream.
+func (t *SessionTable) Drop(session, id string, c *mcpCall) {
+	k := sessionKey{session, id}
+	sh := t.shard(k)
+	sh.mu.Lock()
+	if el, ok := sh.entries[k]; ok && el.Value.(*sessionEntry).call == c && !el.Value.(*sessionEntry).ambiguous {
+		sh.removeLocked(t, el)
+	}
+	sh.mu.Unlock()
+	t.gauge(int(t.size.Load()))
+}
+
+// Ambiguous reports whether id is ambiguous in the session (see Put).
+func (t *SessionTable) Ambiguous(session, id string) bool {
+	k := sessionKey{session, id}
+	sh := t.shard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	el, ok := sh.entries[k]
+	return ok && el.Value.(*sessionEntry).ambiguous && !t.now().After(el.Value.(*sessionEntry).expires)
 }
 
 // Sweep drops expired entries.
 func (t *SessionTable) Sweep() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	// Entries are in insertion order and share one lifetime, so the
-	// expired ones are at the front.
 	now := t.now()
-	for el := t.order.Front(); el != nil && now.After(el.Value.(*sessionEntry).expires); el = t.order.Front() {
-		t.removeLocked(el)
+	for i := range t.shards {
+		sh := &t.shards[i]
+		sh.mu.Lock()
+		// Entries are in insertion order and share one lifetime, so the
+		// expired ones are at the front.
+		for el := sh.order.Front(); el != nil && now.After(el.Value.(*sessionEntry).expires); el = sh.order.Front() {
+			sh.removeLocked(t, el)
+		}
+		sh.mu.Unlock()
 	}
-	t.gauge(t.order.Len())
+	t.gauge(int(t.size.Load()))
 }
 
 // Len returns the number of entries.
-func (t *SessionTable) Len() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.order.Len()
-}
+func (t *SessionTable) Len() int { return int(t.size.Load()) }
 
-func (t *SessionTable) removeLocked(el *list.Element) {
-	delete(t.entries, el.Value.(*sessionEntry).key)
-	t.order.Remove(el)
+func (sh *sessionShard) removeLocked(t *SessionTable, el *list.Element) {
+	delete(sh.entries, el.Value.(*sessionEntry).key)
+	sh.order.Remove(el)
+	t.size.Add(-1)
 }
 
 // run sweeps every interval until stop is closed.
