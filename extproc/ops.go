@@ -2,6 +2,7 @@ package extproc
 
 import (
 	"net/http"
+	"net/http/pprof"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -9,9 +10,16 @@ import (
 
 // OpsHandler serves the metrics port: /metrics (Prometheus), /healthz (the
 // process is alive) and /readyz (a policy is loaded and the server is not
-// draining).
+// draining), and with server.pprof the Go profiler under /debug/pprof/.
 func (s *Server) OpsHandler(g prometheus.Gatherer) http.Handler {
 	mux := http.NewServeMux()
+	if p := s.policy.Load(); p != nil && p.cfg.Server.Pprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

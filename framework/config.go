@@ -27,6 +27,10 @@ type ServerConfig struct {
 	MaxMessageBytes int       `yaml:"max_message_bytes"`
 	TLS             TLSConfig `yaml:"tls"`
 	ShutdownGrace   Duration  `yaml:"shutdown_grace"`
+	// Pprof serves Go's /debug/pprof on the metrics port (off by default:
+	// profiles show payload sizes and timings; keep the port private). Read
+	// at start-up.
+	Pprof bool `yaml:"pprof"`
 }
 
 // TLSConfig configures TLS; with ClientCAFile set, clients must present a
