@@ -289,7 +289,11 @@ func (m *Manager) settle(e *entry, h HookType, g *GlobalContext, name string, d 
 	var block *Violation
 	switch {
 	case oc == OutcomeViolation:
-		v.Plugin = e.name
+		// The plugin's Violation is its own (it may return a shared
+		// value): the executor names the plugin on a copy.
+		vc := *v
+		vc.Plugin = e.name
+		v = &vc
 		call.Violation = v
 		if e.mode.blocksOnViolation() {
 			block = v

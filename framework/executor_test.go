@@ -390,7 +390,7 @@ func (*failingInit) Initialize(context.Context) error { return fmt.Errorf("canno
 
 func TestInitializeFailure(t *testing.T) {
 	reg := testRegistry()
-	reg.Register(Kind{Name: "flaky", Hooks: []HookType{ToolPreInvoke}, New: func(*PluginConfig) (Plugin, error) { return &failingInit{}, nil }})
+	reg.Register(Kind{Name: "flaky", Hooks: ImplementedHooks(&failingInit{}), New: func(*PluginConfig) (Plugin, error) { return &failingInit{}, nil }})
 	for _, fail := range []bool{true, false} {
 		cfg := DefaultConfig()
 		cfg.PluginSettings.FailOnPluginError = fail

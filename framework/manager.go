@@ -86,6 +86,9 @@ func NewManager(ctx context.Context, cfg *Config, opts ...Option) (*Manager, err
 			continue
 		}
 		timeout := pc.EffectiveTimeout(cfg.PluginSettings)
+		if ls, ok := pl.(LoggerSetter); ok {
+			ls.SetLogger(m.logger.With("plugin", pc.Name))
+		}
 		if init, ok := pl.(Initializer); ok {
 			// Initialize may complete pc (an external plugin fills in what the
 			// file left unset from its server), so the entry is built after it.
@@ -170,6 +173,7 @@ func Instantiate(pc *PluginConfig, reg *Registry) (Plugin, error) {
 		reg = defaultRegistry
 	}
 	var factory Factory
+	var kind *Kind
 	if pc.Kind == KindExternal {
 		factory = ExternalFactory
 		if factory == nil {
@@ -180,7 +184,7 @@ func Instantiate(pc *PluginConfig, reg *Registry) (Plugin, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s: plugins[%d] %q: unknown kind %q", pc.Pos(), pc.Index, pc.Name, pc.Kind)
 		}
-		factory = k.New
+		factory, kind = k.New, k
 	}
 	pl, err := factory(pc)
 	if err != nil {
@@ -193,7 +197,24 @@ func Instantiate(pc *PluginConfig, reg *Registry) (Plugin, error) {
 	if pl == nil {
 		return nil, fmt.Errorf("%s: plugins[%d] %q: kind %s returned no plugin", pc.Pos(), pc.Index, pc.Name, pc.Kind)
 	}
+	if kind != nil && len(kind.Hooks) > 0 && !sameHooks(kind.Hooks, ImplementedHooks(pl)) {
+		// A kind's documented hooks and its methods must agree: the
+		// methods are what runs.
+		return nil, fmt.Errorf("plugins[%d] %q: kind %s declares hooks %v but its plugin implements %v (a bug in the kind)", pc.Index, pc.Name, pc.Kind, kind.Hooks, ImplementedHooks(pl))
+	}
 	return pl, nil
+}
+
+func sameHooks(a, b []HookType) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, h := range a {
+		if !slices.Contains(b, h) {
+			return false
+		}
+	}
+	return true
 }
 
 // Config returns the configuration the Manager was built from.

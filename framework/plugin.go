@@ -1,6 +1,9 @@
 package framework
 
-import "context"
+import (
+	"context"
+	"log/slog"
+)
 
 // Plugin is a loaded plugin instance. It has no required method: what makes a
 // value a plugin is the hook interfaces it implements (ToolPreInvoker, …),
@@ -70,6 +73,14 @@ type ResourcesPostLister interface {
 // never see errors.
 type ErrorResultReader interface {
 	ReadsErrorResults() bool
+}
+
+// LoggerSetter is implemented by plugins that log. The Manager hands each
+// the server's logger (JSON, honouring --log-level), with the plugin's name
+// attached, before Initialize; a plugin never logs through slog.Default.
+// Until it is called a plugin logs nowhere.
+type LoggerSetter interface {
+	SetLogger(*slog.Logger)
 }
 
 // Initializer is implemented by plugins that need to do I/O before serving

@@ -66,9 +66,9 @@ func testRegistry() *Registry {
 	inline := probeKind()
 	inline.Name, inline.Aliases, inline.Inline = "probe_inline", nil, true
 	r.Register(inline)
-	r.Register(Kind{Name: "pii_filter", Aliases: []string{"plugins.pii_filter.pii_filter.PIIFilterPlugin"}, Hooks: Hooks,
+	r.Register(Kind{Name: "pii_filter", Aliases: []string{"plugins.pii_filter.pii_filter.PIIFilterPlugin"}, Hooks: ImplementedHooks(&probe{}),
 		New: func(*PluginConfig) (Plugin, error) { return &probe{cfg: probeConfig{Action: "continue"}}, nil }})
-	r.Register(Kind{Name: "regex_filter", Aliases: []string{"plugins.regex_filter.search_replace.SearchReplacePlugin"}, Hooks: Hooks,
+	r.Register(Kind{Name: "regex_filter", Aliases: []string{"plugins.regex_filter.search_replace.SearchReplacePlugin"}, Hooks: ImplementedHooks(&probe{}),
 		New: func(*PluginConfig) (Plugin, error) { return &probe{cfg: probeConfig{Action: "continue"}}, nil }})
 	r.Register(Kind{Name: "deny_list", Aliases: []string{"plugins.deny_filter.deny.DenyListPlugin"}, Hooks: []HookType{PromptPreFetch, ToolPreInvoke},
 		New: func(*PluginConfig) (Plugin, error) { return &probe{cfg: probeConfig{Action: "continue"}}, nil }})

@@ -44,7 +44,7 @@ func newPlugin(pc *framework.PluginConfig) (framework.Plugin, error) {
 	if _, err := newTransport(pc.MCP, nil); err != nil {
 		return nil, err
 	}
-	return &Plugin{pc: pc, logger: slog.Default().With("plugin", pc.Name)}, nil
+	return &Plugin{pc: pc, logger: slog.New(slog.DiscardHandler)}, nil
 }
 
 func init() { framework.ExternalFactory = newPlugin }
@@ -358,3 +358,9 @@ func (w slogWriter) Write(b []byte) (int, error) {
 	w.l.Info("plugin server stderr", "line", string(b))
 	return len(b), nil
 }
+
+var _ framework.LoggerSetter = (*Plugin)(nil)
+
+// SetLogger implements framework.LoggerSetter: the client's own records and
+// the plugin server's stderr go to the server's logger.
+func (p *Plugin) SetLogger(l *slog.Logger) { p.logger = l }

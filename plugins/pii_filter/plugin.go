@@ -24,6 +24,7 @@ const maxFields = 32
 // Plugin is a pii_filter instance. Its hook methods are safe for concurrent
 // use: all its state is fixed when it is built.
 type Plugin struct {
+	logger *slog.Logger // the server's, from SetLogger
 	name   string
 	cfg    Config
 	det    *detector
@@ -39,7 +40,7 @@ func New(name string, cfg Config) (*Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Plugin{name: name, cfg: cfg, det: det, masker: newMasker(&cfg)}, nil
+	return &Plugin{logger: slog.New(slog.DiscardHandler), name: name, cfg: cfg, det: det, masker: newMasker(&cfg)}, nil
 }
 
 // PromptPreFetch scans the prompt arguments.
@@ -163,7 +164,6 @@ func (p *Plugin) log(ctx context.Context, hook framework.HookType, pc *framework
 		action = "blocked"
 	}
 	attrs := []slog.Attr{
-		slog.String("plugin", p.name),
 		slog.String("hook", string(hook)),
 		slog.String("action", action),
 		slog.Int("count", rep.total),
@@ -174,5 +174,11 @@ func (p *Plugin) log(ctx context.Context, hook framework.HookType, pc *framework
 	if pc != nil && pc.Global != nil && pc.Global.RequestID != "" {
 		attrs = append(attrs, slog.String("request_id", pc.Global.RequestID))
 	}
-	slog.Default().LogAttrs(ctx, slog.LevelInfo, "PII detected", attrs...)
+	p.logger.LogAttrs(ctx, slog.LevelInfo, "PII detected", attrs...)
 }
+
+var _ framework.LoggerSetter = (*Plugin)(nil)
+
+// SetLogger implements framework.LoggerSetter: detections are logged
+// through the server's logger, which names the plugin.
+func (p *Plugin) SetLogger(l *slog.Logger) { p.logger = l }

@@ -135,17 +135,30 @@ func TestBlockOnDetection(t *testing.T) {
 	}
 }
 
+// Detections are logged through the server's logger (the Manager's), never
+// slog.Default, with the plugin's name.
 func TestLogDetections(t *testing.T) {
-	var buf bytes.Buffer
+	var buf, stray bytes.Buffer
 	old := slog.Default()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&stray, nil)))
 	defer slog.SetDefault(old)
-
-	args := json.RawMessage(`{"q":"SSN 123-45-6789 and a@b.com"}`)
-	pc := &framework.PluginContext{Global: &framework.GlobalContext{RequestID: "req-9"}}
-	p := mustLoad(t, "")
-	if _, err := p.ToolPreInvoke(context.Background(), &framework.ToolPreInvokePayload{Args: args}, pc); err != nil {
-		t.Fatal(err)
+	run := func(config string) {
+		t.Helper()
+		cfg, _, err := framework.Parse([]byte(plugintest.BlockPolicy("pii", "pii_filter", config)), "p.yaml", framework.LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := framework.NewManager(context.Background(), cfg, framework.WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Shutdown(context.Background())
+		m.ToolPreInvoke(context.Background(), &framework.ToolPreInvokePayload{Args: json.RawMessage(`{"q":"SSN 123-45-6789 and a@b.com"}`)},
+			framework.NewContextTable(framework.GlobalContext{RequestID: "req-9"}))
+	}
+	run("")
+	if stray.Len() > 0 {
+		t.Fatalf("the plugin logged through slog.Default: %s", stray.String())
 	}
 	var rec map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
@@ -160,9 +173,9 @@ func TestLogDetections(t *testing.T) {
 	}
 
 	buf.Reset()
-	p = mustLoad(t, "log_detections: false")
-	if _, err := p.ToolPreInvoke(context.Background(), &framework.ToolPreInvokePayload{Args: args}, pc); err != nil || buf.Len() != 0 {
-		t.Fatalf("log_detections: false still logs: %s %v", buf.String(), err)
+	run("log_detections: false")
+	if strings.Contains(buf.String(), "PII detected") {
+		t.Fatalf("log_detections: false still logs: %s", buf.String())
 	}
 }
 

@@ -25,9 +25,10 @@ const maxFields = 32
 // Plugin is a secrets_detection instance. Its hook methods are safe for
 // concurrent use: all its state is fixed when it is built.
 type Plugin struct {
-	name string
-	cfg  Config
-	det  *detector
+	logger *slog.Logger // the server's, from SetLogger
+	name   string
+	cfg    Config
+	det    *detector
 }
 
 // New builds a plugin named name from settings (start from DefaultConfig).
@@ -41,7 +42,7 @@ func New(name string, cfg Config) (*Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Plugin{name: name, cfg: cfg, det: det}, nil
+	return &Plugin{logger: slog.New(slog.DiscardHandler), name: name, cfg: cfg, det: det}, nil
 }
 
 // PromptPreFetch scans the prompt arguments.
@@ -248,7 +249,6 @@ func (p *Plugin) redact(s string, fs []finding) string {
 
 func (p *Plugin) log(ctx context.Context, hook framework.HookType, pc *framework.PluginContext, rep report, types []string, action string) {
 	attrs := []slog.Attr{
-		slog.String("plugin", p.name),
 		slog.String("hook", string(hook)),
 		slog.String("action", action),
 		slog.Int("count", rep.total),
@@ -259,5 +259,11 @@ func (p *Plugin) log(ctx context.Context, hook framework.HookType, pc *framework
 	if pc != nil && pc.Global != nil && pc.Global.RequestID != "" {
 		attrs = append(attrs, slog.String("request_id", pc.Global.RequestID))
 	}
-	slog.Default().LogAttrs(ctx, slog.LevelWarn, "secrets detected", attrs...)
+	p.logger.LogAttrs(ctx, slog.LevelWarn, "secrets detected", attrs...)
 }
+
+var _ framework.LoggerSetter = (*Plugin)(nil)
+
+// SetLogger implements framework.LoggerSetter: detections are logged
+// through the server's logger, which names the plugin.
+func (p *Plugin) SetLogger(l *slog.Logger) { p.logger = l }

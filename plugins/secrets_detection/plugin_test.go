@@ -250,12 +250,28 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
+// Detections are logged through the server's logger (the Manager's), with
+// the plugin's name, never through slog.Default.
 func TestLogRecord(t *testing.T) {
-	buf := quiet(t)
-	p := mustLoad(t, "action: redact")
-	pc := &framework.PluginContext{Global: &framework.GlobalContext{RequestID: "req-1"}}
-	if _, err := p.ToolPreInvoke(context.Background(), &framework.ToolPreInvokePayload{Args: json.RawMessage(`{"k":"` + openaiKey + `"}`)}, pc); err != nil {
-		t.Fatal(err)
+	stray := quiet(t)
+	buf := &bytes.Buffer{}
+	run := func(config string) {
+		t.Helper()
+		cfg, _, err := framework.Parse([]byte(plugintest.BlockPolicy("secrets", "secrets_detection", config)), "p.yaml", framework.LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := framework.NewManager(context.Background(), cfg, framework.WithLogger(slog.New(slog.NewJSONHandler(buf, nil))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Shutdown(context.Background())
+		m.ToolPreInvoke(context.Background(), &framework.ToolPreInvokePayload{Args: json.RawMessage(`{"k":"` + openaiKey + `"}`)},
+			framework.NewContextTable(framework.GlobalContext{RequestID: "req-1"}))
+	}
+	run("action: redact")
+	if stray.Len() > 0 {
+		t.Fatalf("the plugin logged through slog.Default: %s", stray)
 	}
 	var rec map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
@@ -266,8 +282,8 @@ func TestLogRecord(t *testing.T) {
 		t.Fatalf("log record: %s", buf)
 	}
 	buf.Reset()
-	p = mustLoad(t, "log_detections: false")
-	if _, err := p.ToolPreInvoke(context.Background(), &framework.ToolPreInvokePayload{Args: json.RawMessage(`{"k":"` + openaiKey + `"}`)}, pc); err != nil || buf.Len() != 0 {
+	run("log_detections: false")
+	if strings.Contains(buf.String(), "secrets detected") {
 		t.Fatalf("log_detections: false still logs: %s", buf)
 	}
 }
