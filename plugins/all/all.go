@@ -8,6 +8,7 @@ import (
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/pii_filter"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/regex_filter"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/resource_filter"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/schema_guard"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/secrets_detection"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/tool_filter"
 )
