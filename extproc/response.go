@@ -94,7 +94,7 @@ func (e *exchange) failClosed(msg string) []*extprocv3.ProcessingResponse {
 	}
 	e.s.metrics.Rejections.WithLabelValues(rejectResponse).Inc()
 	e.s.logger.Error("response withheld", "request_id", e.global.RequestID, "reason", msg)
-	return one(immediate(502, mcpparse.ErrorResponse(id, -32603, "response could not be inspected by policy", map[string]any{"code": "UNINSPECTABLE_RESPONSE", "description": msg}), "mcp_extproc_uninspectable_response"))
+	return one(immediate(502, mcpparse.ErrorResponse(id, -32603, "response could not be inspected by policy", map[string]any{"code": "UNINSPECTABLE_RESPONSE", "description": msg}), "mcp_extproc_uninspectable_response", nil))
 }
 
 func (e *exchange) responseLimit() int {
