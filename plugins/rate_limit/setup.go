@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/kindconfig"
 )
 
 // KindName is the kind's name in plugins[].kind.
@@ -116,13 +117,7 @@ func init() {
 		Description: "limit tools/call and prompts/get per user, tenant, server, tool or header; memory or Redis; HTTP 429 with Retry-After",
 		Hooks:       []framework.HookType{framework.ToolPreInvoke, framework.PromptPreFetch},
 		Defaults:    DefaultConfig(),
-		New: func(pc *framework.PluginConfig) (framework.Plugin, error) {
-			cfg := DefaultConfig()
-			if err := pc.DecodeConfig(&cfg); err != nil {
-				return nil, err
-			}
-			return New(pc.Name, cfg)
-		},
+		New:         kindconfig.NamedFactory(DefaultConfig, New),
 	})
 }
 

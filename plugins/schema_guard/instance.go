@@ -115,18 +115,8 @@ func (d *instanceDecoder) object(depth int) (any, error) {
 			return nil, err
 		}
 		m[k.(string)] = v
-		d.space()
-		if d.i >= len(d.b) {
-			return nil, errUnexpectedEnd
-		}
-		switch d.b[d.i] {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			return m, nil
-		default:
-			return nil, d.errorf("expected ',' or '}'")
+		if more, err := d.more('}'); !more {
+			return m, err
 		}
 	}
 }
@@ -145,20 +135,28 @@ func (d *instanceDecoder) array(depth int) (any, error) {
 			return nil, err
 		}
 		a = append(a, v)
-		d.space()
-		if d.i >= len(d.b) {
-			return nil, errUnexpectedEnd
-		}
-		switch d.b[d.i] {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
-			return a, nil
-		default:
-			return nil, d.errorf("expected ',' or ']'")
+		if more, err := d.more(']'); !more {
+			return a, err
 		}
 	}
+}
+
+// more reads what follows an element: ',' (another element follows) or
+// closing (the object or array ends); anything else is an error.
+func (d *instanceDecoder) more(closing byte) (bool, error) {
+	d.space()
+	if d.i >= len(d.b) {
+		return false, errUnexpectedEnd
+	}
+	switch d.b[d.i] {
+	case ',':
+		d.i++
+		return true, nil
+	case closing:
+		d.i++
+		return false, nil
+	}
+	return false, d.errorf("expected ',' or %q", closing)
 }
 
 // string reads a JSON string. One without escapes or non-ASCII bytes is

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/kindconfig"
 )
 
 // KindName is the kind's name in plugins[].kind.
@@ -80,13 +81,7 @@ func init() {
 		Description: "validate tools/call arguments and structuredContent against JSON Schema 2020-12 (from config or tools/list)",
 		Hooks:       []framework.HookType{framework.ToolPreInvoke, framework.ToolPostInvoke},
 		Defaults:    DefaultConfig(),
-		New: func(pc *framework.PluginConfig) (framework.Plugin, error) {
-			cfg := DefaultConfig()
-			if err := pc.DecodeConfig(&cfg); err != nil {
-				return nil, err
-			}
-			return New(pc.Name, cfg)
-		},
+		New:         kindconfig.NamedFactory(DefaultConfig, New),
 	})
 }
 
