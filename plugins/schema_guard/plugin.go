@@ -47,6 +47,26 @@ var (
 // it.
 func (p *Plugin) Store() *Store { return p.store }
 
+// RecordToolsList learns the schemas of a tools/list result (the object
+// or its tools array) for serverID, and logs the tools it could not learn.
+// It is what the tools_post_list hook calls; without learning it does
+// nothing.
+func (p *Plugin) RecordToolsList(ctx context.Context, serverID string, tools json.RawMessage) error {
+	if p.store == nil {
+		return nil
+	}
+	rec, err := p.store.Record(serverID, tools)
+	if err != nil {
+		return err
+	}
+	if rec.Skipped > 0 {
+		slog.Default().LogAttrs(ctx, slog.LevelWarn, "schema_guard: tools/list schemas not learned",
+			slog.String("plugin", p.name), slog.String("server_id", serverID), slog.Int("skipped", rec.Skipped),
+			slog.Int("learned", rec.Learned), slog.Any("reasons", rec.Errors))
+	}
+	return nil
+}
+
 // schemas returns the tool's schemas: the policy's, else the server's.
 func (p *Plugin) schemas(tool string, pc *framework.PluginContext) (Schemas, string) {
 	if s, ok := p.configured[tool]; ok {

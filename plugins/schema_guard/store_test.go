@@ -1,6 +1,7 @@
 package schemaguard_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -130,8 +131,11 @@ func TestStoreRefusesBadSchemas(t *testing.T) {
 // server, and the policy's schemas win over a server's.
 func TestPluginUsesLearnedSchemas(t *testing.T) {
 	p := load(t, searchPolicy)
-	if _, err := p.Store().Record("s1", toolsList(tool("lookup", objWithQ), tool("search", `{"type":"object"}`))); err != nil {
+	if err := p.RecordToolsList(context.Background(), "s1", toolsList(tool("lookup", objWithQ), tool("search", `{"type":"object"}`), tool("bad", `{"$ref":"file:///etc/passwd"}`))); err != nil {
 		t.Fatal(err)
+	}
+	if err := p.RecordToolsList(context.Background(), "s1", json.RawMessage(`{"tools":7}`)); err == nil {
+		t.Fatal("a malformed list was accepted")
 	}
 	v := pre(t, p, "lookup", `{"q":5}`, pcFor("s1"))
 	if v == nil || v.Details["schema_source"] != "tools/list" || findings(t, v)[0] != "/q: type" {
@@ -144,8 +148,11 @@ func TestPluginUsesLearnedSchemas(t *testing.T) {
 		t.Fatalf("the server's schema won over the policy's: %+v", v)
 	}
 	off := load(t, strings.Replace(searchPolicy, "      tools:\n", "      learn_from_tools_list: false\n      tools:\n", 1))
-	if off.Store() != nil {
-		t.Fatal("learn_from_tools_list: false still has a store")
+	if off.Store() != nil || off.RecordToolsList(context.Background(), "s1", toolsList(tool("lookup", objWithQ))) != nil {
+		t.Fatal("learn_from_tools_list: false still learns")
+	}
+	if v := pre(t, off, "lookup", `{"q":5}`, pcFor("s1")); v != nil {
+		t.Fatalf("learned with learning off: %+v", v)
 	}
 }
 
