@@ -1,6 +1,7 @@
 package schemaguard
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -103,7 +104,7 @@ func (p *Plugin) ToolPreInvoke(ctx context.Context, pl *framework.ToolPreInvokeP
 		return res, nil
 	}
 	args := pl.Args
-	if len(strings.TrimSpace(string(args))) == 0 {
+	if len(bytes.TrimSpace(args)) == 0 {
 		args = json.RawMessage(`{}`)
 	}
 	found, err := validate(s.Input, args)
