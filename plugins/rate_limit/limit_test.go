@@ -300,3 +300,20 @@ func TestAdmit(t *testing.T) {
 		t.Fatal("refused one interval later")
 	}
 }
+
+// FuzzParseRate: whatever the text, parseRate either refuses it or returns
+// a count and a period that give a positive emission interval.
+func FuzzParseRate(f *testing.F) {
+	for _, s := range []string{"60/m", " 1 / hour ", "0/s", "1000000000/d", "9999999999999999999/s", "1/", "/", "-5/m"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := parseRate(s)
+		if err != nil {
+			return
+		}
+		if r.Count < 1 || r.Count > maxRateCount || r.interval() <= 0 {
+			t.Fatalf("%q: %+v", s, r)
+		}
+	})
+}
