@@ -76,7 +76,7 @@ func (u userTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-func connectAs(t *testing.T, base, user string) *mcp.ClientSession {
+func connectAsUser(t *testing.T, base, user string) *mcp.ClientSession {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -100,7 +100,7 @@ func TestGuardsThroughDev(t *testing.T) {
 	t.Cleanup(up.Close)
 	base := startDev(t, guardsPolicy, up.URL)
 	ctx := context.Background()
-	ann := connectAs(t, base, "ann")
+	ann := connectAsUser(t, base, "ann")
 
 	// schema_guard on arguments.
 	_, err := ann.CallTool(ctx, &mcp.CallToolParams{Name: "search", Arguments: map[string]any{"query": "mcp", "limit": 500}})
@@ -147,7 +147,7 @@ func TestGuardsThroughDev(t *testing.T) {
 		t.Fatalf("raw: %d, Retry-After %q, %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
 	// bob is not limited by ann's calls.
-	bob := connectAs(t, base, "bob")
+	bob := connectAsUser(t, base, "bob")
 	if _, err := bob.CallTool(ctx, &mcp.CallToolParams{Name: "search", Arguments: map[string]any{"query": "mcp"}}); err != nil {
 		t.Fatalf("bob: %v", err)
 	}
