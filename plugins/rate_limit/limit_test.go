@@ -317,3 +317,12 @@ func FuzzParseRate(f *testing.F) {
 		}
 	})
 }
+
+func TestMonotonicClock(t *testing.T) {
+	now := monotonicClock()
+	a := now()
+	time.Sleep(2 * time.Millisecond)
+	if d := now().Sub(a); d < 2*time.Millisecond || d > time.Second {
+		t.Fatalf("clock moved %v in 2ms", d)
+	}
+}

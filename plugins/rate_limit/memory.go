@@ -27,6 +27,14 @@ type memoryShard struct {
 	tats map[string]int64
 }
 
+// monotonicClock is the memory store's time: the wall clock at start plus
+// the monotonic time since, so that a wall-clock step (NTP, a VM resumed)
+// neither frees nor freezes every bucket at once.
+func monotonicClock() func() time.Time {
+	base := time.Now()
+	return func() time.Time { return base.Add(time.Since(base)) }
+}
+
 func newMemoryStore(maxKeys int, now func() time.Time) *memoryStore {
 	s := &memoryStore{seed: maphash.MakeSeed(), perShard: max(1, maxKeys/memoryShards), now: now}
 	for i := range s.shards {

@@ -192,7 +192,7 @@ func New(name string, cfg Config) (*Plugin, error) {
 			return nil, fmt.Errorf("config.memory.max_keys: must be positive, got %d", cfg.Memory.MaxKeys)
 		}
 		p.prefix = name
-		p.store = newMemoryStore(cfg.Memory.MaxKeys, time.Now)
+		p.store = newMemoryStore(cfg.Memory.MaxKeys, monotonicClock())
 	case BackendRedis:
 		if cfg.Redis.URL == "" {
 			return nil, errors.New("config.redis.url: the redis backend needs a URL (redis://host:6379/0)")
