@@ -38,10 +38,11 @@ type exchange struct {
 	// What the request asked, by JSON-RPC id: hooked requests wait for their
 	// post hook; the others are known so that their results are not
 	// mistaken for hooked ones by shape.
-	pending     map[string]*mcpCall
-	known       map[string]bool
-	injected    [][]byte // errors of blocked batch elements, added to the response
-	blockStatus int      // HTTP status a violation asked for
+	pending      map[string]*mcpCall
+	known        map[string]bool
+	injected     [][]byte          // errors of blocked batch elements, added to the response
+	blockStatus  int               // HTTP status a violation asked for
+	blockHeaders map[string]string // and the headers
 
 	// Response side.
 	respKind respKind

@@ -1,12 +1,16 @@
 package extproc
 
 import (
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	"golang.org/x/net/http/httpguts"
 )
 
 // Builders for the ProcessingResponses the exchange sends. Each phase of
@@ -87,17 +91,25 @@ func trailersResponse(request bool) *extprocv3.ProcessingResponse {
 }
 
 // immediate answers the client directly with a JSON body; the MCP server
-// never sees the request (or its response is replaced).
-func immediate(status int, body []byte, details string) *extprocv3.ProcessingResponse {
+// never sees the request (or its response is replaced). headers are a
+// violation's (Retry-After): names that are not valid, pseudo-headers and
+// the body's own content-type and content-length are left out.
+func immediate(status int, body []byte, details string, headers map[string]string) *extprocv3.ProcessingResponse {
 	if status == 0 {
 		status = 200
 	}
+	set := []*corev3.HeaderValueOption{setHeader("content-type", "application/json")}
+	for _, k := range slices.Sorted(maps.Keys(headers)) {
+		name := strings.ToLower(k)
+		if name == "content-type" || name == "content-length" || !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldValue(headers[k]) {
+			continue
+		}
+		set = append(set, setHeader(name, headers[k]))
+	}
 	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ImmediateResponse{
 		ImmediateResponse: &extprocv3.ImmediateResponse{
-			Status: &typev3.HttpStatus{Code: typev3.StatusCode(status)},
-			Headers: &extprocv3.HeaderMutation{SetHeaders: []*corev3.HeaderValueOption{
-				setHeader("content-type", "application/json"),
-			}},
+			Status:  &typev3.HttpStatus{Code: typev3.StatusCode(status)},
+			Headers: &extprocv3.HeaderMutation{SetHeaders: set},
 			Body:    body,
 			Details: details,
 		},

@@ -104,7 +104,7 @@ func (e *exchange) failClosed(msg string) []*extprocv3.ProcessingResponse {
 	id := e.withheldID()
 	e.s.metrics.Rejections.WithLabelValues(rejectResponse).Inc()
 	e.s.logger.Error("response withheld", "request_id", e.global.RequestID, "reason", msg)
-	return one(immediate(502, mcpparse.ErrorResponse(id, -32603, "response could not be inspected by policy", map[string]any{"code": "UNINSPECTABLE_RESPONSE", "description": msg}), "mcp_extproc_uninspectable_response"))
+	return one(immediate(502, mcpparse.ErrorResponse(id, -32603, "response could not be inspected by policy", map[string]any{"code": "UNINSPECTABLE_RESPONSE", "description": msg}), "mcp_extproc_uninspectable_response", nil))
 }
 
 // withheldID is the id an error replacing an unreadable response answers:

@@ -15,7 +15,6 @@ import (
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
@@ -49,7 +48,10 @@ func Run(ctx context.Context, cfg *framework.Config, ro RunOptions) error {
 		logger = slog.Default()
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// /metrics serves the server's families and the default registry's:
+	// the Go and process collectors, and those plugins register from their
+	// package (mcp_extproc_rate_limit_backend_errors_total).
+	metrics := prometheus.Gatherers{reg, prometheus.DefaultGatherer}
 	srv, err := NewServer(ctx, cfg, Options{Logger: logger, Metrics: NewMetrics(reg), Registry: ro.Registry})
 	if err != nil {
 		return err
@@ -87,7 +89,7 @@ func Run(ctx context.Context, cfg *framework.Config, ro RunOptions) error {
 			return err
 		}
 		metricsAddr = mlis.Addr()
-		hsrv = &http.Server{Handler: srv.OpsHandler(reg), ReadHeaderTimeout: 10 * time.Second}
+		hsrv = &http.Server{Handler: srv.OpsHandler(metrics), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := hsrv.Serve(mlis); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				logger.Error("metrics server stopped", "error", err.Error())

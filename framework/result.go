@@ -83,6 +83,8 @@ type Violation struct {
 	MCPErrorCode int `json:"mcp_error_code,omitempty"`
 	// HTTPStatusCode is the HTTP status of the blocking response; 0 means 200.
 	HTTPStatusCode int `json:"http_status_code,omitempty"`
+	// HTTPHeaders are set on the blocking response (Retry-After with a 429).
+	HTTPHeaders map[string]string `json:"http_headers,omitempty"`
 	// Plugin is the name of the plugin that raised it, set by the executor.
 	Plugin string `json:"plugin_name,omitempty"`
 }

@@ -97,6 +97,8 @@ type Outcome struct {
 	// immediate response and Status its HTTP status.
 	Blocked bool
 	Status  int
+	// Headers are the immediate response's headers, when Blocked.
+	Headers map[string]string
 	// Upstream is the request body the MCP server received.
 	Upstream string
 	// Client is the response body the client received.
@@ -188,7 +190,11 @@ func immediate(r *extprocv3.ProcessingResponse) (Outcome, bool) {
 	if ir == nil {
 		return Outcome{}, false
 	}
-	return Outcome{Blocked: true, Status: int(ir.GetStatus().GetCode()), Client: string(ir.GetBody())}, true
+	headers := map[string]string{}
+	for _, h := range ir.GetHeaders().GetSetHeaders() {
+		headers[h.GetHeader().GetKey()] = string(h.GetHeader().GetRawValue())
+	}
+	return Outcome{Blocked: true, Status: int(ir.GetStatus().GetCode()), Headers: headers, Client: string(ir.GetBody())}, true
 }
 
 func mutation(r *extprocv3.ProcessingResponse) (string, bool) {

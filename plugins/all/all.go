@@ -6,8 +6,10 @@ import (
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/deny_list"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/output_guard"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/pii_filter"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/rate_limit"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/regex_filter"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/resource_filter"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/schema_guard"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/secrets_detection"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/tool_filter"
 )

@@ -13,11 +13,18 @@ import "github.com/mcp-extproc/mcp-extproc/framework"
 // plugins[].config strictly over defaults() and builds the plugin with
 // build, whose errors name the offending key ("config.words: …").
 func Factory[C, P any](defaults func() C, build func(C) (P, error)) framework.Factory {
+	return NamedFactory(defaults, func(_ string, c C) (P, error) { return build(c) })
+}
+
+// NamedFactory is Factory for a kind whose plugin needs its name
+// (plugins[].name), e.g. to keep its state apart from another plugin's of
+// the same kind.
+func NamedFactory[C, P any](defaults func() C, build func(name string, c C) (P, error)) framework.Factory {
 	return func(pc *framework.PluginConfig) (framework.Plugin, error) {
 		cfg := defaults()
 		if err := pc.DecodeConfig(&cfg); err != nil {
 			return nil, err
 		}
-		return build(cfg)
+		return build(pc.Name, cfg)
 	}
 }

@@ -34,6 +34,22 @@ func init() {
 	})
 }
 
+type named struct{ name string }
+
+func init() {
+	framework.Register(framework.Kind{
+		Name: "kindconfig_named_test",
+		New:  kindconfig.NamedFactory(func() config { return config{} }, func(name string, _ config) (*named, error) { return &named{name}, nil }),
+	})
+}
+
+func TestNamedFactory(t *testing.T) {
+	pl, err := plugintest.Instantiate(plugintest.Policy("limits-a", "kindconfig_named_test", "{}"))
+	if p, ok := pl.(*named); err != nil || !ok || p.name != "limits-a" {
+		t.Fatalf("name not passed: %+v, %v", pl, err)
+	}
+}
+
 func load(config string) (framework.Plugin, error) {
 	return plugintest.Instantiate(plugintest.Policy("x", "kindconfig_test", config))
 }

@@ -1,0 +1,112 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	neturl "net/url"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// takeScript is admit (store.go) for every bucket of a request, in one
+// atomic step on the Redis server: either every bucket takes the request or
+// none does. The time is Redis's own (TIME), so replicas whose clocks
+// disagree still share one timeline. A bucket's key expires when the
+// bucket is full again, so idle keys cost nothing.
+//
+// KEYS: the buckets' keys. ARGV: interval and burst (µs, count) per key.
+// Returns {1, 0, 0} when admitted, else {0, wait µs, 1-based index of the
+// refusing bucket}.
+var takeScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local nexts = {}
+local wait, denied = 0, 0
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local burst = tonumber(ARGV[2 * i])
+  local tat = tonumber(redis.call('GET', KEYS[i]) or 0) or 0
+  if tat < now then tat = now end
+  local nxt = tat + interval
+  local at = nxt - burst * interval
+  if now < at then
+    if at - now > wait then wait, denied = at - now, i end
+  end
+  nexts[i] = nxt
+end
+if denied > 0 then return {0, wait, denied} end
+for i = 1, #KEYS do
+  local ttl = math.ceil((nexts[i] - now) / 1000)
+  redis.call('SET', KEYS[i], string.format('%.0f', nexts[i]), 'PX', math.max(ttl, 1))
+end
+return {1, 0, 0}
+`)
+
+// redisStore keeps buckets in Redis, shared by every replica that uses the
+// same URL and key prefix.
+type redisStore struct {
+	client *redis.Client
+}
+
+// newRedisStore builds the client; it does not connect (go-redis dials on
+// first use), so a factory may call it.
+func newRedisStore(opts *redis.Options) *redisStore {
+	return &redisStore{client: redis.NewClient(opts)}
+}
+
+func (s *redisStore) take(ctx context.Context, buckets []bucket) (decision, error) {
+	keys := make([]string, len(buckets))
+	args := make([]any, 0, 2*len(buckets))
+	for i, b := range buckets {
+		keys[i] = b.key
+		args = append(args, b.interval, b.burst)
+	}
+	res, err := takeScript.Run(ctx, s.client, keys, args...).Int64Slice()
+	if err != nil {
+		return decision{}, fmt.Errorf("redis: %w", err)
+	}
+	if len(res) != 3 || res[2] < 0 || res[2] > int64(len(buckets)) {
+		return decision{}, fmt.Errorf("redis: unexpected script answer %v", res)
+	}
+	if res[0] == 1 {
+		return decision{allowed: true, denied: -1}, nil
+	}
+	return decision{denied: int(res[2]) - 1, wait: time.Duration(res[1]) * time.Microsecond}, nil
+}
+
+func (s *redisStore) ping(ctx context.Context) error { return s.client.Ping(ctx).Err() }
+
+func (s *redisStore) close() error { return s.client.Close() }
+
+// redisOptions reads a redis:// or rediss:// URL (database, user,
+// password, TLS) and applies the per-operation timeout.
+func redisOptions(url string, timeout time.Duration) (*redis.Options, error) {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		// net/url quotes the whole URL in its errors, password included.
+		if ue, ok := errors.AsType[*neturl.Error](err); ok {
+			err = ue.Err
+		}
+		return nil, err
+	}
+	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = timeout, timeout, timeout, timeout
+	opts.ContextTimeoutEnabled = true
+	// A limiter that cannot reach Redis answers by on_backend_error at
+	// once rather than retrying into the plugin's deadline.
+	opts.MaxRetries = -1
+	opts.DialerRetries = 1
+	return opts, nil
+}
+
+// redisLog sends go-redis's own messages (one per failed dial) to slog at
+// debug level: the plugin logs an outage itself, once in a while.
+type redisLog struct{}
+
+func (redisLog) Printf(ctx context.Context, format string, v ...any) {
+	slog.Default().Log(ctx, slog.LevelDebug, "go-redis: "+fmt.Sprintf(format, v...))
+}
+
+func init() { redis.SetLogger(redisLog{}) }
