@@ -27,6 +27,7 @@ const (
 
 // Plugin is a loaded rate_limit. It is safe for concurrent use.
 type Plugin struct {
+	logger  *slog.Logger // the server's, from SetLogger
 	name    string
 	prefix  string // starts every bucket key
 	limits  []limit
@@ -180,8 +181,8 @@ func (p *Plugin) backendError(ctx context.Context, err error) *framework.Violati
 	backendErrors.WithLabelValues(p.name, outcome).Inc()
 	now := time.Now().UnixNano()
 	if last := p.lastLog.Load(); now-last >= int64(logEvery) && p.lastLog.CompareAndSwap(last, now) {
-		slog.Default().LogAttrs(ctx, slog.LevelWarn, "rate_limit backend unavailable",
-			slog.String("plugin", p.name), slog.String("on_backend_error", outcome), slog.String("error", err.Error()))
+		p.log().LogAttrs(ctx, slog.LevelWarn, "rate_limit backend unavailable",
+			slog.String("on_backend_error", outcome), slog.String("error", err.Error()))
 	}
 	if !p.block {
 		return nil
@@ -206,11 +207,23 @@ func (p *Plugin) Initialize(ctx context.Context) error {
 		return nil
 	}
 	if err := rs.ping(ctx); err != nil {
-		slog.Default().LogAttrs(ctx, slog.LevelWarn, "rate_limit: redis does not answer yet",
-			slog.String("plugin", p.name), slog.String("error", err.Error()))
+		p.log().LogAttrs(ctx, slog.LevelWarn, "rate_limit: redis does not answer yet",
+			slog.String("error", err.Error()))
 	}
 	return nil
 }
 
 // Shutdown closes the backend's connections.
 func (p *Plugin) Shutdown(context.Context) error { return p.store.close() }
+
+var _ framework.LoggerSetter = (*Plugin)(nil)
+
+// SetLogger implements framework.LoggerSetter.
+func (p *Plugin) SetLogger(l *slog.Logger) { p.logger = l }
+
+func (p *Plugin) log() *slog.Logger {
+	if p.logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.logger
+}

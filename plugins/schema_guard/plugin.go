@@ -30,6 +30,7 @@ const jsonrpcInvalidParams = -32602
 
 // Plugin is a loaded schema_guard. It is safe for concurrent use.
 type Plugin struct {
+	logger       *slog.Logger // the server's, from SetLogger
 	name         string
 	configured   map[string]Schemas // by tool name, from the policy
 	store        *Store             // learned from tools/list; nil when off
@@ -41,7 +42,32 @@ type Plugin struct {
 var (
 	_ framework.ToolPreInvoker  = (*Plugin)(nil)
 	_ framework.ToolPostInvoker = (*Plugin)(nil)
+	_ framework.ToolsPostLister = (*Plugin)(nil)
+	_ framework.LoggerSetter    = (*Plugin)(nil)
 )
+
+// SetLogger implements framework.LoggerSetter.
+func (p *Plugin) SetLogger(l *slog.Logger) { p.logger = l }
+
+// ToolsPostList learns the input and output schemas the server announces
+// (each page of tools/list), per server_id; it never changes the list.
+func (p *Plugin) ToolsPostList(ctx context.Context, pl *framework.ToolsPostListPayload, pc *framework.PluginContext) (framework.Result[framework.ToolsPostListPayload], error) {
+	server := pl.ServerID
+	if server == "" && pc != nil && pc.Global != nil {
+		server = pc.Global.ServerID
+	}
+	if err := p.RecordToolsList(ctx, server, pl.Tools); err != nil {
+		p.log().LogAttrs(ctx, slog.LevelWarn, "schema_guard: tools/list not learned", slog.String("server_id", server), slog.String("error", err.Error()))
+	}
+	return framework.Result[framework.ToolsPostListPayload]{}, nil
+}
+
+func (p *Plugin) log() *slog.Logger {
+	if p.logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.logger
+}
 
 // Store is where the plugin keeps the schemas learned from tools/list, nil
 // when learn_from_tools_list is off. The tools_post_list hook records into
@@ -61,8 +87,8 @@ func (p *Plugin) RecordToolsList(ctx context.Context, serverID string, tools jso
 		return err
 	}
 	if rec.Skipped > 0 {
-		slog.Default().LogAttrs(ctx, slog.LevelWarn, "schema_guard: tools/list schemas not learned",
-			slog.String("plugin", p.name), slog.String("server_id", serverID), slog.Int("skipped", rec.Skipped),
+		p.log().LogAttrs(ctx, slog.LevelWarn, "schema_guard: tools/list schemas not learned",
+			slog.String("server_id", serverID), slog.Int("skipped", rec.Skipped),
 			slog.Int("learned", rec.Learned), slog.Any("reasons", rec.Errors))
 	}
 	return nil
@@ -169,12 +195,12 @@ func (p *Plugin) violation(ctx context.Context, code, reason, what, tool, source
 		desc += fmt.Sprintf(" (and %d more)", more)
 	}
 	if !p.block {
-		attrs := []slog.Attr{slog.String("plugin", p.name), slog.String("code", code), slog.String("tool", tool),
+		attrs := []slog.Attr{slog.String("code", code), slog.String("tool", tool),
 			slog.String("schema_source", source), slog.Any("findings", shown)}
 		if pc != nil && pc.Global != nil {
 			attrs = append(attrs, slog.String("request_id", pc.Global.RequestID))
 		}
-		slog.Default().LogAttrs(ctx, slog.LevelWarn, "schema_guard: "+desc, attrs...)
+		p.log().LogAttrs(ctx, slog.LevelWarn, "schema_guard: "+desc, attrs...)
 		return nil
 	}
 	return &framework.Violation{

@@ -79,7 +79,8 @@ func init() {
 		Name:        KindName,
 		Aliases:     []string{"plugins.schema_guard.schema_guard.SchemaGuardPlugin", "SchemaGuardPlugin"},
 		Description: "validate tools/call arguments and structuredContent against JSON Schema 2020-12 (from config or tools/list)",
-		Hooks:       []framework.HookType{framework.ToolPreInvoke, framework.ToolPostInvoke},
+		Hooks:       []framework.HookType{framework.ToolPreInvoke, framework.ToolPostInvoke, framework.ToolsPostList},
+		Inline:      true,
 		Defaults:    DefaultConfig(),
 		New:         kindconfig.NamedFactory(DefaultConfig, New),
 	})
