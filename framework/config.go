@@ -97,11 +97,20 @@ type PluginConfig struct {
 	Index int `yaml:"-"`
 	// Kind resolved through the registry's aliases ("" until resolved).
 	ResolvedKind string `yaml:"-"`
+	// Unrunnable says why this entry cannot run in this build (a kind it
+	// does not have, a transport it does not speak). Parse sets it, with a
+	// warning, when plugin_settings.fail_on_plugin_error is false; the
+	// Manager then fails the entry's hooks closed per its mode and on_error,
+	// and `extproc validate` reports it as an error.
+	Unrunnable string `yaml:"-"`
 
 	file       string
 	line       int
 	explicit   map[string]bool
 	configNode *yaml.Node
+	// hooksWritten counts the hooks: items in the file, before the ones we
+	// do not run were dropped.
+	hooksWritten int
 	expand     func(string) (string, error)
 }
 

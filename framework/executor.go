@@ -19,6 +19,9 @@ type entry struct {
 	priority int
 	timeout  time.Duration
 	plugin   Plugin
+	hooks    []HookType
+	// pending is set when the plugin did not load (see unavailable.go).
+	pending *pending
 	// disabled is set by on_error: disable; it lasts until the Manager is
 	// replaced by a config reload.
 	disabled atomic.Bool
@@ -68,6 +71,13 @@ type callResult[P Payload] struct {
 // the plugin wrote; after a timeout it is nil: the abandoned call may still be
 // running and must not share maps with the exchange.
 func invoke[P Payload](ctx context.Context, e *entry, spec *hookSpec[P], p *P, pc *PluginContext) (Result[P], CallOutcome, *PluginContext, error) {
+	pl, ok := e.pluginFor(spec.hook)
+	if !ok {
+		return Result[P]{}, OutcomeUnavailable, nil, e.unavailableError()
+	}
+	if pl == nil {
+		return Result[P]{}, OutcomeContinue, nil, nil
+	}
 	cctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
 	snap := pc.snapshot()
@@ -78,7 +88,7 @@ func invoke[P Payload](ctx context.Context, e *entry, spec *hookSpec[P], p *P, p
 				ch <- callResult[P]{err: &PanicError{Value: r, Stack: debug.Stack()}}
 			}
 		}()
-		res, err := spec.call(e.plugin, cctx, p, snap)
+		res, err := spec.call(pl, cctx, p, snap)
 		ch <- callResult[P]{res, err}
 	}()
 	select {
@@ -248,6 +258,11 @@ func (m *Manager) pluginFailed(e *entry, h HookType, g *GlobalContext, err error
 	if errors.As(err, &pe) {
 		attrs = append(attrs, "stack", string(pe.Stack))
 	}
+	if oc == OutcomeUnavailable && e.onError == OnErrorDisable {
+		// Skipped while it is down, not disabled: a retry may bring it back.
+		m.logger.Warn("plugin unavailable; skipped (on_error: disable)", attrs...)
+		return nil
+	}
 	if e.onError == OnErrorDisable {
 		e.disabled.Store(true)
 		m.logger.Error("plugin failed; disabled until the next config reload", attrs...)
@@ -259,8 +274,11 @@ func (m *Manager) pluginFailed(e *entry, h HookType, g *GlobalContext, err error
 	}
 	m.logger.Error("plugin failed; message blocked", attrs...)
 	code, reason := CodePluginError, "policy plugin error"
-	if oc == OutcomeTimeout {
+	switch oc {
+	case OutcomeTimeout:
 		code, reason = CodePluginTimeout, "policy plugin timed out"
+	case OutcomeUnavailable:
+		code, reason = CodePluginUnavailable, "policy plugin unavailable"
 	}
 	// The client learns which plugin failed, never why: the error may hold
 	// internal detail.
