@@ -111,7 +111,7 @@ type PluginConfig struct {
 	// hooksWritten counts the hooks: items in the file, before the ones we
 	// do not run were dropped.
 	hooksWritten int
-	expand     func(string) (string, error)
+	expand       func(string) (string, error)
 }
 
 // Pos returns "file:line" of the plugin entry, for messages.
