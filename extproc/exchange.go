@@ -42,6 +42,9 @@ type exchange struct {
 	known       map[string]bool
 	injected    [][]byte // errors of blocked batch elements, added to the response
 	blockStatus int      // HTTP status a violation asked for
+	// blockHeaders are the headers the violation that blocked asked for
+	// (cpex's http_headers: Retry-After, X-RateLimit-*).
+	blockHeaders map[string]string
 
 	// Response side.
 	respKind respKind

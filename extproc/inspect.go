@@ -212,7 +212,7 @@ func (e *exchange) runPreHooks(body []byte, b *mcpparse.Body, decoded bool) requ
 			if e.blockStatus != 0 {
 				status = e.blockStatus
 			}
-			return requestDecision{immediate: immediate(status, resp, "mcp_extproc_blocked")}
+			return requestDecision{immediate: withViolationHeaders(immediate(status, resp, "mcp_extproc_blocked"), e.blockHeaders)}
 		}
 		// Some elements of a batch are blocked: forward the others and add the
 		// errors of the blocked ones to the batch response.
@@ -399,6 +399,9 @@ func (e *exchange) settlePre(m *mcpparse.Message, v *framework.Violation, hook f
 	r.blocked = e.blockBody(m.ID, v, hook.Family() == framework.FamilyTool)
 	if v.HTTPStatusCode != 0 && e.blockStatus == 0 {
 		e.blockStatus = v.HTTPStatusCode
+	}
+	if len(v.HTTPHeaders) > 0 && e.blockHeaders == nil {
+		e.blockHeaders = v.HTTPHeaders
 	}
 	return true
 }

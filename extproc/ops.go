@@ -1,7 +1,9 @@
 package extproc
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -9,7 +11,9 @@ import (
 
 // OpsHandler serves the metrics port: /metrics (Prometheus), /healthz (the
 // process is alive) and /readyz (a policy is loaded and the server is not
-// draining).
+// draining). A policy with plugins that are configured but not running is
+// "degraded": still ready (those plugins' hooks fail closed, the rest of the
+// policy serves), with the plugins named in the body, one per line.
 func (s *Server) OpsHandler(g prometheus.Gatherer) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
@@ -22,6 +26,15 @@ func (s *Server) OpsHandler(g prometheus.Gatherer) http.Handler {
 		if s.draining.Load() || s.policy.Load() == nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte("draining\n"))
+			return
+		}
+		if u := s.Unavailable(); len(u) > 0 {
+			var b strings.Builder
+			b.WriteString("degraded\n")
+			for _, p := range u {
+				fmt.Fprintf(&b, "plugin %q unavailable: %s\n", p.Plugin, p.Reason)
+			}
+			_, _ = w.Write([]byte(b.String()))
 			return
 		}
 		_, _ = w.Write([]byte("ready\n"))

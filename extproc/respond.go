@@ -1,7 +1,11 @@
 package extproc
 
 import (
+	"sort"
 	"strconv"
+	"strings"
+
+	"golang.org/x/net/http/httpguts"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
@@ -96,6 +100,33 @@ func immediate(status int, body []byte, details string) *extprocv3.ProcessingRes
 		},
 	}}
 }
+
+// withViolationHeaders adds a violation's http_headers to a blocking answer. Names and
+// values that are not valid HTTP, and the headers that frame the body, are
+// left out: a plugin cannot break the response or smuggle a second one.
+func withViolationHeaders(r *extprocv3.ProcessingResponse, headers map[string]string) *extprocv3.ProcessingResponse {
+	if len(headers) == 0 {
+		return r
+	}
+	ir := r.GetImmediateResponse()
+	names := make([]string, 0, len(headers))
+	for k := range headers {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		v := headers[k]
+		lk := strings.ToLower(k)
+		if !httpguts.ValidHeaderFieldName(k) || !httpguts.ValidHeaderFieldValue(v) || framingHeaders[lk] || strings.HasPrefix(lk, ":") {
+			continue
+		}
+		ir.Headers.SetHeaders = append(ir.Headers.SetHeaders, setHeader(lk, v))
+	}
+	return r
+}
+
+// framingHeaders are the headers the filter sets itself on a blocking answer.
+var framingHeaders = map[string]bool{"content-type": true, "content-length": true, "transfer-encoding": true, "connection": true, "host": true}
 
 func setHeader(k, v string) *corev3.HeaderValueOption {
 	return &corev3.HeaderValueOption{

@@ -19,6 +19,10 @@ type LoadOptions struct {
 	Registry *Registry
 	// LookupEnv resolves ${VAR}; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// Strict makes an entry that could not run in this build (an unknown
+	// kind, a transport it does not have) an error whatever
+	// plugin_settings.fail_on_plugin_error says; `extproc validate` uses it.
+	Strict bool
 }
 
 func (o LoadOptions) registry() *Registry {
@@ -89,7 +93,7 @@ func Parse(data []byte, name string, opts LoadOptions) (*Config, []Warning, erro
 		cfg.Plugins[i].Index = i
 		cfg.Plugins[i].expand = d.expand
 	}
-	checkConfig(d, &cfg, opts.registry())
+	checkConfig(d, &cfg, opts.registry(), opts.Strict)
 	// Report in file order, whichever pass found the mistake.
 	slices.SortStableFunc(d.errs, func(a, b *ConfigError) int { return cmp.Compare(a.Line, b.Line) })
 	slices.SortStableFunc(d.warns, func(a, b Warning) int { return cmp.Compare(a.Line, b.Line) })
@@ -186,7 +190,7 @@ func (p *PluginConfig) DecodeConfig(v any) error {
 }
 
 // checkConfig applies the rules that a single value's type cannot express.
-func checkConfig(d *yamlDecoder, cfg *Config, reg *Registry) {
+func checkConfig(d *yamlDecoder, cfg *Config, reg *Registry, strict bool) {
 	s := &cfg.Server
 	if s.Listen == "" {
 		d.errorf(nil, "server.listen", "must not be empty")
@@ -237,7 +241,7 @@ func checkConfig(d *yamlDecoder, cfg *Config, reg *Registry) {
 	}
 	names := map[string]int{}
 	for i := range cfg.Plugins {
-		checkPlugin(d, &cfg.Plugins[i], fmt.Sprintf("plugins[%d]", i), reg, names, ps.FailOnPluginError)
+		checkPlugin(d, &cfg.Plugins[i], fmt.Sprintf("plugins[%d]", i), reg, names, strict || ps.FailOnPluginError)
 	}
 }
 

@@ -145,12 +145,9 @@ func NewManager(ctx context.Context, cfg *Config, opts ...Option) (*Manager, err
 		for _, h := range e.hooks {
 			m.byHook[h.index()] = append(m.byHook[h.index()], e)
 		}
-		if e.pending != nil {
-			m.observeAvailability(e.name, false)
-			if e.pending.retry {
-				m.retries.Add(1)
-				go m.retryPending(e)
-			}
+		if e.pending != nil && e.pending.retry {
+			m.retries.Add(1)
+			go m.retryPending(e)
 		}
 	}
 	for i := range m.byHook {

@@ -22,13 +22,6 @@ var ErrPluginUnavailable = errors.New("plugin is configured but not running")
 // OutcomeUnavailable is the outcome of a call to a plugin that is not running.
 const OutcomeUnavailable CallOutcome = "unavailable"
 
-// AvailabilityObserver is implemented by Observers that also want to know
-// when a configured plugin is not running, or runs again after a retry
-// (extproc exports it as a gauge).
-type AvailabilityObserver interface {
-	ObservePluginAvailability(plugin string, available bool)
-}
-
 // Unavailable describes a configured plugin that is not running.
 type Unavailable struct {
 	Plugin string
@@ -107,12 +100,6 @@ func (m *Manager) Unavailable() []Unavailable {
 	return out
 }
 
-func (m *Manager) observeAvailability(name string, available bool) {
-	if ao, ok := m.observer.(AvailabilityObserver); ok {
-		ao.ObservePluginAvailability(name, available)
-	}
-}
-
 // retryPending brings a plugin that failed to initialise up in the
 // background: it builds a fresh instance (on a copy of its config, so that
 // what a server sends back does not change the entry the pipeline reads) and
@@ -155,7 +142,6 @@ func (m *Manager) retryPending(e *entry) {
 		}
 		e.pending.live.Store(&livePlugin{plugin: pl, hooks: live})
 		m.logger.Info("plugin is running again after a failed start", "plugin", e.name, "attempts", attempt, "hooks", fmt.Sprint(live))
-		m.observeAvailability(e.name, true)
 		return
 	}
 }

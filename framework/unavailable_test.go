@@ -29,30 +29,7 @@ func (*startsAfter) ToolPreInvoke(context.Context, *ToolPreInvokePayload, *Plugi
 	return Result[ToolPreInvokePayload]{Violation: &Violation{Reason: "live", Code: "LIVE"}}, nil
 }
 
-type availability struct {
-	mu     sync.Mutex
-	events []string
-}
-
-func (a *availability) ObservePluginCall(PluginCall) {}
-func (a *availability) ObserveHookRun(HookRun)       {}
-func (a *availability) ObservePluginAvailability(p string, ok bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if ok {
-		a.events = append(a.events, p+":up")
-	} else {
-		a.events = append(a.events, p+":down")
-	}
-}
-
-func (a *availability) seen() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return append([]string(nil), a.events...)
-}
-
-func flakyManager(t *testing.T, up *atomic.Bool, mode Mode, onError OnError, conds []Condition, obs Observer) (*Manager, *bytes.Buffer) {
+func flakyManager(t *testing.T, up *atomic.Bool, mode Mode, onError OnError, conds []Condition) (*Manager, *bytes.Buffer) {
 	t.Helper()
 	reg := testRegistry()
 	reg.Register(Kind{Name: "flaky", Hooks: []HookType{ToolPreInvoke}, New: func(*PluginConfig) (Plugin, error) { return &startsAfter{up: up}, nil }})
@@ -63,9 +40,6 @@ func flakyManager(t *testing.T, up *atomic.Bool, mode Mode, onError OnError, con
 	logs := &bytes.Buffer{}
 	var mu sync.Mutex
 	opts := []Option{WithRegistry(reg), WithLogger(slog.New(slog.NewJSONHandler(lockedWriter{&mu, logs}, nil))), WithRetryBackoff(5*time.Millisecond, 20*time.Millisecond)}
-	if obs != nil {
-		opts = append(opts, WithObserver(obs))
-	}
 	m, err := NewManager(context.Background(), &cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +68,7 @@ func TestUnavailablePluginFailsClosed(t *testing.T) {
 	} {
 		t.Run(string(tc.mode)+"/"+string(tc.onError), func(t *testing.T) {
 			var up atomic.Bool
-			m, logs := flakyManager(t, &up, tc.mode, tc.onError, nil, nil)
+			m, logs := flakyManager(t, &up, tc.mode, tc.onError, nil)
 			if !m.HasHook(ToolPreInvoke) {
 				t.Fatal("the unavailable plugin must still be registered for its hooks")
 			}
@@ -119,13 +93,9 @@ func TestUnavailablePluginFailsClosed(t *testing.T) {
 // it (here it blocks with its own code) and Unavailable is empty again.
 func TestUnavailablePluginRecovers(t *testing.T) {
 	var up atomic.Bool
-	obs := &availability{}
-	m, _ := flakyManager(t, &up, ModeEnforce, OnErrorFail, nil, obs)
+	m, _ := flakyManager(t, &up, ModeEnforce, OnErrorFail, nil)
 	if u := m.Unavailable(); len(u) != 1 || u[0].Plugin != "guard" {
 		t.Fatalf("Unavailable() = %+v", u)
-	}
-	if got := obs.seen(); len(got) != 1 || got[0] != "guard:down" {
-		t.Fatalf("observer saw %v", got)
 	}
 	up.Store(true)
 	deadline := time.Now().Add(5 * time.Second)
@@ -139,15 +109,12 @@ func TestUnavailablePluginRecovers(t *testing.T) {
 	if !out.Blocked() || out.Violation.Code != "LIVE" {
 		t.Fatalf("after recovery the plugin itself must run: %+v", out.Violation)
 	}
-	if got := obs.seen(); len(got) != 2 || got[1] != "guard:up" {
-		t.Fatalf("observer saw %v", got)
-	}
 }
 
 // Conditions still decide: a tool the plugin would not have checked passes.
 func TestUnavailablePluginKeepsConditions(t *testing.T) {
 	var up atomic.Bool
-	m, _ := flakyManager(t, &up, ModeEnforce, OnErrorFail, []Condition{{Tools: []string{"delete_*"}}}, nil)
+	m, _ := flakyManager(t, &up, ModeEnforce, OnErrorFail, []Condition{{Tools: []string{"delete_*"}}})
 	if out := m.ToolPreInvoke(context.Background(), toolCall(""), NewContextTable(GlobalContext{})); out.Blocked() {
 		t.Fatalf("get_weather is outside the plugin's conditions: %+v", out.Violation)
 	}
