@@ -138,14 +138,35 @@ type ExternalMCPConfig struct {
 	Cwd     string            `yaml:"cwd"`
 	Headers map[string]string `yaml:"headers"`
 	TLS     ClientTLSConfig   `yaml:"tls"`
+	// UDS, with STREAMABLEHTTP, connects over this Unix socket instead of
+	// TCP; the URL then only gives the path and the Host header (cpex's uds).
+	UDS string `yaml:"uds"`
+	// ReconnectAttempts bounds the connection attempts when a session is
+	// lost or cannot be made (0: until the call's deadline);
+	// ReconnectDelay is the first wait between them, doubling (cpex's
+	// reconnect_attempts and reconnect_delay, in seconds).
+	ReconnectAttempts int      `yaml:"reconnect_attempts"`
+	ReconnectDelay    Duration `yaml:"reconnect_delay"`
 }
 
 // ClientTLSConfig is the TLS a client uses towards an external plugin server.
+// cpex's spellings are accepted: certfile, keyfile and ca_bundle for the
+// files, verify: false for insecure_skip_verify, check_hostname: false to
+// verify the chain without the host name.
 type ClientTLSConfig struct {
 	CAFile             string `yaml:"ca_file"`
 	CertFile           string `yaml:"cert_file"`
 	KeyFile            string `yaml:"key_file"`
 	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+	// SkipHostnameCheck verifies the server's chain but not its name
+	// (cpex's check_hostname: false).
+	SkipHostnameCheck bool `yaml:"-"`
+
+	CpexCertFile      string `yaml:"certfile"`
+	CpexKeyFile       string `yaml:"keyfile"`
+	CpexCABundle      string `yaml:"ca_bundle"`
+	CpexVerify        *bool  `yaml:"verify"`
+	CpexCheckHostname *bool  `yaml:"check_hostname"`
 }
 
 // Defaults, as in design section 2.

@@ -63,6 +63,9 @@ var contextForgeKeys = map[reflect.Type]map[string]string{
 		"grpc":             "the gRPC transport is not supported; use mcp",
 		"unix_socket":      "cpex's unix-socket transport is not supported; use mcp with uds",
 	},
+	reflect.TypeFor[ClientTLSConfig](): {
+		"keyfile_password": "encrypted private keys are not supported; decrypt the key file",
+	},
 	reflect.TypeFor[Condition](): {
 		"agents": "mcp-extproc has no agent hooks",
 	},
@@ -319,6 +322,29 @@ func checkPlugin(d *yamlDecoder, p *PluginConfig, path string, reg *Registry, na
 	}
 }
 
+// checkClientTLS folds cpex's TLS spellings into ours; the same setting
+// written both ways must agree.
+func checkClientTLS(d *yamlDecoder, t *ClientTLSConfig, path string) {
+	for _, f := range []struct {
+		ours, cpex *string
+		names      string
+	}{{&t.CertFile, &t.CpexCertFile, "cert_file and certfile"}, {&t.KeyFile, &t.CpexKeyFile, "key_file and keyfile"}, {&t.CAFile, &t.CpexCABundle, "ca_file and ca_bundle"}} {
+		switch {
+		case *f.cpex == "":
+		case *f.ours == "":
+			*f.ours = *f.cpex
+		case *f.ours != *f.cpex:
+			d.errorf(nil, path, "%s name different files", f.names)
+		}
+	}
+	if t.CpexVerify != nil && !*t.CpexVerify {
+		t.InsecureSkipVerify = true
+	}
+	if t.CpexCheckHostname != nil && !*t.CpexCheckHostname {
+		t.SkipHostnameCheck = true
+	}
+}
+
 func checkExternal(d *yamlDecoder, p *PluginConfig, path string, at *yaml.Node, failOnPluginError bool) {
 	if len(p.Config) > 0 {
 		d.errorf(at, path+".config", "is not allowed with kind: external; the plugin server provides its config")
@@ -340,6 +366,13 @@ func checkExternal(d *yamlDecoder, p *PluginConfig, path string, at *yaml.Node, 
 		return
 	}
 	m := p.MCP
+	checkClientTLS(d, &m.TLS, path+".mcp.tls")
+	if m.UDS != "" && m.Proto != TransportStreamableHTTP {
+		d.errorf(at, path+".mcp.uds", "is only for STREAMABLEHTTP")
+	}
+	if m.ReconnectAttempts < 0 || m.ReconnectDelay < 0 {
+		d.errorf(at, path+".mcp", "reconnect_attempts and reconnect_delay must not be negative")
+	}
 	switch m.Proto {
 	case "":
 		d.errorf(at, path+".mcp.proto", "is required; expected one of STDIO, STREAMABLEHTTP, SSE")

@@ -189,7 +189,10 @@ func (p *Plugin) connect(ctx context.Context, staleGen int) (*mcp.ClientSession,
 		_ = p.session.Close()
 		p.session = nil
 	}
-	delay := 50 * time.Millisecond
+	delay, maxAttempts := 50*time.Millisecond, p.pc.MCP.ReconnectAttempts
+	if d := time.Duration(p.pc.MCP.ReconnectDelay); d > 0 {
+		delay = d
+	}
 	for attempt := 1; ; attempt++ {
 		s, err := p.dial(ctx)
 		if err == nil {
@@ -205,13 +208,16 @@ func (p *Plugin) connect(ctx context.Context, staleGen int) (*mcp.ClientSession,
 			// Manager's background retry picks it up if it is installed later.
 			return nil, fmt.Errorf("start plugin server: %w", err)
 		}
+		if maxAttempts > 0 && attempt >= maxAttempts {
+			return nil, fmt.Errorf("connect to plugin server: %d attempts (mcp.reconnect_attempts): %w", attempt, err)
+		}
 		p.logger.Warn("plugin server unreachable", "attempt", attempt, "error", err.Error())
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("connect to plugin server: %w (last error: %v)", ctx.Err(), err)
 		case <-time.After(delay):
 		}
-		delay = min(2*delay, 2*time.Second)
+		delay = min(2*delay, max(2*time.Second, delay))
 	}
 }
 
