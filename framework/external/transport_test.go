@@ -15,10 +15,9 @@ import (
 	"github.com/mcp-extproc/mcp-extproc/framework/external"
 )
 
-// An in-process plugin server behind TLS that insists on a bearer token:
-// the client's mcp.tls.ca_file and mcp.headers must be used, over both
-// Streamable HTTP and the legacy SSE transport.
-func TestHTTPTransportsWithTLSAndHeaders(t *testing.T) {
+// denyServer serves a deny_list plugin named deny that blocks "forbidden".
+func denyServer(t *testing.T) *external.Server {
+	t.Helper()
 	cfg, _, err := framework.Parse([]byte("plugins:\n  - {name: deny, kind: deny_list, config: {words: [forbidden]}}\n"), "served.yaml", framework.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -27,6 +26,15 @@ func TestHTTPTransportsWithTLSAndHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	return srv
+}
+
+// An in-process plugin server behind TLS that insists on a bearer token:
+// the client's mcp.tls.ca_file and mcp.headers must be used, over both
+// Streamable HTTP and the legacy SSE transport.
+func TestHTTPTransportsWithTLSAndHeaders(t *testing.T) {
+	srv := denyServer(t)
 	h := srv.Handler()
 	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer s3cret" {
@@ -69,14 +77,7 @@ func TestHTTPTransportsWithTLSAndHeaders(t *testing.T) {
 // certificate does not name is refused without it). uds connects over the
 // Unix socket, not TCP.
 func TestCpexTLSKeysAndUnixSocket(t *testing.T) {
-	cfg, _, err := framework.Parse([]byte("plugins:\n  - {name: deny, kind: deny_list, config: {words: [forbidden]}}\n"), "served.yaml", framework.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := external.NewServer(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := denyServer(t)
 	ts := httptest.NewTLSServer(srv.Handler())
 	defer ts.Close()
 	ca := filepath.Join(t.TempDir(), "ca.pem")
