@@ -32,7 +32,7 @@ func cpexMCP(t *testing.T, py, proto, url string) string {
 
 func cpexPolicy(t *testing.T, mcpBlock string, names ...string) string {
 	var b strings.Builder
-	b.WriteString("plugin_settings:\n  plugin_timeout: 30s\n  fail_on_plugin_error: true\nplugins:\n")
+	b.WriteString("plugin_settings:\n  plugin_timeout: 60s\n  fail_on_plugin_error: true\nplugins:\n")
 	for i, n := range names {
 		fmt.Fprintf(&b, "  - name: %s\n    kind: external\n    priority: %d\n    mcp: %s\n", n, 10*(i+1), mcpBlock)
 	}

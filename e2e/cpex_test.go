@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,26 +135,43 @@ func startCpexHTTP(t *testing.T, py string) string {
 	for k, v := range cpexServerEnv(cpexConfig(t), "http", "PLUGINS_SERVER_HOST", host, "PLUGINS_SERVER_PORT", port) {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	var stderr lockedBuilder
-	stderr.b = &strings.Builder{}
-	cmd.Stderr = &stderr
+	stderr := &lockedBuilder{b: &strings.Builder{}}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(5 * time.Second):
 			_ = cmd.Process.Kill()
-			<-done
+			<-exited
 		}
 		if t.Failed() {
 			t.Logf("cpex server stderr:\n%s", stderr.String())
 		}
 	})
-	waitListening(t, addr)
-	return "http://" + addr + "/mcp"
+	// Importing cpex takes seconds, many more on a loaded machine: wait for
+	// its /health, or for the process to give up.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if resp, err := http.Get("http://" + addr + "/health"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return "http://" + addr + "/mcp"
+			}
+		}
+		select {
+		case <-exited:
+			t.Fatalf("cpex's plugin server exited before listening on %s", addr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cpex's plugin server did not come up on %s in 2 minutes", addr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
