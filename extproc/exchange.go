@@ -38,11 +38,13 @@ type exchange struct {
 	// What the request asked, by JSON-RPC id: hooked requests wait for their
 	// post hook; the others are known so that their results are not
 	// mistaken for hooked ones by shape.
-	pending      map[string]*mcpCall
-	known        map[string]bool
-	injected     [][]byte          // errors of blocked batch elements, added to the response
-	blockStatus  int               // HTTP status a violation asked for
-	blockHeaders map[string]string // and the headers
+	pending     map[string]*mcpCall
+	known       map[string]bool
+	injected    [][]byte // errors of blocked batch elements, added to the response
+	blockStatus int      // HTTP status a violation asked for
+	// blockHeaders are the headers the violation that blocked asked for
+	// (cpex's http_headers: Retry-After, X-RateLimit-*).
+	blockHeaders map[string]string
 
 	// Response side.
 	respKind respKind

@@ -1,6 +1,8 @@
 package extproc
 
 import (
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
@@ -22,6 +24,30 @@ type Metrics struct {
 	SessionEntries prometheus.Gauge
 	Unreadable     *prometheus.CounterVec // action (block, allow)
 	HiddenItems    *prometheus.CounterVec // plugin, code
+	// Unavailable reports, at each scrape, the configured plugins that are
+	// not running (mcp_extproc_plugin_unavailable{plugin}); the Server
+	// points it at its policy in force.
+	Unavailable *unavailableCollector
+}
+
+// unavailableCollector exports the Manager's Unavailable list as a gauge
+// read at scrape time, so that it follows reloads and background retries
+// without bookkeeping.
+type unavailableCollector struct {
+	desc   *prometheus.Desc
+	source atomic.Pointer[func() []framework.Unavailable]
+}
+
+func (c *unavailableCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *unavailableCollector) Collect(ch chan<- prometheus.Metric) {
+	src := c.source.Load()
+	if src == nil {
+		return
+	}
+	for _, u := range (*src)() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, 1, u.Plugin)
+	}
 }
 
 // Request outcomes, the outcome label of mcp_extproc_requests_total.
@@ -78,7 +104,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Tools, prompts and resources removed from list results, by plugin and code.",
 		}, []string{"plugin", "code"}),
 	}
-	reg.MustRegister(m.Requests, m.Results, m.Rejections, m.HookDuration, m.PluginDuration, m.Violations,
+	m.Unavailable = &unavailableCollector{desc: prometheus.NewDesc("mcp_extproc_plugin_unavailable",
+		"1 for each configured plugin that is not running (it failed to start, or its kind is not in this build); its hooks fail closed per its mode and on_error.",
+		[]string{"plugin"}, nil)}
+	reg.MustRegister(m.Unavailable, m.Requests, m.Results, m.Rejections, m.HookDuration, m.PluginDuration, m.Violations,
 		m.PluginErrors, m.ActiveStreams, m.ConfigReloads, m.SessionEntries, m.Unreadable, m.HiddenItems)
 	return m
 }

@@ -92,8 +92,10 @@ func trailersResponse(request bool) *extprocv3.ProcessingResponse {
 
 // immediate answers the client directly with a JSON body; the MCP server
 // never sees the request (or its response is replaced). headers are a
-// violation's (Retry-After): names that are not valid, pseudo-headers and
-// the body's own content-type and content-length are left out.
+// violation's (Retry-After, X-RateLimit-*: cpex's http_headers): names and
+// values that are not valid HTTP, pseudo-headers and the headers that frame
+// the body are left out, so a plugin cannot break the response or smuggle a
+// second one.
 func immediate(status int, body []byte, details string, headers map[string]string) *extprocv3.ProcessingResponse {
 	if status == 0 {
 		status = 200
@@ -101,7 +103,7 @@ func immediate(status int, body []byte, details string, headers map[string]strin
 	set := []*corev3.HeaderValueOption{setHeader("content-type", "application/json")}
 	for _, k := range slices.Sorted(maps.Keys(headers)) {
 		name := strings.ToLower(k)
-		if name == "content-type" || name == "content-length" || !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldValue(headers[k]) {
+		if framingHeaders[name] || strings.HasPrefix(name, ":") || !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldValue(headers[k]) {
 			continue
 		}
 		set = append(set, setHeader(name, headers[k]))
@@ -115,6 +117,9 @@ func immediate(status int, body []byte, details string, headers map[string]strin
 		},
 	}}
 }
+
+// framingHeaders are the headers the filter sets itself on a blocking answer.
+var framingHeaders = map[string]bool{"content-type": true, "content-length": true, "transfer-encoding": true, "connection": true, "host": true}
 
 func setHeader(k, v string) *corev3.HeaderValueOption {
 	return &corev3.HeaderValueOption{

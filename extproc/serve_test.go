@@ -118,7 +118,7 @@ func TestServeReloadsOnSymlinkSwap(t *testing.T) {
 	}
 
 	// A broken file is rejected; the current policy keeps serving.
-	must(t, os.WriteFile(filepath.Join(v2, "policy.yaml"), []byte("plugins:\n  - name: x\n    kind: nope\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(v2, "policy.yaml"), []byte("plugins:\n  - name: x\n    kind: nope\n    mode: nope\n"), 0o644))
 	waitFor(t, func() bool { return scrape(t, metrics, `mcp_extproc_config_reloads_total{result="failure"} 1`) })
 	// The default registry is served beside the server's own families.
 	if !scrape(t, metrics, "go_goroutines") {

@@ -68,6 +68,8 @@ func NewServer(ctx context.Context, cfg *framework.Config, opts Options) (*Serve
 			cfg.PluginSettings.ContextMaxEntries),
 	}
 	s.sessions.gauge = func(n int) { s.metrics.SessionEntries.Set(float64(n)) }
+	unavailable := s.Unavailable
+	s.metrics.Unavailable.source.Store(&unavailable)
 	p, err := s.build(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -86,6 +88,15 @@ func (s *Server) build(ctx context.Context, cfg *framework.Config) (*policy, err
 		return nil, err
 	}
 	return &policy{cfg: cfg, mgr: mgr}, nil
+}
+
+// Unavailable lists the plugins of the policy in force that are configured
+// but not running.
+func (s *Server) Unavailable() []framework.Unavailable {
+	if p := s.policy.Load(); p != nil {
+		return p.mgr.Unavailable()
+	}
+	return nil
 }
 
 // Config returns the configuration in force.

@@ -104,12 +104,21 @@ type PluginConfig struct {
 	Index int `yaml:"-"`
 	// Kind resolved through the registry's aliases ("" until resolved).
 	ResolvedKind string `yaml:"-"`
+	// Unrunnable says why this entry cannot run in this build (a kind it
+	// does not have, a transport it does not speak). Parse sets it, with a
+	// warning, when plugin_settings.fail_on_plugin_error is false; the
+	// Manager then fails the entry's hooks closed per its mode and on_error,
+	// and `extproc validate` reports it as an error.
+	Unrunnable string `yaml:"-"`
 
 	file       string
 	line       int
 	explicit   map[string]bool
 	configNode *yaml.Node
-	expand     func(string) (string, error)
+	// hooksWritten counts the hooks: items in the file, before the ones we
+	// do not run were dropped.
+	hooksWritten int
+	expand       func(string) (string, error)
 }
 
 // Pos returns "file:line" of the plugin entry, for messages.
@@ -140,14 +149,35 @@ type ExternalMCPConfig struct {
 	// answer their requests (see framework.ErrorResultReader). Off by
 	// default: cpex plugins written for ContextForge expect results.
 	ErrorResults bool `yaml:"error_results"`
+	// UDS, with STREAMABLEHTTP, connects over this Unix socket instead of
+	// TCP; the URL then only gives the path and the Host header (cpex's uds).
+	UDS string `yaml:"uds"`
+	// ReconnectAttempts bounds the connection attempts when a session is
+	// lost or cannot be made (0: until the call's deadline);
+	// ReconnectDelay is the first wait between them, doubling (cpex's
+	// reconnect_attempts and reconnect_delay, in seconds).
+	ReconnectAttempts int      `yaml:"reconnect_attempts"`
+	ReconnectDelay    Duration `yaml:"reconnect_delay"`
 }
 
 // ClientTLSConfig is the TLS a client uses towards an external plugin server.
+// cpex's spellings are accepted: certfile, keyfile and ca_bundle for the
+// files, verify: false for insecure_skip_verify, check_hostname: false to
+// verify the chain without the host name.
 type ClientTLSConfig struct {
 	CAFile             string `yaml:"ca_file"`
 	CertFile           string `yaml:"cert_file"`
 	KeyFile            string `yaml:"key_file"`
 	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+	// SkipHostnameCheck verifies the server's chain but not its name
+	// (cpex's check_hostname: false).
+	SkipHostnameCheck bool `yaml:"-"`
+
+	CpexCertFile      string `yaml:"certfile"`
+	CpexKeyFile       string `yaml:"keyfile"`
+	CpexCABundle      string `yaml:"ca_bundle"`
+	CpexVerify        *bool  `yaml:"verify"`
+	CpexCheckHostname *bool  `yaml:"check_hostname"`
 }
 
 // Defaults, as in design section 2.

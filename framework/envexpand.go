@@ -9,6 +9,8 @@ import (
 // "$"; a "$" not followed by "{" or "$" is kept as is, so regular
 // expressions such as "^a$" need no escaping. A ${VAR} without a default
 // whose variable is unset is an error: a policy must not silently lose a value.
+// A reference with a dot (${env.X}) is a plugin's own placeholder and is
+// kept as written.
 func expandEnv(s string, lookup func(string) (string, bool)) (string, error) {
 	var b strings.Builder
 	for {
@@ -35,6 +37,13 @@ func expandEnv(s string, lookup func(string) (string, bool)) (string, error) {
 		}
 		ref := s[i+2 : i+end]
 		name, def, hasDef := strings.Cut(ref, ":-")
+		if !hasDef && strings.Contains(name, ".") {
+			// A plugin's own placeholder (ContextForge's webhook plugin
+			// expands ${env.X} in its templates): not ours, kept as written.
+			b.WriteString(s[i : i+end+1])
+			s = s[i+end+1:]
+			continue
+		}
 		if !validEnvName(name) {
 			return "", fmt.Errorf("invalid environment reference ${%s}", ref)
 		}

@@ -19,6 +19,9 @@ type entry struct {
 	priority int
 	timeout  time.Duration
 	plugin   Plugin
+	hooks    []HookType
+	// pending is set when the plugin did not load (see unavailable.go).
+	pending *pending
 	// readsErrors: the plugin's post hooks also read JSON-RPC errors.
 	readsErrors bool
 	// inline: the kind runs on the caller's goroutine (Kind.Inline).
@@ -82,6 +85,13 @@ type callResult[P Payload] struct {
 // the plugin wrote; after a timeout it is nil: the abandoned call may still be
 // running and must not share maps with the exchange.
 func invoke[P Payload](ctx context.Context, m *Manager, e *entry, spec *hookSpec[P], p *P, pc *PluginContext) (Result[P], CallOutcome, *PluginContext, error) {
+	pl, ok := e.pluginFor(spec.hook)
+	if !ok {
+		return Result[P]{}, OutcomeUnavailable, nil, e.unavailableError()
+	}
+	if pl == nil {
+		return Result[P]{}, OutcomeContinue, nil, nil
+	}
 	cctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
 	snap := pc.snapshot()
@@ -92,7 +102,7 @@ func invoke[P Payload](ctx context.Context, m *Manager, e *entry, spec *hookSpec
 				ch <- callResult[P]{err: &PanicError{Value: r, Stack: debug.Stack()}}
 			}
 		}()
-		res, err := spec.call(e.plugin, cctx, p, snap)
+		res, err := spec.call(pl, cctx, p, snap)
 		ch <- callResult[P]{res, err}
 	}
 	if !m.workers.run(cctx, job) {
@@ -133,13 +143,20 @@ func invoke[P Payload](ctx context.Context, m *Manager, e *entry, spec *hookSpec
 // A panic is recovered; a call that returns after its timeout is a timeout
 // and its result is discarded, as if the deadline had been enforced.
 func invokeInline[P Payload](ctx context.Context, e *entry, spec *hookSpec[P], p *P, pc *PluginContext) (res Result[P], oc CallOutcome, err error) {
+	pl, ok := e.pluginFor(spec.hook)
+	if !ok {
+		return Result[P]{}, OutcomeUnavailable, e.unavailableError()
+	}
+	if pl == nil {
+		return Result[P]{}, OutcomeContinue, nil
+	}
 	start := time.Now()
 	defer func() {
 		if r := recover(); r != nil {
 			res, oc, err = Result[P]{}, OutcomePanic, &PanicError{Value: r, Stack: debug.Stack()}
 		}
 	}()
-	res, err = spec.call(e.plugin, ctx, p, pc)
+	res, err = spec.call(pl, ctx, p, pc)
 	switch {
 	case time.Since(start) > e.timeout:
 		return Result[P]{}, OutcomeTimeout, fmt.Errorf("%w after %s (the call returned after its deadline)", ErrPluginTimeout, e.timeout)
@@ -314,6 +331,11 @@ func (m *Manager) pluginFailed(e *entry, h HookType, g *GlobalContext, err error
 	if errors.As(err, &pe) {
 		attrs = append(attrs, "stack", string(pe.Stack))
 	}
+	if oc == OutcomeUnavailable && e.onError == OnErrorDisable {
+		// Skipped while it is down, not disabled: a retry may bring it back.
+		m.logger.Warn("plugin unavailable; skipped (on_error: disable)", attrs...)
+		return nil
+	}
 	if e.onError == OnErrorDisable {
 		e.disabled.Store(true)
 		m.logger.Error("plugin failed; disabled until the next config reload", attrs...)
@@ -325,8 +347,11 @@ func (m *Manager) pluginFailed(e *entry, h HookType, g *GlobalContext, err error
 	}
 	m.logger.Error("plugin failed; message blocked", attrs...)
 	code, reason := CodePluginError, "policy plugin error"
-	if oc == OutcomeTimeout {
+	switch oc {
+	case OutcomeTimeout:
 		code, reason = CodePluginTimeout, "policy plugin timed out"
+	case OutcomeUnavailable:
+		code, reason = CodePluginUnavailable, "policy plugin unavailable"
 	}
 	// The client learns which plugin failed, never why: the error may hold
 	// internal detail.

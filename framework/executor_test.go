@@ -404,9 +404,13 @@ func TestInitializeFailure(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || len(m.Plugins()) != 0 {
-			t.Fatalf("plugin should be left out: %v %v", err, m.Plugins())
+		if err != nil {
+			t.Fatal(err)
 		}
+		if u := m.Unavailable(); len(u) != 1 || u[0].Plugin != "f" || !strings.Contains(u[0].Reason, "cannot reach server") {
+			t.Fatalf("Unavailable() = %+v", u)
+		}
+		_ = m.Shutdown(context.Background())
 	}
 }
 

@@ -19,6 +19,10 @@ type LoadOptions struct {
 	Registry *Registry
 	// LookupEnv resolves ${VAR}; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// Strict makes an entry that could not run in this build (an unknown
+	// kind, a transport it does not have) an error whatever
+	// plugin_settings.fail_on_plugin_error says; `extproc validate` uses it.
+	Strict bool
 }
 
 func (o LoadOptions) registry() *Registry {
@@ -52,19 +56,18 @@ var contextForgeKeys = map[reflect.Type]map[string]string{
 		"include_user_info":              "identity always reaches plugins through the global context",
 	},
 	reflect.TypeFor[PluginConfig](): {
-		"namespace":  "not used by mcp-extproc",
-		"applied_to": "not used by mcp-extproc; use conditions",
+		"namespace":        "not used by mcp-extproc",
+		"applied_to":       "not used by mcp-extproc; use conditions",
+		"capabilities":     "mcp-extproc grants plugins no extension capabilities",
+		"max_content_size": "use plugin_settings.max_payload_size",
+		"grpc":             "the gRPC transport is not supported; use mcp",
+		"unix_socket":      "cpex's unix-socket transport is not supported; use mcp with uds",
+	},
+	reflect.TypeFor[ClientTLSConfig](): {
+		"keyfile_password": "encrypted private keys are not supported; decrypt the key file",
 	},
 	reflect.TypeFor[Condition](): {
 		"agents": "mcp-extproc has no agent hooks",
-	},
-	reflect.TypeFor[ExternalMCPConfig](): {
-		"uds": "unix-socket transports are not supported; use STDIO or STREAMABLEHTTP",
-	},
-	reflect.TypeFor[ClientTLSConfig](): {
-		"keyfile_password": "encrypted keys are not supported",
-		"check_hostname":   "host names are always checked unless insecure_skip_verify",
-		"verify":           "use insecure_skip_verify",
 	},
 }
 
@@ -93,7 +96,7 @@ func Parse(data []byte, name string, opts LoadOptions) (*Config, []Warning, erro
 		cfg.Plugins[i].Index = i
 		cfg.Plugins[i].expand = d.expand
 	}
-	checkConfig(d, &cfg, opts.registry())
+	checkConfig(d, &cfg, opts.registry(), opts.Strict)
 	// Report in file order, whichever pass found the mistake.
 	slices.SortStableFunc(d.errs, func(a, b *ConfigError) int { return cmp.Compare(a.Line, b.Line) })
 	slices.SortStableFunc(d.warns, func(a, b Warning) int { return cmp.Compare(a.Line, b.Line) })
@@ -126,8 +129,13 @@ func (p *PluginConfig) recordNode(file string, n *yaml.Node) {
 	p.explicit = map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		p.explicit[n.Content[i].Value] = true
-		if n.Content[i].Value == "config" {
-			p.configNode = n.Content[i+1]
+		switch v := n.Content[i+1]; n.Content[i].Value {
+		case "config":
+			p.configNode = v
+		case "hooks":
+			if v.Kind == yaml.SequenceNode {
+				p.hooksWritten = len(v.Content)
+			}
 		}
 	}
 }
@@ -145,6 +153,11 @@ func (*PluginConfig) defaults() reflect.Value { return reflect.ValueOf(defaultPl
 func (*HookType) tolerate(s string) (string, bool) {
 	if contextForgeOnlyHooks[s] {
 		return fmt.Sprintf("ContextForge hook %q is not run by mcp-extproc; ignored", s), true
+	}
+	if !HookType(s).Valid() {
+		// cpex lets plugins define hooks of their own (email_pre_send, …);
+		// such a hook never fires here.
+		return fmt.Sprintf("hook %q is not one mcp-extproc runs (%v); ignored", s, Hooks), true
 	}
 	return "", false
 }
@@ -180,7 +193,7 @@ func (p *PluginConfig) DecodeConfig(v any) error {
 }
 
 // checkConfig applies the rules that a single value's type cannot express.
-func checkConfig(d *yamlDecoder, cfg *Config, reg *Registry) {
+func checkConfig(d *yamlDecoder, cfg *Config, reg *Registry, strict bool) {
 	s := &cfg.Server
 	if s.Listen == "" {
 		d.errorf(nil, "server.listen", "must not be empty")
@@ -231,11 +244,20 @@ func checkConfig(d *yamlDecoder, cfg *Config, reg *Registry) {
 	}
 	names := map[string]int{}
 	for i := range cfg.Plugins {
-		checkPlugin(d, &cfg.Plugins[i], fmt.Sprintf("plugins[%d]", i), reg, names)
+		checkPlugin(d, &cfg.Plugins[i], fmt.Sprintf("plugins[%d]", i), reg, names, strict || ps.FailOnPluginError)
 	}
 }
 
-func checkPlugin(d *yamlDecoder, p *PluginConfig, path string, reg *Registry, names map[string]int) {
+// markUnrunnable records why an entry cannot run here, as a warning: with
+// plugin_settings.fail_on_plugin_error false the server starts, as
+// ContextForge does, and the entry's hooks fail closed per its mode and
+// on_error (see Manager).
+func (p *PluginConfig) markUnrunnable(d *yamlDecoder, path, reason string) {
+	p.Unrunnable = reason
+	d.warnf(nil, path, "%s: not run; its hooks fail closed with %s per its mode and on_error (plugin_settings.fail_on_plugin_error is false)", reason, CodePluginUnavailable)
+}
+
+func checkPlugin(d *yamlDecoder, p *PluginConfig, path string, reg *Registry, names map[string]int, failOnPluginError bool) {
 	var at *yaml.Node // errors find their line through the path
 	if p.Name == "" {
 		d.errorf(at, path+".name", "is required")
@@ -256,6 +278,12 @@ func checkPlugin(d *yamlDecoder, p *PluginConfig, path string, reg *Registry, na
 			}
 		}
 	}
+	if p.hooksWritten > 0 && len(p.Hooks) == 0 && p.Mode != ModeDisabled {
+		// Every hook it lists is one we do not run: it would otherwise run
+		// on every hook, which is not what the file asked for.
+		d.warnf(at, path+".hooks", "none of the listed hooks is run by mcp-extproc; the plugin is not run")
+		p.Mode = ModeDisabled
+	}
 	seenHook := map[HookType]bool{}
 	for hi, h := range p.Hooks {
 		if seenHook[h] {
@@ -268,18 +296,21 @@ func checkPlugin(d *yamlDecoder, p *PluginConfig, path string, reg *Registry, na
 		d.errorf(at, path+".kind", "is required")
 	case p.Kind == KindExternal:
 		p.ResolvedKind = KindExternal
-		checkExternal(d, p, path, at)
+		checkExternal(d, p, path, at, failOnPluginError)
 	default:
 		if p.MCP != nil {
 			d.errorf(at, path+".mcp", "is only for kind: external")
 		}
 		k, ok := reg.Resolve(p.Kind)
 		if !ok {
-			if p.Mode == ModeDisabled {
+			switch {
+			case p.Mode == ModeDisabled:
 				d.warnf(at, path+".kind", "unknown kind %q (plugin is disabled, so this is not an error)", p.Kind)
-				return
+			case failOnPluginError:
+				d.errorf(at, path+".kind", "unknown kind %q; see `extproc plugins` for the built-in kinds", p.Kind)
+			default:
+				p.markUnrunnable(d, path+".kind", fmt.Sprintf("unknown kind %q", p.Kind))
 			}
-			d.errorf(at, path+".kind", "unknown kind %q; see `extproc plugins` for the built-in kinds", p.Kind)
 			return
 		}
 		p.ResolvedKind = k.Name
@@ -291,15 +322,57 @@ func checkPlugin(d *yamlDecoder, p *PluginConfig, path string, reg *Registry, na
 	}
 }
 
-func checkExternal(d *yamlDecoder, p *PluginConfig, path string, at *yaml.Node) {
+// checkClientTLS folds cpex's TLS spellings into ours; the same setting
+// written both ways must agree.
+func checkClientTLS(d *yamlDecoder, t *ClientTLSConfig, path string) {
+	for _, f := range []struct {
+		ours, cpex *string
+		names      string
+	}{{&t.CertFile, &t.CpexCertFile, "cert_file and certfile"}, {&t.KeyFile, &t.CpexKeyFile, "key_file and keyfile"}, {&t.CAFile, &t.CpexCABundle, "ca_file and ca_bundle"}} {
+		switch {
+		case *f.cpex == "":
+		case *f.ours == "":
+			*f.ours = *f.cpex
+		case *f.ours != *f.cpex:
+			d.errorf(nil, path, "%s name different files", f.names)
+		}
+	}
+	if t.CpexVerify != nil && !*t.CpexVerify {
+		t.InsecureSkipVerify = true
+	}
+	if t.CpexCheckHostname != nil && !*t.CpexCheckHostname {
+		t.SkipHostnameCheck = true
+	}
+}
+
+func checkExternal(d *yamlDecoder, p *PluginConfig, path string, at *yaml.Node, failOnPluginError bool) {
 	if len(p.Config) > 0 {
 		d.errorf(at, path+".config", "is not allowed with kind: external; the plugin server provides its config")
+	}
+	if p.MCP == nil && (p.explicit["grpc"] || p.explicit["unix_socket"]) && p.Mode != ModeDisabled {
+		transport := "grpc"
+		if !p.explicit["grpc"] {
+			transport = "unix_socket"
+		}
+		if failOnPluginError {
+			d.errorf(at, path+"."+transport, "transport %s is not supported; use mcp", transport)
+		} else {
+			p.markUnrunnable(d, path+"."+transport, "transport "+transport+" is not supported")
+		}
+		return
 	}
 	if p.MCP == nil {
 		d.errorf(at, path+".mcp", "is required with kind: external")
 		return
 	}
 	m := p.MCP
+	checkClientTLS(d, &m.TLS, path+".mcp.tls")
+	if m.UDS != "" && m.Proto != TransportStreamableHTTP {
+		d.errorf(at, path+".mcp.uds", "is only for STREAMABLEHTTP")
+	}
+	if m.ReconnectAttempts < 0 || m.ReconnectDelay < 0 {
+		d.errorf(at, path+".mcp", "reconnect_attempts and reconnect_delay must not be negative")
+	}
 	switch m.Proto {
 	case "":
 		d.errorf(at, path+".mcp.proto", "is required; expected one of STDIO, STREAMABLEHTTP, SSE")

@@ -27,6 +27,12 @@ type Manager struct {
 	pool       chan struct{} // execution_pool slots for concurrent and fire_and_forget calls
 	workers    *workerPool   // warm goroutines for calls that may block
 	background sync.WaitGroup
+	retries    sync.WaitGroup // background retries of plugins that did not load
+	retryCtx   context.Context
+	stopRetry  context.CancelFunc
+	registry   *Registry
+	retryMin   time.Duration
+	retryMax   time.Duration
 	bgCtx      context.Context
 	bgCancel   context.CancelFunc
 	shutdown   sync.Once
@@ -36,9 +42,16 @@ type Manager struct {
 type Option func(*managerOptions)
 
 type managerOptions struct {
-	registry *Registry
-	logger   *slog.Logger
-	observer Observer
+	registry           *Registry
+	logger             *slog.Logger
+	observer           Observer
+	retryMin, retryMax time.Duration
+}
+
+// WithRetryBackoff sets how a plugin that failed to start is retried in the
+// background: after min, doubling up to max (default 1s to 30s).
+func WithRetryBackoff(min, max time.Duration) Option {
+	return func(o *managerOptions) { o.retryMin, o.retryMax = min, max }
 }
 
 // WithRegistry resolves kinds in r instead of the default registry.
@@ -53,11 +66,16 @@ func WithObserver(obs Observer) Option { return func(o *managerOptions) { o.obse
 // NewManager instantiates and initialises the plugins of cfg.
 //
 // A factory error (the kind rejects its settings) always fails: it is a
-// mistake in the file. An Initialize error (a server that cannot be reached)
-// fails when plugin_settings.fail_on_plugin_error is true and otherwise
-// leaves that plugin out, logged at error level and listed by Skipped.
+// mistake in the file. An Initialize error (a server that cannot be reached,
+// a command that does not exist) fails when
+// plugin_settings.fail_on_plugin_error is true. Otherwise the plugin stays
+// in the pipeline as unavailable: on the hooks and conditions it would have
+// run, an enforce or concurrent plugin blocks with PLUGIN_UNAVAILABLE (unless
+// its on_error is ignore or disable), while it is retried in the background;
+// Unavailable lists it. An entry the loader marked Unrunnable (a kind this
+// build does not have) is unavailable the same way, without retries.
 func NewManager(ctx context.Context, cfg *Config, opts ...Option) (*Manager, error) {
-	o := managerOptions{registry: defaultRegistry, observer: nopObserver{}}
+	o := managerOptions{registry: defaultRegistry, observer: nopObserver{}, retryMin: time.Second, retryMax: 30 * time.Second}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -71,13 +89,22 @@ func NewManager(ctx context.Context, cfg *Config, opts ...Option) (*Manager, err
 		observer:   o.observer,
 		pool:       make(chan struct{}, max(1, cfg.PluginSettings.ExecutionPool)),
 		workers:    newWorkerPool(max(64, 8*cfg.PluginSettings.ExecutionPool)),
+		registry:   o.registry,
+		retryMin:   o.retryMin,
+		retryMax:   max(o.retryMin, o.retryMax),
 	}
 	m.bgCtx, m.bgCancel = context.WithCancel(context.Background())
+	m.retryCtx, m.stopRetry = context.WithCancel(context.Background())
 
 	var errs []error
 	for i := range cfg.Plugins {
 		pc := &cfg.Plugins[i]
 		if pc.Mode == ModeDisabled {
+			continue
+		}
+		if pc.Unrunnable != "" {
+			m.logger.Error("plugin cannot run in this build; its hooks fail closed per its mode and on_error", "plugin", pc.Name, "reason", pc.Unrunnable)
+			m.entries = append(m.entries, m.newPendingEntry(pc, nil, pc.Unrunnable, false))
 			continue
 		}
 		pl, err := Instantiate(pc, o.registry)
@@ -101,7 +128,8 @@ func NewManager(ctx context.Context, cfg *Config, opts ...Option) (*Manager, err
 				if cfg.PluginSettings.FailOnPluginError {
 					errs = append(errs, err)
 				} else {
-					m.logger.Error("plugin failed to load and is left out (plugin_settings.fail_on_plugin_error is false)", "plugin", pc.Name, "error", err.Error())
+					m.logger.Error("plugin failed to start; its hooks fail closed per its mode and on_error while it is retried in the background", "plugin", pc.Name, "error", err.Error())
+					m.entries = append(m.entries, m.newPendingEntry(pc, pl, err.Error(), true))
 				}
 				continue
 			}
@@ -111,6 +139,7 @@ func NewManager(ctx context.Context, cfg *Config, opts ...Option) (*Manager, err
 			}
 		}
 		e := &entry{cfg: pc, name: pc.Name, mode: pc.Mode, onError: pc.OnError, priority: pc.Priority, timeout: pc.EffectiveTimeout(cfg.PluginSettings), plugin: pl}
+		e.hooks = hooksOf(pl, pc)
 		if er, ok := pl.(ErrorResultReader); ok {
 			e.readsErrors = er.ReadsErrorResults()
 		}
@@ -124,8 +153,12 @@ func NewManager(ctx context.Context, cfg *Config, opts ...Option) (*Manager, err
 		return nil, errors.Join(errs...)
 	}
 	for _, e := range m.entries {
-		for _, h := range entryHooks(e) {
+		for _, h := range e.hooks {
 			m.byHook[h.index()] = append(m.byHook[h.index()], e)
+		}
+		if e.pending != nil && e.pending.retry {
+			m.retries.Add(1)
+			go m.retryPending(e)
 		}
 	}
 	for i := range m.byHook {
@@ -141,11 +174,11 @@ type HookLister interface {
 	Hooks() []HookType
 }
 
-// entryHooks returns the hooks a plugin runs on: those it implements,
+// hooksOf returns the hooks a plugin runs on: those it implements,
 // narrowed to the config's hooks: list when that is not empty.
-func entryHooks(e *entry) []HookType {
-	impl := ImplementedHooks(e.plugin)
-	if hl, ok := e.plugin.(HookLister); ok {
+func hooksOf(pl Plugin, pc *PluginConfig) []HookType {
+	impl := ImplementedHooks(pl)
+	if hl, ok := pl.(HookLister); ok {
 		var narrowed []HookType
 		for _, h := range hl.Hooks() {
 			if slices.Contains(impl, h) {
@@ -154,12 +187,12 @@ func entryHooks(e *entry) []HookType {
 		}
 		impl = narrowed
 	}
-	if len(e.cfg.Hooks) == 0 {
+	if len(pc.Hooks) == 0 {
 		return impl
 	}
 	var out []HookType
 	for _, h := range impl {
-		if slices.Contains(e.cfg.Hooks, h) {
+		if slices.Contains(pc.Hooks, h) {
 			out = append(out, h)
 		}
 	}
@@ -358,6 +391,9 @@ func (m *Manager) release() { <-m.pool }
 func (m *Manager) Shutdown(ctx context.Context) error {
 	var errs []error
 	m.shutdown.Do(func() {
+		// Retries stop first: a plugin they bring up now would not be shut down.
+		m.stopRetry()
+		m.retries.Wait()
 		done := make(chan struct{})
 		go func() { m.background.Wait(); close(done) }()
 		select {
@@ -369,7 +405,16 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 		m.bgCancel()
 		m.workers.close()
 		for _, e := range m.entries {
-			if err := shutdownPluginCtx(ctx, e.plugin, e.timeout); err != nil {
+			pl := e.plugin
+			if e.pending != nil {
+				if lp := e.pending.live.Load(); lp != nil {
+					pl = lp.plugin
+				}
+			}
+			if pl == nil {
+				continue
+			}
+			if err := shutdownPluginCtx(ctx, pl, e.timeout); err != nil {
 				errs = append(errs, fmt.Errorf("plugin %q: shutdown: %w", e.name, err))
 			}
 		}

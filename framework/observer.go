@@ -15,9 +15,10 @@ const (
 	OutcomePanic     CallOutcome = "panic"
 )
 
-// IsError reports whether the call failed (error, timeout or panic).
+// IsError reports whether the call failed (error, timeout, panic, or the
+// plugin was not running).
 func (o CallOutcome) IsError() bool {
-	return o == OutcomeError || o == OutcomeTimeout || o == OutcomePanic
+	return o == OutcomeError || o == OutcomeTimeout || o == OutcomePanic || o == OutcomeUnavailable
 }
 
 // PluginCall describes one finished plugin call.

@@ -96,6 +96,13 @@ type Shutdowner interface {
 	Shutdown(ctx context.Context) error
 }
 
+// Validator is implemented by plugins that can check, without connecting or
+// starting anything, that what they will need at start-up is there (an
+// external plugin's command). `extproc validate` reports its error.
+type Validator interface {
+	Validate() error
+}
+
 // ImplementedHooks lists the hooks p implements, in the order of Hooks.
 func ImplementedHooks(p Plugin) []HookType {
 	var hs []HookType

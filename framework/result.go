@@ -16,6 +16,12 @@ type Result[P Payload] struct {
 	Violation *Violation `json:"violation,omitempty"`
 	// Metadata is free-form information for logs and the caller.
 	Metadata map[string]any `json:"metadata,omitempty"`
+	// HTTPHeaders and RetryDelayMS are cpex's result fields (rate-limit
+	// headers, a retry hint); they are read from and written to the wire so
+	// that they survive a plugin-server hop. The Envoy adapter applies only a
+	// blocking Violation's HTTPHeaders.
+	HTTPHeaders  map[string]string `json:"http_headers,omitempty"`
+	RetryDelayMS int               `json:"retry_delay_ms,omitempty"`
 }
 
 // ContinueProcessing reports whether the plugin let the message pass.
@@ -24,12 +30,14 @@ func (r Result[P]) ContinueProcessing() bool { return r.Violation == nil }
 // MarshalJSON writes the cpex wire shape, with continue_processing.
 func (r Result[P]) MarshalJSON() ([]byte, error) {
 	type wire struct {
-		ContinueProcessing bool           `json:"continue_processing"`
-		ModifiedPayload    *P             `json:"modified_payload,omitempty"`
-		Violation          *Violation     `json:"violation,omitempty"`
-		Metadata           map[string]any `json:"metadata,omitempty"`
+		ContinueProcessing bool              `json:"continue_processing"`
+		ModifiedPayload    *P                `json:"modified_payload,omitempty"`
+		Violation          *Violation        `json:"violation,omitempty"`
+		Metadata           map[string]any    `json:"metadata,omitempty"`
+		HTTPHeaders        map[string]string `json:"http_headers,omitempty"`
+		RetryDelayMS       int               `json:"retry_delay_ms,omitempty"`
 	}
-	return json.Marshal(wire{r.Violation == nil, r.ModifiedPayload, r.Violation, r.Metadata})
+	return json.Marshal(wire{r.Violation == nil, r.ModifiedPayload, r.Violation, r.Metadata, r.HTTPHeaders, r.RetryDelayMS})
 }
 
 // UnmarshalJSON reads the cpex wire shape. A result that stops processing
@@ -38,16 +46,18 @@ func (r Result[P]) MarshalJSON() ([]byte, error) {
 // as information only, as cpex does: it does not block.
 func (r *Result[P]) UnmarshalJSON(b []byte) error {
 	var w struct {
-		ContinueProcessing *bool          `json:"continue_processing"`
-		ModifiedPayload    *P             `json:"modified_payload"`
-		Violation          *Violation     `json:"violation"`
-		Metadata           map[string]any `json:"metadata"`
+		ContinueProcessing *bool             `json:"continue_processing"`
+		ModifiedPayload    *P                `json:"modified_payload"`
+		Violation          *Violation        `json:"violation"`
+		Metadata           map[string]any    `json:"metadata"`
+		HTTPHeaders        map[string]string `json:"http_headers"`
+		RetryDelayMS       int               `json:"retry_delay_ms"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
 	cont := w.ContinueProcessing == nil || *w.ContinueProcessing
-	*r = Result[P]{ModifiedPayload: w.ModifiedPayload, Metadata: w.Metadata}
+	*r = Result[P]{ModifiedPayload: w.ModifiedPayload, Metadata: w.Metadata, HTTPHeaders: w.HTTPHeaders, RetryDelayMS: w.RetryDelayMS}
 	switch {
 	case !cont && w.Violation != nil:
 		r.Violation = w.Violation
@@ -83,7 +93,8 @@ type Violation struct {
 	MCPErrorCode int `json:"mcp_error_code,omitempty"`
 	// HTTPStatusCode is the HTTP status of the blocking response; 0 means 200.
 	HTTPStatusCode int `json:"http_status_code,omitempty"`
-	// HTTPHeaders are set on the blocking response (Retry-After with a 429).
+	// HTTPHeaders are set on the blocking response (Retry-After from a rate
+	// limiter, for instance), as cpex's PluginViolation.http_headers.
 	HTTPHeaders map[string]string `json:"http_headers,omitempty"`
 	// Plugin is the name of the plugin that raised it, set by the executor.
 	Plugin string `json:"plugin_name,omitempty"`

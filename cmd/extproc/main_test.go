@@ -56,6 +56,60 @@ func TestValidateListsEveryError(t *testing.T) {
 	}
 }
 
+// validate reports what would leave a plugin unavailable at run time: a
+// kind this build does not have (an error even though the server would
+// start), a STDIO command or script that does not exist. On today's main the
+// missing command passed validation ("ok") and the server started with the
+// plugin left out.
+func TestValidateReportsPluginsThatWouldNotRun(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, `plugins:
+  - name: llmguard
+    kind: llmguardplugin.plugin.LLMGuardPlugin
+  - name: grpc-plugin
+    kind: external
+    grpc: {target: "127.0.0.1:50052"}
+`)
+	code, out, errs := runCLI(t, "validate", "--config", p)
+	if code != 1 || out != "" {
+		t.Fatalf("exit %d out %q err %q", code, out, errs)
+	}
+	for _, want := range []string{
+		"error: " + p + `:3:5: plugins[0].kind: unknown kind "llmguardplugin.plugin.LLMGuardPlugin"`,
+		"error: " + p + `:4:5: plugins[1].grpc: transport grpc is not supported`,
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	p = writeFile(t, `plugins:
+  - name: missing-cmd
+    kind: external
+    mcp: {proto: STDIO, cmd: [/nonexistent/bin/plugin-server]}
+  - name: missing-script
+    kind: external
+    mcp: {proto: STDIO, script: server.py, cwd: `+dir+`}
+  - name: present
+    kind: external
+    mcp: {proto: STDIO, cmd: [sh, -c, "exit 0"]}
+`)
+	code, out, errs = runCLI(t, "validate", "--config", p)
+	if code != 1 || out != "" {
+		t.Fatalf("exit %d out %q err %q", code, out, errs)
+	}
+	for _, want := range []string{
+		"error: " + p + `:2: plugins[0] "missing-cmd": mcp.cmd: exec: "/nonexistent/bin/plugin-server": stat /nonexistent/bin/plugin-server: no such file or directory`,
+		"error: " + p + `:5: plugins[1] "missing-script": mcp.script: stat ` + filepath.Join(dir, "server.py") + `: no such file or directory`,
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	if strings.Contains(errs, "present") {
+		t.Errorf("a command on PATH is not an error:\n%s", errs)
+	}
+}
+
 func TestValidateUsage(t *testing.T) {
 	if code, _, _ := runCLI(t, "validate"); code != 2 {
 		t.Fatalf("validate without --config: exit %d, want 2", code)
@@ -95,14 +149,16 @@ func TestPluginsAndVersion(t *testing.T) {
 // serve, dev and plugin-server refuse a broken policy the way validate does:
 // exit 1, every error with its file:line.
 func TestCommandsRefuseBrokenPolicy(t *testing.T) {
-	p := writeFile(t, "plugins:\n  - name: a\n    kind: nope\n")
+	// An unknown kind is an error only with fail_on_plugin_error (without
+	// it the server starts and the plugin's hooks fail closed).
+	p := writeFile(t, "plugin_settings:\n  fail_on_plugin_error: true\nplugins:\n  - name: a\n    kind: nope\n")
 	for _, args := range [][]string{
 		{"serve", "--config", p},
 		{"dev", "--upstream", "http://127.0.0.1:1", "--config", p},
 		{"plugin-server", "--config", p, "--stdio"},
 	} {
 		code, _, errs := runCLI(t, args...)
-		if code != 1 || !strings.Contains(errs, "error: "+p+`:3:5: plugins[0].kind: unknown kind "nope"`) {
+		if code != 1 || !strings.Contains(errs, "error: "+p+`:5:5: plugins[0].kind: unknown kind "nope"`) {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
 		}
 	}

@@ -11,8 +11,10 @@ import (
 
 // cmdValidate checks a policy file the way the server would load it: the
 // file itself, then every enabled plugin's own settings (through its kind's
-// factory, which does no I/O). It prints every error, one per line with its
-// file:line, or a one-line summary.
+// factory, which does no I/O, and its Validate: an external plugin's command
+// must exist). A plugin the server would start without (an unknown kind, a
+// transport it does not have) is an error here. It prints every error, one
+// per line with its file:line, or a one-line summary.
 func cmdValidate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("validate", stderr)
 	config := fs.String("config", "", "policy file to check (required)")
@@ -23,7 +25,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "extproc validate: --config FILE is required")
 		return errUsage
 	}
-	cfg, warns, err := framework.Load(*config, framework.LoadOptions{})
+	cfg, warns, err := framework.Load(*config, framework.LoadOptions{Strict: true})
 	for _, w := range warns {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
@@ -40,6 +42,17 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		plugins++
+		pl, err := framework.Instantiate(pc, nil)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if v, ok := pl.(framework.Validator); ok {
+			if err := v.Validate(); err != nil {
+				errs = append(errs, fmt.Errorf("%s: plugins[%d] %q: %w", pc.Pos(), i, pc.Name, err))
+				continue
+			}
+		}
 		if pc.Kind == framework.KindExternal {
 			// An external plugin's hooks are known once it is reached; count
 			// the ones the file lists, or all of them.
@@ -50,11 +63,6 @@ func cmdValidate(args []string, stdout, stderr io.Writer) error {
 			for _, h := range list {
 				hooks[h] = true
 			}
-			continue
-		}
-		pl, err := framework.Instantiate(pc, nil)
-		if err != nil {
-			errs = append(errs, err)
 			continue
 		}
 		for _, h := range framework.ImplementedHooks(pl) {

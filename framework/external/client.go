@@ -5,8 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,6 +53,41 @@ func newPlugin(pc *framework.PluginConfig) (framework.Plugin, error) {
 }
 
 func init() { framework.ExternalFactory = newPlugin }
+
+// Validate implements framework.Validator: a STDIO server's command or
+// script must exist, so that `extproc validate` reports the typo that would
+// otherwise leave the plugin unavailable at run time.
+func (p *Plugin) Validate() error {
+	m := p.pc.MCP
+	if m.Proto != framework.TransportSTDIO {
+		return nil
+	}
+	if len(m.Cmd) > 0 {
+		name := m.Cmd[0]
+		if strings.ContainsRune(name, filepath.Separator) && !filepath.IsAbs(name) && m.Cwd != "" {
+			name = filepath.Join(m.Cwd, name)
+		}
+		if _, err := exec.LookPath(name); err != nil {
+			return fmt.Errorf("mcp.cmd: %w", err)
+		}
+		return nil
+	}
+	script := m.Script
+	if !filepath.IsAbs(script) && m.Cwd != "" {
+		script = filepath.Join(m.Cwd, script)
+	}
+	if fi, err := os.Stat(script); err != nil {
+		return fmt.Errorf("mcp.script: %w", err)
+	} else if fi.IsDir() {
+		return fmt.Errorf("mcp.script: %s is a directory", script)
+	}
+	if interp := scriptCommand(script); interp[0] != script {
+		if _, err := exec.LookPath(interp[0]); err != nil {
+			return fmt.Errorf("mcp.script: interpreter for %s: %w", filepath.Base(script), err)
+		}
+	}
+	return nil
+}
 
 // Initialize connects, reads the server's config for this plugin and
 // completes the local entry with it: what the policy file sets wins, the
@@ -155,7 +195,10 @@ func (p *Plugin) connect(ctx context.Context, staleGen int) (*mcp.ClientSession,
 		_ = p.session.Close()
 		p.session = nil
 	}
-	delay := 50 * time.Millisecond
+	delay, maxAttempts := 50*time.Millisecond, p.pc.MCP.ReconnectAttempts
+	if d := time.Duration(p.pc.MCP.ReconnectDelay); d > 0 {
+		delay = d
+	}
 	for attempt := 1; ; attempt++ {
 		s, err := p.dial(ctx)
 		if err == nil {
@@ -166,13 +209,21 @@ func (p *Plugin) connect(ctx context.Context, staleGen int) (*mcp.ClientSession,
 			}
 			return s, nil
 		}
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+			// A command that is not there will not appear by waiting; the
+			// Manager's background retry picks it up if it is installed later.
+			return nil, fmt.Errorf("start plugin server: %w", err)
+		}
+		if maxAttempts > 0 && attempt >= maxAttempts {
+			return nil, fmt.Errorf("connect to plugin server: %d attempts (mcp.reconnect_attempts): %w", attempt, err)
+		}
 		p.logger.Warn("plugin server unreachable", "attempt", attempt, "error", err.Error())
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("connect to plugin server: %w (last error: %v)", ctx.Err(), err)
 		case <-time.After(delay):
 		}
-		delay = min(2*delay, 2*time.Second)
+		delay = min(2*delay, max(2*time.Second, delay))
 	}
 }
 

@@ -248,8 +248,9 @@ func TestHungServerTimesOut(t *testing.T) {
 	}
 }
 
-// A config naming an unreachable server fails start-up or leaves the plugin
-// out, per fail_on_plugin_error.
+// A config naming an unreachable server fails start-up or, with
+// fail_on_plugin_error false, starts with the plugin unavailable: its hooks
+// fail closed.
 func TestUnreachableServer(t *testing.T) {
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := l.Addr().String()
@@ -268,9 +269,16 @@ func TestUnreachableServer(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || len(m.Plugins()) != 0 {
-			t.Fatalf("the plugin must be left out: %v %v", err, m.Plugins())
+		if err != nil {
+			t.Fatal(err)
 		}
+		if u := m.Unavailable(); len(u) != 1 || u[0].Plugin != "gone" {
+			t.Fatalf("Unavailable() = %+v", u)
+		}
+		if v := pre(m, `{"text":"hello"}`); !v.blocked || v.code != framework.CodePluginUnavailable {
+			t.Fatalf("an unreachable enforce plugin must fail closed: %+v", v)
+		}
+		_ = m.Shutdown(context.Background())
 	}
 }
 

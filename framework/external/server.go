@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -141,10 +142,24 @@ func (s *Server) getConfig(_ context.Context, req *mcp.CallToolRequest) (*mcp.Ca
 		Name string `json:"name"`
 	}
 	_ = json.Unmarshal(req.Params.Arguments, &args)
-	if p, ok := s.plugins[args.Name]; ok {
+	if p := s.lookup(args.Name); p != nil {
 		return textResult(p.configJSON())
 	}
 	return textResult(map[string]any{})
+}
+
+// lookup finds a served plugin by name, ignoring case as cpex's server does
+// (ContextForge's gateway may spell the name differently from the server).
+func (s *Server) lookup(name string) *served {
+	if p, ok := s.plugins[name]; ok {
+		return p
+	}
+	for n, p := range s.plugins {
+		if strings.EqualFold(n, name) {
+			return p
+		}
+	}
+	return nil
 }
 
 // invokeTool handles invoke_hook (hook "") or one per-hook tool.
@@ -167,8 +182,8 @@ func failure(plugin, code, msg string) invokeResponse {
 
 // invoke runs one hook of one plugin and answers in the cpex shape.
 func (s *Server) invoke(ctx context.Context, in *invokeRequest) invokeResponse {
-	p, ok := s.plugins[in.PluginName]
-	if !ok {
+	p := s.lookup(in.PluginName)
+	if p == nil {
 		return failure(in.PluginName, "PLUGIN_NOT_FOUND", fmt.Sprintf("no plugin %q on this server", in.PluginName))
 	}
 	if !in.HookType.Valid() {
@@ -177,7 +192,7 @@ func (s *Server) invoke(ctx context.Context, in *invokeRequest) invokeResponse {
 	tbl := framework.NewContextTable(framework.GlobalContext{})
 	if wc := in.Context; wc != nil {
 		if g := wc.GlobalContext; g != nil {
-			tbl.Global = framework.GlobalContext{RequestID: g.RequestID, User: g.User, TenantID: g.TenantID, ServerID: g.ServerID, State: g.State, Metadata: g.Metadata}
+			tbl.Global = framework.GlobalContext{RequestID: g.RequestID, User: g.user(), TenantID: g.TenantID, ServerID: g.ServerID, State: g.State, Metadata: g.Metadata}
 		}
 		pc := tbl.Plugin(in.PluginName)
 		pc.State, pc.Metadata = wc.State, wc.Metadata
@@ -214,7 +229,7 @@ func (s *Server) invoke(ctx context.Context, in *invokeRequest) invokeResponse {
 	pc := tbl.Plugin(in.PluginName)
 	if len(pc.State) > 0 || len(pc.Metadata) > 0 || len(tbl.Global.State) > 0 {
 		resp.Context = &wireContext{State: emptyIfNil(pc.State), Metadata: emptyIfNil(pc.Metadata),
-			GlobalContext: &wireGlobal{RequestID: tbl.Global.RequestID, User: tbl.Global.User, TenantID: tbl.Global.TenantID,
+			GlobalContext: &wireGlobal{RequestID: tbl.Global.RequestID, User: wireUser(tbl.Global.User), TenantID: tbl.Global.TenantID,
 				ServerID: tbl.Global.ServerID, State: emptyIfNil(tbl.Global.State), Metadata: emptyIfNil(tbl.Global.Metadata)}}
 	}
 	return resp
@@ -235,7 +250,7 @@ func run[P framework.Payload](ctx context.Context, payload json.RawMessage, tbl 
 		return nil, &runError{"INVALID_PAYLOAD", "payload does not match the hook: " + err.Error()}
 	}
 	out := hook(ctx, &p, tbl)
-	if v := out.Violation; v != nil && (v.Code == framework.CodePluginError || v.Code == framework.CodePluginTimeout) {
+	if v := out.Violation; v != nil && (v.Code == framework.CodePluginError || v.Code == framework.CodePluginTimeout || v.Code == framework.CodePluginUnavailable) {
 		return nil, &runError{v.Code, v.Reason}
 	}
 	res := framework.Result[P]{Violation: out.Violation}

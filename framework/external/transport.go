@@ -1,10 +1,13 @@
 package external
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -68,8 +71,17 @@ func scriptCommand(script string) []string {
 // httpClient applies the entry's TLS settings and fixed headers.
 func httpClient(m *framework.ExternalMCPConfig) (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if m.UDS != "" {
+		// cpex's uds: HTTP over a Unix socket; the URL names the path only.
+		sock := m.UDS
+		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		}
+		tr.Proxy = nil
+	}
 	t := m.TLS
-	if t.CAFile != "" || t.CertFile != "" || t.InsecureSkipVerify {
+	if t.CAFile != "" || t.CertFile != "" || t.InsecureSkipVerify || t.SkipHostnameCheck {
 		tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // operator's explicit choice
 		if t.CAFile != "" {
 			pem, err := os.ReadFile(t.CAFile)
@@ -89,6 +101,9 @@ func httpClient(m *framework.ExternalMCPConfig) (*http.Client, error) {
 			}
 			tc.Certificates = []tls.Certificate{cert}
 		}
+		if t.SkipHostnameCheck && !t.InsecureSkipVerify {
+			verifyChainOnly(tc)
+		}
 		tr.TLSClientConfig = tc
 	}
 	var rt http.RoundTripper = tr
@@ -96,6 +111,24 @@ func httpClient(m *framework.ExternalMCPConfig) (*http.Client, error) {
 		rt = headerTransport{base: tr, headers: m.Headers}
 	}
 	return &http.Client{Transport: rt}, nil
+}
+
+// verifyChainOnly makes tc verify the server's certificate chain against its
+// roots but not the host name, as Python's check_hostname = False does.
+func verifyChainOnly(tc *tls.Config) {
+	roots := tc.RootCAs
+	tc.InsecureSkipVerify = true //nolint:gosec // the chain is verified below
+	tc.VerifyConnection = func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("tls: the server sent no certificate")
+		}
+		opts := x509.VerifyOptions{Roots: roots, Intermediates: x509.NewCertPool()}
+		for _, c := range cs.PeerCertificates[1:] {
+			opts.Intermediates.AddCert(c)
+		}
+		_, err := cs.PeerCertificates[0].Verify(opts)
+		return err
+	}
 }
 
 type headerTransport struct {

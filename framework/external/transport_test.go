@@ -3,6 +3,7 @@ package external_test
 import (
 	"context"
 	"encoding/pem"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,10 +15,9 @@ import (
 	"github.com/mcp-extproc/mcp-extproc/framework/external"
 )
 
-// An in-process plugin server behind TLS that insists on a bearer token:
-// the client's mcp.tls.ca_file and mcp.headers must be used, over both
-// Streamable HTTP and the legacy SSE transport.
-func TestHTTPTransportsWithTLSAndHeaders(t *testing.T) {
+// denyServer serves a deny_list plugin named deny that blocks "forbidden".
+func denyServer(t *testing.T) *external.Server {
+	t.Helper()
 	cfg, _, err := framework.Parse([]byte("plugins:\n  - {name: deny, kind: deny_list, config: {words: [forbidden]}}\n"), "served.yaml", framework.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -26,6 +26,15 @@ func TestHTTPTransportsWithTLSAndHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	return srv
+}
+
+// An in-process plugin server behind TLS that insists on a bearer token:
+// the client's mcp.tls.ca_file and mcp.headers must be used, over both
+// Streamable HTTP and the legacy SSE transport.
+func TestHTTPTransportsWithTLSAndHeaders(t *testing.T) {
+	srv := denyServer(t)
 	h := srv.Handler()
 	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer s3cret" {
@@ -60,5 +69,47 @@ func TestHTTPTransportsWithTLSAndHeaders(t *testing.T) {
 	}
 	if _, err := framework.NewManager(context.Background(), pcfg); err == nil {
 		t.Fatal("a server that refuses the client must fail start-up")
+	}
+}
+
+// cpex's own TLS spellings are honoured: ca_bundle as the roots, and
+// check_hostname: false verifies the chain but not the name (a host the
+// certificate does not name is refused without it). uds connects over the
+// Unix socket, not TCP.
+func TestCpexTLSKeysAndUnixSocket(t *testing.T) {
+	srv := denyServer(t)
+	ts := httptest.NewTLSServer(srv.Handler())
+	defer ts.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The test certificate names 127.0.0.1 and example.com, not localhost.
+	byName := strings.Replace(ts.URL, "127.0.0.1", "localhost", 1) + "/mcp"
+	m := manager(t, externalPolicy(`{proto: STREAMABLEHTTP, url: "`+byName+`", tls: {ca_bundle: "`+ca+`", check_hostname: false}}`, "deny"))
+	if v := pre(m, `{"text":"forbidden"}`); !v.blocked || v.code != "DENY_LIST_MATCH" {
+		t.Fatalf("ca_bundle + check_hostname: false: %+v", v)
+	}
+	strict := "plugin_settings: {fail_on_plugin_error: true}\n" + strings.Replace(externalPolicy(`{proto: STREAMABLEHTTP, url: "`+byName+`", reconnect_attempts: 1, tls: {ca_bundle: "`+ca+`"}}`, "deny"), "timeout: 10s", "timeout: 2s", 1)
+	scfg, _, err := framework.Parse([]byte(strict), "c.yaml", framework.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := framework.NewManager(context.Background(), scfg); err == nil || !strings.Contains(err.Error(), "localhost") {
+		t.Fatalf("a name the certificate does not hold must be refused when check_hostname is on: %v", err)
+	}
+
+	sock := filepath.Join(t.TempDir(), "plugins.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: srv.Handler()}
+	go func() { _ = hs.Serve(l) }()
+	defer hs.Close()
+	// The URL's host resolves nowhere: only the socket can answer.
+	um := manager(t, externalPolicy(`{proto: STREAMABLEHTTP, url: "http://plugins.invalid/mcp", uds: "`+sock+`"}`, "deny"))
+	if v := pre(um, `{"text":"forbidden"}`); !v.blocked || v.code != "DENY_LIST_MATCH" {
+		t.Fatalf("uds: %+v", v)
 	}
 }

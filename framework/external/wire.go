@@ -32,14 +32,71 @@ type wireContext struct {
 }
 
 // wireGlobal is cpex's GlobalContext; identity fields that are unknown are
-// omitted, as cpex omits None.
+// omitted, as cpex omits None. ContextForge's gateway sends user as an
+// object (its authenticated user: email, full_name, is_admin, …) and may add
+// user_context (cpex's UserContext) and content_type; see wireUser.
 type wireGlobal struct {
-	RequestID string         `json:"request_id"`
-	User      string         `json:"user,omitempty"`
-	TenantID  string         `json:"tenant_id,omitempty"`
-	ServerID  string         `json:"server_id,omitempty"`
-	State     map[string]any `json:"state"`
-	Metadata  map[string]any `json:"metadata"`
+	RequestID   string         `json:"request_id"`
+	User        wireUser       `json:"user,omitempty"`
+	UserContext *wireUserCtx   `json:"user_context,omitempty"`
+	TenantID    string         `json:"tenant_id,omitempty"`
+	ServerID    string         `json:"server_id,omitempty"`
+	ContentType string         `json:"content_type,omitempty"`
+	State       map[string]any `json:"state"`
+	Metadata    map[string]any `json:"metadata"`
+}
+
+// wireUser is cpex's GlobalContext.user: a string, or an object. An object
+// is reduced to the identity mcp-extproc's plugins and conditions see: its
+// first non-empty string among email, user_id, id, sub, username, name.
+type wireUser string
+
+// userKeys are the fields of a user object that name the user, in the order
+// they are tried.
+var userKeys = []string{"email", "user_id", "id", "sub", "username", "name"}
+
+func (u *wireUser) UnmarshalJSON(b []byte) error {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	switch v := v.(type) {
+	case nil:
+		*u = ""
+	case string:
+		*u = wireUser(v)
+	case map[string]any:
+		*u = ""
+		for _, k := range userKeys {
+			if s, ok := v[k].(string); ok && s != "" {
+				*u = wireUser(s)
+				break
+			}
+		}
+	default:
+		return fmt.Errorf("global_context.user: expected a string or an object, got %s", b)
+	}
+	return nil
+}
+
+// wireUserCtx is the part of cpex's UserContext that names the user.
+type wireUserCtx struct {
+	UserID string `json:"user_id"`
+	Email  string `json:"email,omitempty"`
+}
+
+// user is the identity of the call: user, else user_context's email or
+// user_id.
+func (g *wireGlobal) user() string {
+	switch {
+	case g.User != "":
+		return string(g.User)
+	case g.UserContext != nil && g.UserContext.Email != "":
+		return g.UserContext.Email
+	case g.UserContext != nil:
+		return g.UserContext.UserID
+	}
+	return ""
 }
 
 // invokeResponse is the JSON in the first text content of an invoke_hook
@@ -87,7 +144,7 @@ func emptyIfNil(m map[string]any) map[string]any {
 func contextToWire(pc *framework.PluginContext) *wireContext {
 	wc := &wireContext{State: emptyIfNil(pc.State), Metadata: emptyIfNil(pc.Metadata)}
 	if g := pc.Global; g != nil {
-		wc.GlobalContext = &wireGlobal{RequestID: g.RequestID, User: g.User, TenantID: g.TenantID, ServerID: g.ServerID,
+		wc.GlobalContext = &wireGlobal{RequestID: g.RequestID, User: wireUser(g.User), TenantID: g.TenantID, ServerID: g.ServerID,
 			State: emptyIfNil(g.State), Metadata: emptyIfNil(g.Metadata)}
 	}
 	return wc

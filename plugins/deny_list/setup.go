@@ -38,7 +38,7 @@ func DefaultConfig() Config {
 func init() {
 	framework.Register(framework.Kind{
 		Name:        KindName,
-		Aliases:     []string{"plugins.deny_filter.deny.DenyListPlugin", "DenyListPlugin"},
+		Aliases:     []string{"plugins.deny_filter.deny.DenyListPlugin", "plugins.deny_filter.DenyListPlugin", "DenyListPlugin"},
 		Description: "refuse tool calls and prompts whose arguments contain a denied word",
 		Hooks:       []framework.HookType{framework.PromptPreFetch, framework.ToolPreInvoke},
 		Defaults:    DefaultConfig(),

@@ -48,6 +48,8 @@ func init() {
 			"OutputLengthGuard",
 			"plugins.output_length_guard.output_length_guard.OutputLengthGuardPlugin",
 			"OutputLengthGuardPlugin",
+			"cpex_output_length_guard.OutputLengthGuardPlugin",
+			"cpex_output_length_guard.output_length_guard.OutputLengthGuardPlugin",
 		},
 		Description: "truncate or refuse tool results longer than max_chars, refuse those shorter than min_chars",
 		Hooks:       []framework.HookType{framework.ToolPostInvoke},

@@ -103,6 +103,16 @@ func labelledRules(c *Config) []labelledRule {
 				valueByte: anchors.IsAlnum,
 				check:     validIBAN,
 			},
+			// An IBAN without its label ("wire to NL91ABNA0417164300"), as
+			// cpex-pii-filter finds it: a country code of the IBAN registry
+			// at a word start, the IBAN's shape, and the mod-97 check.
+			labelledRule{
+				typ:       TypeBankAccount,
+				prefixes:  ibanCountries,
+				value:     regexp.MustCompile(`^([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)`),
+				valueByte: anchors.IsAlnum,
+				check:     validIBAN,
+			},
 			labelledRule{
 				typ:       TypeBankAccount,
 				keywords:  []string{"account number", "account no", "account #", "acct", "bank account"},
@@ -161,6 +171,11 @@ func (r *labelledRule) match(s string, start, end int) (int, int, bool) {
 func isBase64Byte(c byte) bool { return anchors.IsAlnum(c) || c == '+' || c == '/' || c == '=' }
 
 func hasDigit(s string) bool { return strings.ContainsAny(s, "0123456789") }
+
+// ibanCountries are the country codes of the SWIFT IBAN registry.
+var ibanCountries = strings.Fields(`AD AE AL AT AZ BA BE BG BH BI BR BY CH CR CY CZ DE DJ DK DO EE EG ES FI FK FO FR GB GE GI GL GR GT
+	HR HU IE IL IQ IS IT JO KW KZ LB LC LI LT LU LV LY MC MD ME MK MN MR MT MU NI NL NO OM PK PL PS PT QA RO RS RU SA SC SD SE SI SK SM
+	SO ST SV TL TN TR UA VA VG XK YE`)
 
 // validIBAN applies the ISO 13616 mod-97 check.
 func validIBAN(s string) bool {

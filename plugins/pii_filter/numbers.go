@@ -240,8 +240,10 @@ func (sp *span) ssn(g int) int {
 }
 
 // cardShapes are the ways card numbers are grouped: one run, 4-4-4-4,
-// 4-4-4-4-N (19-digit cards), and the 4-6-5 / 4-6-4 of Amex and Diners.
-var cardShapes = [][]int{{4, 4, 4, 4, 3}, {4, 4, 4, 4, 2}, {4, 4, 4, 4, 1}, {4, 4, 4, 4}, {4, 6, 5}, {4, 6, 4}}
+// 4-4-4-4-N (19-digit cards), the 4-6-5 / 4-6-4 of Amex and Diners, and
+// 15-, 14- and 13-digit numbers written in fours (4-4-4-3 …), which people
+// write too and cpex-pii-filter finds.
+var cardShapes = [][]int{{4, 4, 4, 4, 3}, {4, 4, 4, 4, 2}, {4, 4, 4, 4, 1}, {4, 4, 4, 4}, {4, 4, 4, 3}, {4, 4, 4, 2}, {4, 4, 4, 1}, {4, 6, 5}, {4, 6, 4}}
 
 // card matches a payment card number: 13 to 19 digits in one of the usual
 // shapes, starting with a major network's digit (2-6), passing Luhn.

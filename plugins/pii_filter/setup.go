@@ -22,6 +22,7 @@ func init() {
 		Aliases: []string{
 			"plugins.pii_filter.pii_filter.PIIFilterPlugin",
 			"cpex_pii_filter.PIIFilterPlugin",
+			"cpex_pii_filter.pii_filter.PIIFilterPlugin",
 			"PIIFilterPlugin",
 		},
 		Description: "find PII (SSN, cards, e-mail, phone, IP, keys, custom patterns) in arguments, results and contents; mask it or block",

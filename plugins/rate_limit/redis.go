@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	neturl "net/url"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -84,7 +85,7 @@ func (s *redisStore) close() error { return s.client.Close() }
 // redisOptions reads a redis:// or rediss:// URL (database, user,
 // password, TLS) and applies the per-operation timeout.
 func redisOptions(url string, timeout time.Duration) (*redis.Options, error) {
-	opts, err := redis.ParseURL(url)
+	opts, err := redis.ParseURL(escapeUserinfo(url))
 	if err != nil {
 		// net/url quotes the whole URL in its errors, password included.
 		if ue, ok := errors.AsType[*neturl.Error](err); ok {
@@ -99,6 +100,38 @@ func redisOptions(url string, timeout time.Duration) (*redis.Options, error) {
 	opts.MaxRetries = -1
 	opts.DialerRetries = 1
 	return opts, nil
+}
+
+// escapeUserinfo percent-encodes the user and password of a URL, which
+// net/url otherwise refuses when they hold characters a URL may not (a
+// ContextForge Helm profile writes "redis://:{{ env.REDIS_PASSWORD }}@host"):
+// a password is opaque, and a wrong one fails when the plugin connects, as
+// it does in ContextForge, not when the policy loads.
+func escapeUserinfo(url string) string {
+	scheme, rest, ok := strings.Cut(url, "://")
+	if !ok {
+		return url
+	}
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	at := strings.LastIndexByte(authority, '@')
+	if at < 0 {
+		return url
+	}
+	user, pass, hasPass := strings.Cut(authority[:at], ":")
+	if u, err := neturl.PathUnescape(user); err == nil {
+		user = u
+	}
+	if p, err := neturl.PathUnescape(pass); err == nil {
+		pass = p
+	}
+	info := neturl.User(user)
+	if hasPass {
+		info = neturl.UserPassword(user, pass)
+	}
+	return scheme + "://" + info.String() + rest[at:]
 }
 
 // redisLog sends go-redis's own messages (one per failed dial) to slog at

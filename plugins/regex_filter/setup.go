@@ -38,6 +38,7 @@ func init() {
 			"search_replace",
 			"plugins.regex_filter.search_replace.SearchReplacePlugin",
 			"SearchReplacePlugin",
+			"plugins.search_replace.SearchReplacePlugin",
 		},
 		Description: "rewrite every string of arguments and results with ordered regex search-and-replace rules",
 		Hooks:       []framework.HookType{framework.PromptPreFetch, framework.PromptPostFetch, framework.ToolPreInvoke, framework.ToolPostInvoke},

@@ -57,6 +57,7 @@ func init() {
 		Aliases: []string{
 			"plugins.resource_filter.resource_filter.ResourceFilterPlugin",
 			"ResourceFilterPlugin",
+			"plugins.resource_filter.ResourceFilterPlugin",
 		},
 		Description: "refuse resource URIs by protocol and domain, bound result size, rewrite text contents",
 		Hooks:       []framework.HookType{framework.ResourcePreFetch, framework.ResourcePostFetch},

@@ -185,6 +185,13 @@ func (c *Config) resolve(explicitAction bool) (*detector, error) {
 			return nil, fmt.Errorf("enabled.%s: unknown secret type; expected one of %s", k, strings.Join(enabledKeys(), ", "))
 		}
 		if prev, ok := setBy[t]; ok && c.Enabled[prev] != c.Enabled[k] {
+			if t == TypeHighEntropy && contextForgeNames[prev] == TypeHighEntropy && contextForgeNames[k] == TypeHighEntropy {
+				// hex_secret_32 and base64_24 are two patterns in
+				// ContextForge and one detector here: either one on turns
+				// it on (ContextForge's own profiles set one true, one false).
+				enabled[t] = true
+				continue
+			}
 			return nil, fmt.Errorf("enabled.%s: contradicts enabled.%s", k, prev)
 		}
 		setBy[t] = k

@@ -75,6 +75,8 @@ func TestDetect(t *testing.T) {
 		{"aws secret next to key id", awsKeyID + "," + awsSecret, []string{"aws_access_key_id:" + awsKeyID, "aws_secret_access_key:" + awsSecret}},
 		{"not aws secret: alone", "value " + awsSecret + " here", nil},
 		{"not aws secret: 41 chars", "aws_secret_access_key=" + awsSecret + "A", nil},
+		{"slack bot token", "xoxb-" + "12345678901-123456789012-abcdefghijklmnopqrstuvwx", []string{"slack_token:xoxb-12345678901-123456789012-abcdefghijklmnopqrstuvwx"}},
+		{"not slack token: prose", "the xoxb-not-a-token string", nil},
 		{"github classic", "token " + ghToken, []string{"github_token:" + ghToken}},
 		{"github oauth", "gho" + "_" + ghToken[4:], []string{"github_token:gho_" + ghToken[4:]}},
 		{"github fine-grained", ghPAT, []string{"github_token:" + ghPAT}},

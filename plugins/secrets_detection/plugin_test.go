@@ -216,6 +216,14 @@ min_findings_to_block: 1`)
 	if p.cfg.Action != ActionBlock || p.cfg.RedactionText != "***REDACTED***" || !p.det.entropy {
 		t.Fatalf("ContextForge block: %+v", p.cfg)
 	}
+	// ContextForge's OpenShift profile sets one broad pattern on and the
+	// other off; both are the high-entropy detector here, which is on.
+	if p = mustLoad(t, "enabled: {hex_secret_32: true, base64_24: false}"); !p.det.entropy {
+		t.Fatal("hex_secret_32: true must turn high-entropy detection on")
+	}
+	if p = mustLoad(t, "enabled: {hex_secret_32: false, base64_24: false}"); p.det.entropy {
+		t.Fatal("both off must leave it off")
+	}
 	p = mustLoad(t, "detect_high_entropy: true\nentropy_threshold: 5\nmin_entropy_length: 32\nredaction_text: X\nlog_detections: false\nwhitelist_patterns: [EXAMPLE]\ncustom_patterns: [{type: t, pattern: 'itk_[0-9]+', description: d}]")
 	if !p.det.entropy || p.det.threshold != 5 || p.det.minLen != 32 || p.cfg.RedactionText != "X" || p.cfg.LogDetections || len(p.det.whitelist) != 1 || len(p.det.custom) != 1 {
 		t.Fatalf("%+v", p.cfg)

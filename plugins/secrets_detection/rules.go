@@ -70,7 +70,7 @@ func builtinRules() []rule {
 		{typ: TypeGitHubToken, prefixes: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, body: anchors.IsAlnum, min: 36, max: 251},
 		{typ: TypeGitHubToken, prefixes: []string{"github_pat_"}, body: anchors.IsWordByte, min: 22, max: 244},
 		{typ: TypeGitLabToken, prefixes: []string{"glpat-", "gldt-", "glrt-", "glptt-"}, body: isTokenByte, min: 20},
-		{typ: TypeSlackToken, prefixes: []string{"xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"}, body: isAlnumOrDash, min: 10, max: 250},
+		{typ: TypeSlackToken, prefixes: []string{"xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"}, body: isAlnumOrDash, min: 10, max: 250, check: slackShape},
 		{
 			typ: TypeSlackWebhook, prefixes: []string{"https://hooks.slack.com/"},
 			body: func(c byte) bool { return isTokenByte(c) || c == '/' }, min: 20,
@@ -198,4 +198,21 @@ func mixedClasses(s string) bool {
 		}
 	}
 	return lower && upper && other
+}
+
+// slackShape accepts a Slack token whose body starts with a numeric id
+// (xoxb-123…-…), as every issued token does; "xoxb-not-a-token", which
+// cpex-secrets-detection flags, is prose.
+func slackShape(tok string) bool {
+	_, body, _ := strings.Cut(tok, "-")
+	id, _, _ := strings.Cut(body, "-")
+	if len(id) < 6 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -15,6 +15,8 @@ func init() {
 		Aliases: []string{
 			"plugins.secrets_detection.secrets_detection.SecretsDetectionPlugin",
 			"SecretsDetection",
+			"cpex_secrets_detection.SecretsDetectionPlugin",
+			"cpex_secrets_detection.secrets_detection.SecretsDetectionPlugin",
 		},
 		Description: "find credentials (cloud, VCS, chat, payment and AI API keys, private keys, JWTs, custom patterns) in every hook's payload; block, redact or log",
 		Hooks:       framework.ImplementedHooks((*Plugin)(nil)),
