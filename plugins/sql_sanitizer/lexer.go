@@ -1,0 +1,420 @@
+package sqlsanitizer
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// tokKind classifies a token.
+type tokKind uint8
+
+const (
+	tkWord        tokKind = iota // keyword or bare identifier
+	tkQuotedIdent                // "x", `x`, [x]
+	tkString                     // '…', E'…', $tag$…$tag$, MySQL "…"
+	tkNumber                     //
+	tkParam                      // ?, $1, :name, @name
+	tkSemicolon                  //
+	tkLParen                     //
+	tkRParen                     //
+	tkComment                    // -- …, # …, /* … */ (not executable ones)
+	tkExecComment                // the opening of a MySQL /*! … */ executable comment
+	tkOp                         // any other character
+)
+
+// token is one lexeme of a SQL text: its kind and byte range, and whether
+// it runs to the end of the text without its closing delimiter.
+type token struct {
+	kind         tokKind
+	unterminated bool
+	start, end   int
+	// kw numbers a word's keyword when it is one the checks know (see
+	// keywords), else 0; blocked says it is in blocked_statements. Tokens
+	// hold no pointer, so that copying them costs no write barrier.
+	kw      uint16
+	blocked bool
+}
+
+// dialect is how one database family reads the lexical details that SQL
+// dialects disagree on. The sanitizer reads a text with every configured
+// dialect and reports what any reading finds, so that a text cannot hide
+// a statement from the filter by meaning one thing to it and another to
+// the database.
+type dialect struct {
+	name              string
+	backslashEscapes  bool // \ escapes in '…' (and "…" strings)
+	doubleQuoteString bool // "…" is a string, not an identifier
+	backtickIdent     bool // `…` is an identifier
+	bracketIdent      bool // […] is an identifier
+	hashComment       bool // # starts a line comment
+	dashNeedsSpace    bool // -- is a comment only before a space or control character
+	nestedComments    bool // /* /* */ */ nests
+	dollarQuotes      bool // $tag$…$tag$ strings, $1 parameters
+	eStrings          bool // E'…' strings take backslash escapes
+	execComments      bool // /*! … */ is code
+}
+
+// The dialects, by the names of the dialects setting.
+var dialects = map[string]dialect{
+	"postgres":  {name: "postgres", nestedComments: true, dollarQuotes: true, eStrings: true},
+	"mysql":     {name: "mysql", backslashEscapes: true, doubleQuoteString: true, backtickIdent: true, hashComment: true, dashNeedsSpace: true, execComments: true},
+	"sqlite":    {name: "sqlite", backtickIdent: true, bracketIdent: true},
+	"sqlserver": {name: "sqlserver", bracketIdent: true, nestedComments: true},
+}
+
+// lex splits s into tokens under dialect d. It never fails: text it cannot
+// classify becomes tkOp tokens, and an unclosed string, identifier or
+// comment becomes one token, marked unterminated, that runs to the end.
+func lex(s string, d *dialect, kws *keywords, out []token) []token {
+	inExec := false // inside a MySQL /*! … */, whose */ is not code
+	for i := 0; i < len(s); {
+		c := s[i]
+		start := i
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
+			i++
+			continue
+		case inExec && c == '*' && i+1 < len(s) && s[i+1] == '/':
+			inExec = false
+			i += 2
+			continue
+		case c == '-' && i+1 < len(s) && s[i+1] == '-' && (!d.dashNeedsSpace || i+2 >= len(s) || s[i+2] <= ' '),
+			c == '#' && d.hashComment:
+			i = lineEnd(s, i)
+			out = append(out, token{kind: tkComment, start: start, end: i})
+			continue
+		case c == '/' && i+1 < len(s) && s[i+1] == '*':
+			if d.execComments && !inExec && i+2 < len(s) && s[i+2] == '!' {
+				i += 3
+				for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+					i++
+				}
+				inExec = true
+				out = append(out, token{kind: tkExecComment, start: start, end: i})
+				continue
+			}
+			end, ok := blockCommentEnd(s, i, d.nestedComments)
+			i = end
+			out = append(out, token{kind: tkComment, start: start, end: end, unterminated: !ok})
+			continue
+		case c == '\'':
+			end, ok := quotedEnd(s, i, '\'', d.backslashEscapes)
+			i = end
+			out = append(out, token{kind: tkString, start: start, end: end, unterminated: !ok})
+			continue
+		case c == '"':
+			end, ok := quotedEnd(s, i, '"', d.backslashEscapes && d.doubleQuoteString)
+			i = end
+			k := tkQuotedIdent
+			if d.doubleQuoteString {
+				k = tkString
+			}
+			out = append(out, token{kind: k, start: start, end: end, unterminated: !ok})
+			continue
+		case c == '`' && d.backtickIdent:
+			end, ok := quotedEnd(s, i, '`', false)
+			i = end
+			out = append(out, token{kind: tkQuotedIdent, start: start, end: end, unterminated: !ok})
+			continue
+		case c == '[' && d.bracketIdent:
+			end, ok := quotedEnd(s, i, ']', false)
+			i = end
+			out = append(out, token{kind: tkQuotedIdent, start: start, end: end, unterminated: !ok})
+			continue
+		case (c == 'E' || c == 'e') && d.eStrings && i+1 < len(s) && s[i+1] == '\'':
+			end, ok := quotedEnd(s, i+1, '\'', true)
+			i = end
+			out = append(out, token{kind: tkString, start: start, end: end, unterminated: !ok})
+			continue
+		case c == '$' && d.dollarQuotes:
+			if i+1 < len(s) && isDigit(s[i+1]) {
+				i += 2
+				for i < len(s) && isDigit(s[i]) {
+					i++
+				}
+				out = append(out, token{kind: tkParam, start: start, end: i})
+				continue
+			}
+			if tagEnd, ok := dollarTag(s, i); ok {
+				tag := s[i:tagEnd]
+				k := strings.Index(s[tagEnd:], tag)
+				if k < 0 {
+					out = append(out, token{kind: tkString, start: start, end: len(s), unterminated: true})
+					i = len(s)
+					continue
+				}
+				i = tagEnd + k + len(tag)
+				out = append(out, token{kind: tkString, start: start, end: i})
+				continue
+			}
+		case isWordStart(c):
+			i++
+			for i < len(s) && isWordByte(s[i]) {
+				i++
+			}
+			k := kws.lookup(s[start:i])
+			out = append(out, token{kind: tkWord, start: start, end: i, kw: k.id, blocked: k.blocked})
+			continue
+		case isDigit(c) || c == '.' && i+1 < len(s) && isDigit(s[i+1]):
+			i++
+			for i < len(s) && (isWordByte(s[i]) || s[i] == '.') {
+				i++
+			}
+			out = append(out, token{kind: tkNumber, start: start, end: i})
+			continue
+		case c == '?':
+			out = append(out, token{kind: tkParam, start: start, end: i + 1})
+			i++
+			continue
+		case (c == ':' || c == '@') && i+1 < len(s) && isWordStart(s[i+1]):
+			i += 2
+			for i < len(s) && isWordByte(s[i]) {
+				i++
+			}
+			out = append(out, token{kind: tkParam, start: start, end: i})
+			continue
+		case c == ';':
+			out = append(out, token{kind: tkSemicolon, start: start, end: i + 1})
+			i++
+			continue
+		case c == '(':
+			out = append(out, token{kind: tkLParen, start: start, end: i + 1})
+			i++
+			continue
+		case c == ')':
+			out = append(out, token{kind: tkRParen, start: start, end: i + 1})
+			i++
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		out = append(out, token{kind: tkOp, start: start, end: i})
+	}
+	return out
+}
+
+// lineEnd returns the index of the line break ending the comment at s[i].
+func lineEnd(s string, i int) int {
+	for i < len(s) && s[i] != '\n' && s[i] != '\r' {
+		i++
+	}
+	return i
+}
+
+// blockCommentEnd returns the end of the /* comment at s[i].
+func blockCommentEnd(s string, i int, nested bool) (int, bool) {
+	depth := 0
+	for j := i; j+1 < len(s); {
+		switch {
+		case s[j] == '/' && s[j+1] == '*' && (nested || depth == 0):
+			depth++
+			j += 2
+		case s[j] == '*' && s[j+1] == '/':
+			depth--
+			j += 2
+			if depth == 0 {
+				return j, true
+			}
+		default:
+			j++
+		}
+	}
+	return len(s), false
+}
+
+// quotedEnd returns the end of the quoted text opened at s[i] and closed by
+// q; a doubled q stands for itself, and with backslash a \ escapes the next
+// byte.
+func quotedEnd(s string, i int, q byte, backslash bool) (int, bool) {
+	for j := i + 1; j < len(s); j++ {
+		switch {
+		case backslash && s[j] == '\\':
+			j++
+		case s[j] == q:
+			if j+1 < len(s) && s[j+1] == q {
+				j++
+				continue
+			}
+			return j + 1, true
+		}
+	}
+	return len(s), false
+}
+
+// dollarTag reports whether a PostgreSQL dollar-quote opener ($$ or $tag$)
+// starts at s[i], and where it ends.
+func dollarTag(s string, i int) (int, bool) {
+	j := i + 1
+	if j < len(s) && (isWordStart(s[j]) && s[j] < 0x80) {
+		for j < len(s) && (isWordByte(s[j]) && s[j] != '$' && s[j] < 0x80) {
+			j++
+		}
+	}
+	if j < len(s) && s[j] == '$' {
+		return j + 1, true
+	}
+	return 0, false
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func isWordStart(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c >= 0x80
+}
+
+func isWordByte(c byte) bool { return isWordStart(c) || isDigit(c) || c == '$' }
+
+// keywords maps the upper-case keywords the checks compare words with to
+// what a token carries of them, so that it does without an allocation.
+// masks has a bit per keyword length for each first letter, so that most
+// words that are no keyword skip the map.
+type keywords struct {
+	m     map[string]keyword
+	names []string // by id; names[0] is ""
+	masks [26]uint32
+}
+
+func newKeywords() *keywords { return &keywords{m: map[string]keyword{}, names: []string{""}} }
+
+func (k *keywords) add(w string, blocked bool) {
+	if _, ok := k.m[w]; ok {
+		return
+	}
+	k.m[w] = keyword{id: uint16(len(k.names)), blocked: blocked}
+	k.names = append(k.names, w)
+	k.masks[w[0]-'A'] |= 1 << len(w)
+}
+
+// keyword is a known keyword: its number, and whether it is blocked.
+type keyword struct {
+	id      uint16
+	blocked bool
+}
+
+// maxKeyword is the longest keyword the table holds.
+const maxKeyword = 16
+
+// lookup returns w's keyword, case-insensitively, or the zero keyword.
+func (k *keywords) lookup(w string) keyword {
+	if k == nil || len(w) > maxKeyword {
+		return keyword{}
+	}
+	c := w[0] &^ 0x20
+	if c < 'A' || c > 'Z' || k.masks[c-'A']&(1<<len(w)) == 0 {
+		return keyword{}
+	}
+	var buf [maxKeyword]byte
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return k.m[string(buf[:len(w)])]
+}
+
+// features are the characters of a text that dialects read differently.
+type features struct {
+	backslash, doubleQuote, backtick, bracket, hash         bool
+	dashGlued, blockComment, execComment, dollarTag, eQuote bool
+}
+
+// featureByte marks the bytes featuresOf looks at.
+var featureByte = func() (t [256]bool) {
+	for _, c := range []byte("\\\"`[#-/$eE") {
+		t[c] = true
+	}
+	return t
+}()
+
+// featuresOf finds the features of s.
+func featuresOf(s string) features {
+	var f features
+	for i := 0; i < len(s); i++ {
+		if !featureByte[s[i]] {
+			continue
+		}
+		next := byte(0)
+		if i+1 < len(s) {
+			next = s[i+1]
+		}
+		switch s[i] {
+		case '\\':
+			f.backslash = true
+		case '"':
+			f.doubleQuote = true
+		case '`':
+			f.backtick = true
+		case '[':
+			f.bracket = true
+		case '#':
+			f.hash = true
+		case '-':
+			if next == '-' && (i+2 >= len(s) || s[i+2] > ' ') {
+				f.dashGlued = true
+			}
+		case '/':
+			if next == '*' {
+				f.blockComment = true
+				if i+2 < len(s) && s[i+2] == '!' {
+					f.execComment = true
+				}
+			}
+		case '$':
+			if next == '$' || isWordStart(next) {
+				f.dollarTag = true
+			}
+		case 'e', 'E':
+			if next == '\'' {
+				f.eQuote = true
+			}
+		}
+	}
+	return f
+}
+
+// effective is d with the rules that s's features do not exercise turned
+// off: two dialects with equal effective forms lex s into the same tokens,
+// save for the kinds of $1 parameters, which no check looks at.
+func (d dialect) effective(f features) dialect {
+	e := dialect{
+		backslashEscapes:  d.backslashEscapes && f.backslash,
+		doubleQuoteString: d.doubleQuoteString && (f.doubleQuote || f.backslash && d.backslashEscapes),
+		backtickIdent:     d.backtickIdent && f.backtick,
+		bracketIdent:      d.bracketIdent && f.bracket,
+		hashComment:       d.hashComment && f.hash,
+		dashNeedsSpace:    d.dashNeedsSpace && f.dashGlued,
+		nestedComments:    d.nestedComments && f.blockComment,
+		dollarQuotes:      d.dollarQuotes && f.dollarTag,
+		eStrings:          d.eStrings && f.eQuote,
+		execComments:      d.execComments && f.execComment,
+	}
+	return e
+}
+
+// dialectGroup is a reading shared by the dialects named.
+type dialectGroup struct {
+	d     dialect
+	names []string
+}
+
+// groupDialects groups ds by their effective form for a text with f.
+func groupDialects(ds []*dialect, f features) []dialectGroup {
+	var gs []dialectGroup
+	for _, d := range ds {
+		e := d.effective(f)
+		found := false
+		for i := range gs {
+			if gs[i].d == e {
+				gs[i].names = append(gs[i].names, d.name)
+				found = true
+				break
+			}
+		}
+		if !found {
+			gs = append(gs, dialectGroup{d: e, names: []string{d.name}})
+		}
+	}
+	return gs
+}
