@@ -51,19 +51,20 @@ func (sf schemeFinder) scan(s string, visit func(rawURL)) {
 }
 
 // whole reports whether s, trimmed of the C0 controls and spaces WHATWG
-// parsers trim, starts with one of the schemes, and returns it without
-// tabs and line breaks.
+// parsers trim and without the tabs and line breaks they remove anywhere
+// (the scheme included: "ht\ttps:" is "https:"), starts with one of the
+// schemes, and returns it so cleaned.
 func (sf schemeFinder) whole(s string) (string, bool) {
 	t := strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
+	if strings.ContainsAny(t, "\t\r\n") {
+		t = strings.NewReplacer("\t", "", "\r", "", "\n", "").Replace(t)
+	}
 	c := strings.IndexByte(t, ':')
 	if c <= 0 {
 		return "", false
 	}
 	for _, sc := range sf {
 		if strings.EqualFold(t[:c], sc) {
-			if strings.ContainsAny(t, "\t\r\n") {
-				t = strings.NewReplacer("\t", "", "\r", "", "\n", "").Replace(t)
-			}
 			return t, true
 		}
 	}

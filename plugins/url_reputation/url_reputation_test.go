@@ -81,8 +81,10 @@ func TestDenyDomainsWhateverTheSpelling(t *testing.T) {
 
 func TestWholeStringURLDropsTabsAndNewlines(t *testing.T) {
 	pl := load(t, `{deny_domains: [evil.com]}`)
-	if v := args(t, pl, " https://ev\nil.c\tom/x "); v == nil {
-		t.Fatal("a URL split by a newline is still evil.com to a fetcher")
+	for _, s := range []string{" https://ev\nil.c\tom/x ", "ht\ttps://evil.com/", "h\r\nttps://evil.com"} {
+		if v := args(t, pl, s); v == nil {
+			t.Errorf("%q is still evil.com to a fetcher", s)
+		}
 	}
 }
 
