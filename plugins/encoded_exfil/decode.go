@@ -106,7 +106,8 @@ type decoded struct {
 func (p *Plugin) eachDecoding(s string, buf *[]byte, fn func(d decoded)) {
 	// Every alphabet's runs lie inside a run of bytes of any alphabet: find
 	// those in one pass (prose has few long ones), then read each alphabet
-	// inside them.
+	// inside them. Lines made only of such bytes (PEM, MIME and hex dumps
+	// wrap their data) are joined into one run first.
 	for i := 0; i < len(s); {
 		if class[s[i]] == 0 {
 			i++
@@ -115,6 +116,15 @@ func (p *Plugin) eachDecoding(s string, buf *[]byte, fn func(d decoded)) {
 		j := i + 1
 		for j < len(s) && class[s[j]] != 0 {
 			j++
+		}
+		if end, ok := wrappedBlock(s, i, j); ok {
+			joined := strings.NewReplacer("\r", "", "\n", "").Replace(s[i:end])
+			p.alphabetRuns(joined, 0, len(joined), buf, func(d decoded) {
+				d.start, d.end = i, end
+				fn(d)
+			})
+			i = end
+			continue
 		}
 		if j-i+6 >= p.cfg.MinEncodedLength {
 			p.alphabetRuns(s, i, j, buf, fn)
@@ -127,6 +137,37 @@ func (p *Plugin) eachDecoding(s string, buf *[]byte, fn func(d decoded)) {
 	if p.enabled[EncEscapedHex] {
 		p.escapedTokens(s, `\x`, 4, "", buf, EncEscapedHex, fn)
 	}
+}
+
+// wrappedBlock reports whether the run s[i:j] fills its line and is
+// followed by more lines made only of alphabet bytes (the last may end
+// with '=' padding), and where the block of such lines ends.
+func wrappedBlock(s string, i, j int) (int, bool) {
+	if i > 0 && s[i-1] != '\n' && s[i-1] != '\r' {
+		return 0, false
+	}
+	end, lines := j, 1
+	for end < len(s) && (s[end] == '\n' || s[end] == '\r') {
+		k := end + 1
+		if s[end] == '\r' && k < len(s) && s[k] == '\n' {
+			k++
+		}
+		m := k
+		for m < len(s) && class[s[m]] != 0 {
+			m++
+		}
+		for m < len(s) && s[m] == '=' {
+			m++
+		}
+		if m == k || m < len(s) && s[m] != '\n' && s[m] != '\r' {
+			break
+		}
+		end, lines = m, lines+1
+		if s[m-1] == '=' {
+			break
+		}
+	}
+	return end, lines > 1
 }
 
 // alphabetRuns reads the runs of each enabled alphabet inside s[lo:hi]

@@ -42,6 +42,22 @@ func xesc(s string) string {
 	return b.String()
 }
 
+func wrap(s string, n int, eol string) string {
+	var lines []string
+	for len(s) > n {
+		lines, s = append(lines, s[:n]), s[n:]
+	}
+	return strings.Join(append(lines, s), eol)
+}
+
+func utf16(s string) string {
+	b := make([]byte, 0, 2*len(s))
+	for i := 0; i < len(s); i++ {
+		b = append(b, s[i], 0)
+	}
+	return string(b)
+}
+
 // post runs tool_post_invoke on a result with one text block.
 func post(t *testing.T, pl framework.Plugin, text string) framework.Result[framework.ToolPostInvokePayload] {
 	t.Helper()
@@ -84,6 +100,9 @@ func TestFindsSecretsAndPIIInEveryEncoding(t *testing.T) {
 		"percent of base64":  pct(b64(secret)),
 		"inside a JSON text": `{"blob":"` + b64(secret) + `"}`,
 		"line of a CSV":      "id,value\n1," + b64(secret) + "\n",
+		"wrapped like PEM":   "-----BEGIN DATA-----\n" + wrap(b64(secret), 10, "\n") + "\n-----END DATA-----",
+		"wrapped with CRLF":  wrap(hex.EncodeToString([]byte(secret)), 32, "\r\n"),
+		"UTF-16LE":           "powershell -enc " + b64(utf16(secret)),
 	} {
 		res := post(t, pl, text)
 		if res.Violation == nil || res.Violation.Code != encodedexfil.CodeEncodedExfil || !slices.Contains(types(res.Violation), "secret:github_token") {
@@ -111,6 +130,8 @@ func TestLeavesHarmlessEncodingsAlone(t *testing.T) {
 		"uuid":            "id 123e4567-e89b-12d3-a456-426614174000",
 		"git commit":      "commit f713947a1fba8495e1dbe4bb5a9c7c2a4e0c1d2e",
 		"snake_case":      "max_scan_string_length_for_the_parser",
+		"wrapped prose":   "first line of text\nsecond line here\nthird",
+		"id list":         "a1b2c3d4e5f6a7b8c9d0\nffeeddccbbaa99887766\n0123456789abcdef0123",
 		"url with spaces": "https://example.com/search?q=hello%20world%20again%20and",
 		"plain token":     "token " + ghToken, // not encoded: secrets_detection's business
 	} {

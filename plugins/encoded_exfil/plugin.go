@@ -78,15 +78,10 @@ func (p *Plugin) inspectDecoded(text string, d decoded, depth int, sc *scratch, 
 		types = addType(types, TypeSuspicious)
 	}
 	dec := string(d.bytes)
-	if p.secrets != nil {
-		for _, f := range p.secrets.Find(dec, nil) {
-			types = addType(types, "secret:"+f.Type)
-		}
-	}
-	if p.pii != nil {
-		for _, f := range p.pii.Find(dec, nil) {
-			types = addType(types, "pii:"+f.Type)
-		}
+	types = p.detect(dec, types)
+	if wide, ok := utf16LE(d.bytes); ok {
+		// PowerShell's -EncodedCommand and Windows tools encode UTF-16LE.
+		types = p.detect(wide, types)
 	}
 	if depth+1 < p.cfg.MaxDecodeDepth && len(dec) >= p.cfg.MinEncodedLength {
 		p.eachDecoding(dec, &sc.bufs[depth+1], func(inner decoded) {
@@ -96,6 +91,37 @@ func (p *Plugin) inspectDecoded(text string, d decoded, depth int, sc *scratch, 
 		})
 	}
 	return types
+}
+
+// detect adds what the secrets and PII detectors find in s to types.
+func (p *Plugin) detect(s string, types []string) []string {
+	if p.secrets != nil {
+		for _, f := range p.secrets.Find(s, nil) {
+			types = addType(types, "secret:"+f.Type)
+		}
+	}
+	if p.pii != nil {
+		for _, f := range p.pii.Find(s, nil) {
+			types = addType(types, "pii:"+f.Type)
+		}
+	}
+	return types
+}
+
+// utf16LE returns b as text when it looks like ASCII in UTF-16LE (every
+// second byte zero, the others not).
+func utf16LE(b []byte) (string, bool) {
+	if len(b) < 8 {
+		return "", false
+	}
+	out := make([]byte, 0, len(b)/2)
+	for i := 0; i+1 < len(b); i += 2 {
+		if b[i+1] != 0 || b[i] == 0 {
+			return "", false
+		}
+		out = append(out, b[i])
+	}
+	return string(out), true
 }
 
 func (p *Plugin) allowed(run string) bool {
