@@ -88,7 +88,8 @@ func knownKeywords(blocked map[string]bool) *keywords {
 			k.add(w, blocked[w])
 		}
 	}
-	for _, w := range append(clauseWords, "FROM", "INTO", "IGNORE", "SET", "ON", "TO", "AS", "RECURSIVE", "DATA", "WHERE", "TRUE", "ALL", "OR", "UNION") {
+	for _, w := range append(clauseWords, "FROM", "INTO", "IGNORE", "SET", "ON", "TO", "AS", "RECURSIVE", "DATA", "WHERE", "TRUE", "ALL", "OR", "UNION",
+		"FOR", "KEY", "OF", "BEFORE", "AFTER", "INSTEAD") {
 		k.add(w, blocked[w])
 	}
 	return k
@@ -163,24 +164,6 @@ func (r *reading) shaped(stmt statement) bool {
 	return false
 }
 
-// verbOf returns the first word at parenthesis depth 0 that is a verb.
-func (r *reading) verbOf(stmt statement) string {
-	depth := 0
-	for _, t := range stmt {
-		switch t.kind {
-		case tkLParen:
-			depth++
-		case tkRParen:
-			depth--
-		case tkWord:
-			if w := r.word(t); depth <= 0 && verbs[w] && w != "WITH" {
-				return w
-			}
-		}
-	}
-	return ""
-}
-
 // hasWhere reports whether stmt has a WHERE at depth 0.
 func (r *reading) hasWhere(stmt statement) (int, bool) {
 	depth := 0
@@ -203,6 +186,9 @@ func (r *reading) hasWhere(stmt statement) (int, bool) {
 // true: TRUE, a bare nonzero number, or two equal literals compared with =
 // (1=1, 'a'='a').
 func (r *reading) tautologyAt(stmt statement, i int) bool {
+	for i < len(stmt) && stmt[i].kind == tkLParen {
+		i++
+	}
 	if i >= len(stmt) {
 		return false
 	}
@@ -299,30 +285,83 @@ func (ru *rules) checkInjected(r *reading, add func(kind, keyword string)) {
 	}
 }
 
-// statement checks one statement: blocked keywords, DELETE and UPDATE
-// without WHERE or with an always-true one.
+// statement checks one statement: blocked keywords, then each DELETE and
+// UPDATE without a WHERE or with an always-true one.
 func (ru *rules) statement(r *reading, stmt statement, add func(kind, keyword string)) {
 	for i, t := range stmt {
 		if t.blocked && (i+1 == len(stmt) || stmt[i+1].kind != tkLParen) {
 			add(IssueBlockedKeyword, r.word(t))
 		}
 	}
-	verb := r.verbOf(stmt)
-	if verb != "DELETE" && verb != "UPDATE" {
-		return
+	starts := r.dmlStarts(stmt)
+	for k, at := range starts {
+		end := len(stmt)
+		if k+1 < len(starts) {
+			end = starts[k+1]
+		}
+		seg := stmt[at:end]
+		verb := r.word(seg[0])
+		if verb == "DELETE" && !ru.deleteWhere || verb == "UPDATE" && !ru.updateWhere {
+			continue
+		}
+		w, ok := r.hasWhere(seg)
+		switch {
+		case !ok && verb == "DELETE":
+			add(IssueDeleteWithoutWhere, "")
+		case !ok:
+			add(IssueUpdateWithoutWhere, "")
+		case ru.tautologies && r.alwaysTrue(seg, w):
+			add(IssueWhereTautology, "")
+		}
 	}
-	if (verb == "DELETE" && !ru.deleteWhere) || (verb == "UPDATE" && !ru.updateWhere) {
-		return
+}
+
+// clauseBefore are the words after which DELETE or UPDATE is part of a
+// clause (ON DELETE CASCADE, FOR UPDATE, ON CONFLICT DO UPDATE, AFTER
+// DELETE ON, GRANT UPDATE ON), not a statement.
+var clauseBefore = map[string]bool{"ON": true, "DO": true, "FOR": true, "KEY": true, "OF": true, "BEFORE": true,
+	"AFTER": true, "INSTEAD": true, "OR": true, "GRANT": true, "REVOKE": true}
+
+// dmlStarts returns where a DELETE or UPDATE statement starts at the top
+// level of stmt: at its verb, and wherever one follows another statement
+// without a semicolon, as SQL Server allows ("SELECT … DELETE FROM t").
+func (r *reading) dmlStarts(stmt statement) []int {
+	var out []int
+	depth := 0
+	for i, t := range stmt {
+		switch t.kind {
+		case tkLParen:
+			depth++
+		case tkRParen:
+			depth--
+		case tkWord:
+			w := r.word(t)
+			if depth > 0 || w != "DELETE" && w != "UPDATE" {
+				continue
+			}
+			if i > 0 && (clauseBefore[r.word(stmt[i-1])] || stmt[i-1].kind == tkOp && r.text[stmt[i-1].start:stmt[i-1].end] == ",") {
+				continue
+			}
+			out = append(out, i)
+		}
 	}
-	w, ok := r.hasWhere(stmt)
-	switch {
-	case !ok && verb == "DELETE":
-		add(IssueDeleteWithoutWhere, "")
-	case !ok:
-		add(IssueUpdateWithoutWhere, "")
-	case ru.tautologies && r.tautologyAt(stmt, w+1):
-		add(IssueWhereTautology, "")
+	return out
+}
+
+// alwaysTrue reports whether the WHERE at stmt[w] is, or holds, an
+// always-true condition: the condition itself, or an OR branch at any
+// depth ("id = 2 OR (1=1)"). An OR 1=1 under an AND is not always true,
+// but it is the shape of an injection, and reported as well.
+func (r *reading) alwaysTrue(stmt statement, w int) bool {
+	if r.tautologyAt(stmt, w+1) {
+		return true
 	}
+	for i := w + 1; i < len(stmt); i++ {
+		if r.word(stmt[i]) == "OR" && r.tautologyAt(stmt, i+1) {
+			return true
+		}
+	}
+	return false
 }
 
 // clauseWords in a comment, next to a quote or '=', mark SQL commented out.

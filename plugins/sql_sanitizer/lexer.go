@@ -51,7 +51,7 @@ type dialect struct {
 	nestedComments    bool // /* /* */ */ nests
 	dollarQuotes      bool // $tag$…$tag$ strings, $1 parameters
 	eStrings          bool // E'…' strings take backslash escapes
-	execComments      bool // /*! … */ is code
+	execComments      bool // /*! … */ (and MariaDB's /*M! … */) is code
 }
 
 // The dialects, by the names of the dialects setting.
@@ -84,8 +84,11 @@ func lex(s string, d *dialect, kws *keywords, out []token) []token {
 			out = append(out, token{kind: tkComment, start: start, end: i})
 			continue
 		case c == '/' && i+1 < len(s) && s[i+1] == '*':
-			if d.execComments && !inExec && i+2 < len(s) && s[i+2] == '!' {
+			if d.execComments && !inExec && (strings.HasPrefix(s[i+2:], "!") || strings.HasPrefix(s[i+2:], "M!")) {
 				i += 3
+				if s[i-1] == 'M' {
+					i++
+				}
 				for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 					i++
 				}
@@ -357,7 +360,7 @@ func featuresOf(s string) features {
 		case '/':
 			if next == '*' {
 				f.blockComment = true
-				if i+2 < len(s) && s[i+2] == '!' {
+				if strings.HasPrefix(s[i+2:], "!") || strings.HasPrefix(s[i+2:], "M!") {
 					f.execComment = true
 				}
 			}

@@ -68,6 +68,18 @@ func TestSQLFields(t *testing.T) {
 		{"UPDATE users SET admin = true WHERE 1=1", "where_tautology"},
 		{"DELETE FROM users WHERE TRUE", "where_tautology"},
 		{"WITH old AS (SELECT id FROM t) DELETE FROM t", "delete_without_where"},
+		{"SELECT * FROM t DELETE FROM t", "delete_without_where"}, // two statements to SQL Server
+		{"UPDATE t SET a = 1 WHERE id = 2 OR 1=1", "where_tautology"},
+		{"DELETE FROM t WHERE id = 2 OR (a = 1 OR 'x'='x')", "where_tautology"},
+		{"DELETE FROM t WHERE id = 2 OR (1=1)", "where_tautology"},
+		{"DELETE FROM t WHERE id = 2 OR id = 3", ""},
+		{"SELECT * FROM t WHERE id = 1 FOR UPDATE", ""},
+		{"INSERT INTO t (a) VALUES (1) ON DUPLICATE KEY UPDATE a = 2", ""},
+		{"INSERT INTO t (a) VALUES (1) ON CONFLICT (a) DO UPDATE SET a = 2", ""},
+		{"CREATE TABLE t (id int REFERENCES u ON DELETE CASCADE ON UPDATE SET NULL)", ""},
+		{"GRANT SELECT, UPDATE ON t TO bob", "blocked_keyword:GRANT"},
+		{"CREATE TRIGGER g AFTER DELETE ON t FOR EACH ROW DELETE FROM log", "delete_without_where"},
+		{"SELECT 1 /*M! ; DROP TABLE users */", "blocked_keyword:DROP executable_comment stacked_statements"},
 		{"SELECT 1 /*! ; DROP TABLE users */", "blocked_keyword:DROP executable_comment stacked_statements"},
 		{"SELECT 'it''s'", ""},
 		{`SELECT 'a\'; DROP TABLE t; --'`, "blocked_keyword:DROP stacked_statements"}, // standard SQL: the string ends at \'
