@@ -164,8 +164,9 @@ func (r *reading) shaped(stmt statement) bool {
 	return false
 }
 
-// hasWhere reports whether stmt has a WHERE at depth 0.
-func (r *reading) hasWhere(stmt statement) (int, bool) {
+// topWords calls fn with the index and keyword of each word at
+// parenthesis depth 0 of stmt, until fn returns false.
+func (r *reading) topWords(stmt statement, fn func(i int, w string) bool) {
 	depth := 0
 	for i, t := range stmt {
 		switch t.kind {
@@ -174,12 +175,22 @@ func (r *reading) hasWhere(stmt statement) (int, bool) {
 		case tkRParen:
 			depth--
 		case tkWord:
-			if depth <= 0 && r.word(t) == "WHERE" {
-				return i, true
+			if depth <= 0 && !fn(i, r.word(t)) {
+				return
 			}
 		}
 	}
-	return 0, false
+}
+
+// hasWhere reports whether stmt has a WHERE at depth 0, and where.
+func (r *reading) hasWhere(stmt statement) (at int, ok bool) {
+	r.topWords(stmt, func(i int, w string) bool {
+		if w == "WHERE" {
+			at, ok = i, true
+		}
+		return !ok
+	})
+	return at, ok
 }
 
 // tautologyAt reports whether the condition starting at stmt[i] is always
@@ -327,24 +338,16 @@ var clauseBefore = map[string]bool{"ON": true, "DO": true, "FOR": true, "KEY": t
 // without a semicolon, as SQL Server allows ("SELECT … DELETE FROM t").
 func (r *reading) dmlStarts(stmt statement) []int {
 	var out []int
-	depth := 0
-	for i, t := range stmt {
-		switch t.kind {
-		case tkLParen:
-			depth++
-		case tkRParen:
-			depth--
-		case tkWord:
-			w := r.word(t)
-			if depth > 0 || w != "DELETE" && w != "UPDATE" {
-				continue
-			}
-			if i > 0 && (clauseBefore[r.word(stmt[i-1])] || stmt[i-1].kind == tkOp && r.text[stmt[i-1].start:stmt[i-1].end] == ",") {
-				continue
-			}
-			out = append(out, i)
+	r.topWords(stmt, func(i int, w string) bool {
+		if w != "DELETE" && w != "UPDATE" {
+			return true
 		}
-	}
+		if i > 0 && (clauseBefore[r.word(stmt[i-1])] || stmt[i-1].kind == tkOp && r.text[stmt[i-1].start:stmt[i-1].end] == ",") {
+			return true
+		}
+		out = append(out, i)
+		return true
+	})
 	return out
 }
 

@@ -176,16 +176,8 @@ func lex(s string, d *dialect, kws *keywords, out []token) []token {
 			}
 			out = append(out, token{kind: tkParam, start: start, end: i})
 			continue
-		case c == ';':
-			out = append(out, token{kind: tkSemicolon, start: start, end: i + 1})
-			i++
-			continue
-		case c == '(':
-			out = append(out, token{kind: tkLParen, start: start, end: i + 1})
-			i++
-			continue
-		case c == ')':
-			out = append(out, token{kind: tkRParen, start: start, end: i + 1})
+		case c == ';' || c == '(' || c == ')':
+			out = append(out, token{kind: punctKinds[c], start: start, end: i + 1})
 			i++
 			continue
 		}
@@ -195,6 +187,9 @@ func lex(s string, d *dialect, kws *keywords, out []token) []token {
 	}
 	return out
 }
+
+// punctKinds are the kinds of the one-byte tokens the checks look at.
+var punctKinds = map[byte]tokKind{';': tkSemicolon, '(': tkLParen, ')': tkRParen}
 
 // lineEnd returns the index of the line break ending the comment at s[i].
 func lineEnd(s string, i int) int {
