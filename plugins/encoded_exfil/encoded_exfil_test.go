@@ -280,11 +280,32 @@ func TestConfigErrors(t *testing.T) {
 		`{pii: {mask_strategy: hash}}`:               "config.pii.mask_strategy",
 		`{per_encoding_score: {rot13: 2}}`:           "config.per_encoding_score.rot13",
 		`{bogus: 1}`:                                 "bogus",
+		`{max_decoded_bytes: 10}`:                    "config.max_decoded_bytes",
 	} {
 		_, err := plugintest.Instantiate(plugintest.Policy("exfil", "encoded_exfil", config))
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: err = %v, want %q", config, err, want)
 		}
+	}
+}
+
+// Decoding is bounded: a payload whose readings and layers add up to more
+// than max_decoded_bytes fails the hook instead of passing unread.
+func TestDecodeBudget(t *testing.T) {
+	layered := secretLine + ghToken
+	for range 4 {
+		layered = b64(layered)
+	}
+	big := strings.Repeat(layered+" ", 40)
+	pl := load(t, `{max_decode_depth: 5, max_decoded_bytes: 4096}`).(framework.ToolPostInvoker)
+	q, _ := json.Marshal(big)
+	_, err := pl.ToolPostInvoke(context.Background(), &framework.ToolPostInvokePayload{Result: json.RawMessage(`{"content":[{"type":"text","text":` + string(q) + `}]}`)}, nil)
+	if err == nil || !strings.Contains(err.Error(), "max_decoded_bytes") {
+		t.Fatalf("err = %v", err)
+	}
+	// Within the budget the same layers are peeled.
+	if res := post(t, load(t, `{max_decode_depth: 5}`), layered); res.Violation == nil {
+		t.Fatal("five layers not peeled")
 	}
 }
 

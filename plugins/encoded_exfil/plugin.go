@@ -3,6 +3,7 @@ package encodedexfil
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"slices"
@@ -51,16 +52,33 @@ type finding struct {
 	types      []string
 }
 
-// scratch is one scan's reusable buffers: a decode buffer per depth.
+// scratch is one scan's state: a decode buffer per depth, and the decoded
+// bytes spent against max_decoded_bytes.
 type scratch struct {
-	bufs [6][]byte
+	bufs      [6][]byte
+	spent     int
+	exhausted bool
+}
+
+// spend counts n decoded bytes and reports whether the budget allows them.
+func (p *Plugin) spend(sc *scratch, n int) bool {
+	sc.spent += n
+	if sc.spent > p.cfg.MaxDecodedBytes {
+		sc.exhausted = true
+	}
+	return !sc.exhausted
+}
+
+// errBudget is the error of a payload whose decoding exceeds the budget.
+func (p *Plugin) errBudget() error {
+	return fmt.Errorf("%s: decoding this payload takes more than max_decoded_bytes (%d); it is not passed unread", KindName, p.cfg.MaxDecodedBytes)
 }
 
 // findIn returns the findings of s, in order, overlapping runs merged.
 func (p *Plugin) findIn(s string, sc *scratch) []finding {
 	var out []finding
 	p.eachDecoding(s, &sc.bufs[0], func(d decoded) {
-		if len(out) >= p.cfg.MaxFindingsPerValue || p.allowed(s[d.start:d.end]) {
+		if len(out) >= p.cfg.MaxFindingsPerValue || !p.spend(sc, len(d.bytes)) || p.allowed(s[d.start:d.end]) {
 			return
 		}
 		if types := p.inspectDecoded(s, d, 0, sc, nil); len(types) > 0 {
@@ -85,7 +103,7 @@ func (p *Plugin) inspectDecoded(text string, d decoded, depth int, sc *scratch, 
 	}
 	if depth+1 < p.cfg.MaxDecodeDepth && len(dec) >= p.cfg.MinEncodedLength {
 		p.eachDecoding(dec, &sc.bufs[depth+1], func(inner decoded) {
-			if !p.allowed(dec[inner.start:inner.end]) {
+			if p.spend(sc, len(inner.bytes)) && !p.allowed(dec[inner.start:inner.end]) {
 				types = p.inspectDecoded(dec, inner, depth+1, sc, types)
 			}
 		})
@@ -202,7 +220,10 @@ func (r *report) add(field string, fs []finding) {
 func (p *Plugin) scan(ctx context.Context, raw []byte, root string, rep *report) ([]byte, bool, error) {
 	redact := p.cfg.Action == ActionRedact
 	sc := &scratch{}
-	return textwalk.Walk(ctx, KindName, raw, p.cfg.MinEncodedLength, func(path mcpparse.Path, s string) (string, bool) {
+	out, changed, err := textwalk.Walk(ctx, KindName, raw, p.cfg.MinEncodedLength, func(path mcpparse.Path, s string) (string, bool) {
+		if sc.exhausted {
+			return "", false
+		}
 		fs := p.findIn(s, sc)
 		if len(fs) == 0 {
 			return "", false
@@ -213,6 +234,10 @@ func (p *Plugin) scan(ctx context.Context, raw []byte, root string, rep *report)
 		}
 		return p.redact(s, fs), true
 	})
+	if err == nil && sc.exhausted {
+		err = p.errBudget()
+	}
+	return out, changed, err
 }
 
 // process is the plugin's hookjson.Inspect.
@@ -307,11 +332,15 @@ func (p *Plugin) ResourcePreFetch(ctx context.Context, pl *framework.ResourcePre
 	}
 	var rep report
 	uri := pl.URI
-	if fs := p.findIn(uri, &scratch{}); len(fs) > 0 {
+	sc := &scratch{}
+	if fs := p.findIn(uri, sc); len(fs) > 0 {
 		rep.add("$.uri", fs)
 		if p.cfg.Action == ActionRedact {
 			uri = p.redact(uri, fs)
 		}
+	}
+	if sc.exhausted {
+		return res, p.errBudget()
 	}
 	meta := pl.Metadata
 	if len(meta) > 0 {

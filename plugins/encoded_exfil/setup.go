@@ -79,6 +79,10 @@ type Config struct {
 	MinFindingsToBlock int `yaml:"min_findings_to_block"`
 	// MaxFindingsPerValue bounds the findings counted in one string.
 	MaxFindingsPerValue int `yaml:"max_findings_per_value"`
+	// MaxDecodedBytes bounds the bytes decoded for one payload, all
+	// readings and layers together; past it the hook fails (and, under
+	// on_error: fail, the message is blocked) rather than pass unread.
+	MaxDecodedBytes int `yaml:"max_decoded_bytes"`
 	// IncludeDetectionDetails lists each finding's field, encoding and types
 	// in the violation and metadata (otherwise only the count).
 	IncludeDetectionDetails bool `yaml:"include_detection_details"`
@@ -124,6 +128,7 @@ func DefaultConfig() Config {
 		RedactionText:           "[ENCODED_REDACTED]",
 		MinFindingsToBlock:      1,
 		MaxFindingsPerValue:     50,
+		MaxDecodedBytes:         16 << 20,
 		IncludeDetectionDetails: true,
 		LogDetections:           true,
 		MinEntropy:              3.3,
@@ -213,6 +218,8 @@ func New(name string, cfg Config) (*Plugin, error) {
 		return nil, fmt.Errorf("max_decode_depth: must be 1 to 5, got %d", cfg.MaxDecodeDepth)
 	case cfg.MinFindingsToBlock < 1:
 		return nil, fmt.Errorf("min_findings_to_block: must be at least 1, got %d", cfg.MinFindingsToBlock)
+	case cfg.MaxDecodedBytes < 1<<10:
+		return nil, fmt.Errorf("max_decoded_bytes: must be at least 1024, got %d", cfg.MaxDecodedBytes)
 	case cfg.MaxFindingsPerValue < 1:
 		return nil, fmt.Errorf("max_findings_per_value: must be at least 1, got %d", cfg.MaxFindingsPerValue)
 	case cfg.MinEntropy < 0 || cfg.MinEntropy > 8:
