@@ -84,6 +84,11 @@ const (
 func (p *Plugin) check(u rawURL) *verdict {
 	host, err := canonicalHost(u.host)
 	if err != nil {
+		// A URL on its own that a fetcher could be handed is refused; one in
+		// prose ("https://%s/api" in a code sample) no fetcher can resolve.
+		if !u.whole {
+			return nil
+		}
 		return &verdict{reason: ReasonBadHost, scheme: u.scheme}
 	}
 	if host == "" {

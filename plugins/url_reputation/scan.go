@@ -12,6 +12,9 @@ type rawURL struct {
 	host   string // as written: no user info, no port; brackets kept on IPv6
 	port   string
 	rest   string // path, query and fragment as written
+	// whole says the string it was found in is this URL and nothing else
+	// (an argument holding a URL, a resource URI), not free text.
+	whole bool
 }
 
 // schemeFinder finds URLs of its schemes (lower-case) in strings.
@@ -26,7 +29,8 @@ type schemeFinder []string
 // URL on its own has its tabs and line breaks removed first, as WHATWG URL
 // parsers do, so "https://ev\nil.com" is found as evil.com.
 func (sf schemeFinder) scan(s string, visit func(rawURL)) {
-	if w, ok := sf.whole(s); ok {
+	w, whole := sf.whole(s)
+	if whole {
 		s = w
 	}
 	for i := 0; i < len(s); {
@@ -45,6 +49,7 @@ func (sf schemeFinder) scan(s string, visit func(rawURL)) {
 			continue
 		}
 		u.scheme = scheme
+		u.whole = whole && colon == len(scheme) && strings.IndexAny(s, " \"'<>") < 0
 		visit(u)
 		i = end
 	}

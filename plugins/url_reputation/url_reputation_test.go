@@ -150,6 +150,9 @@ func TestShapeFlags(t *testing.T) {
 		{`{use_heuristic_check: true}`, "https://docs.example.com/", ""},
 		{`{}`, "https://exa mple.com", ""}, // the host ends at the space
 		{`{}`, "https://xn--zz.com/", "bad_host"},
+		{`{}`, "see https://xn--zz.com/ here", ""}, // in prose: no fetcher resolves it
+		{`{}`, `fmt.Sprintf("https://%s/api", host)`, ""},
+		{`{}`, "https://%s/api", "bad_host"},
 		{`{}`, "https://a\u00a0b.com/", ""},
 		{`{}`, "https://[::1/", "bad_host"},
 		{`{}`, "http://256.256.256.256/", "bad_host"},
