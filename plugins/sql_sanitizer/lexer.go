@@ -70,10 +70,21 @@ func lex(s string, d *dialect, kws *keywords, out []token) []token {
 	for i := 0; i < len(s); {
 		c := s[i]
 		start := i
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
+		// Spaces and words first: they are most of any text.
+		if byteClass[c]&clsSpace != 0 {
 			i++
 			continue
+		}
+		if byteClass[c]&clsWordStart != 0 && !(d.eStrings && c|0x20 == 'e' && i+1 < len(s) && s[i+1] == '\'') {
+			i++
+			for i < len(s) && byteClass[s[i]]&clsWord != 0 {
+				i++
+			}
+			k := kws.lookup(s[start:i])
+			out = append(out, token{kind: tkWord, start: start, end: i, kw: k.id, blocked: k.blocked})
+			continue
+		}
+		switch {
 		case inExec && c == '*' && i+1 < len(s) && s[i+1] == '/':
 			inExec = false
 			i += 2
@@ -150,14 +161,6 @@ func lex(s string, d *dialect, kws *keywords, out []token) []token {
 				out = append(out, token{kind: tkString, start: start, end: i})
 				continue
 			}
-		case isWordStart(c):
-			i++
-			for i < len(s) && isWordByte(s[i]) {
-				i++
-			}
-			k := kws.lookup(s[start:i])
-			out = append(out, token{kind: tkWord, start: start, end: i, kw: k.id, blocked: k.blocked})
-			continue
 		case isDigit(c) || c == '.' && i+1 < len(s) && isDigit(s[i+1]):
 			i++
 			for i < len(s) && (isWordByte(s[i]) || s[i] == '.') {
@@ -254,34 +257,46 @@ func dollarTag(s string, i int) (int, bool) {
 	return 0, false
 }
 
+// Byte classes of the lexer.
+const (
+	clsSpace     = 1 << iota // space, tab, line breaks, form feed, vertical tab
+	clsWordStart             // letters, '_', and bytes of non-ASCII characters
+	clsWord                  // what may follow in a word: also digits and '$'
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		if b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f' || b == '\v' {
+			t[c] |= clsSpace
+		}
+		if 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || b == '_' || b >= 0x80 {
+			t[c] |= clsWordStart | clsWord
+		}
+		if '0' <= b && b <= '9' || b == '$' {
+			t[c] |= clsWord
+		}
+	}
+	return t
+}()
+
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-func isWordStart(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c >= 0x80
-}
+func isWordStart(c byte) bool { return byteClass[c]&clsWordStart != 0 }
 
-func isWordByte(c byte) bool { return isWordStart(c) || isDigit(c) || c == '$' }
+func isWordByte(c byte) bool { return byteClass[c]&clsWord != 0 }
 
-// keywords maps the upper-case keywords the checks compare words with to
-// what a token carries of them, so that it does without an allocation.
-// masks has a bit per keyword length for each first letter, so that most
-// words that are no keyword skip the map.
+// keywords are the upper-case keywords the checks compare words with, so
+// that a token carries its keyword as a number, found without hashing or
+// allocating: by first letter and length, then compared byte by byte.
 type keywords struct {
-	m     map[string]keyword
-	names []string // by id; names[0] is ""
-	masks [26]uint32
+	names   []string // by id; names[0] is ""
+	blocked []bool   // by id
+	buckets [26][maxKeyword + 1][]uint16
 }
 
-func newKeywords() *keywords { return &keywords{m: map[string]keyword{}, names: []string{""}} }
-
-func (k *keywords) add(w string, blocked bool) {
-	if _, ok := k.m[w]; ok {
-		return
-	}
-	k.m[w] = keyword{id: uint16(len(k.names)), blocked: blocked}
-	k.names = append(k.names, w)
-	k.masks[w[0]-'A'] |= 1 << len(w)
-}
+// maxKeyword is the longest keyword the table holds.
+const maxKeyword = 16
 
 // keyword is a known keyword: its number, and whether it is blocked.
 type keyword struct {
@@ -289,8 +304,24 @@ type keyword struct {
 	blocked bool
 }
 
-// maxKeyword is the longest keyword the table holds.
-const maxKeyword = 16
+func newKeywords() *keywords { return &keywords{names: []string{""}, blocked: []bool{false}} }
+
+// add adds an upper-case keyword of letters and '_'.
+func (k *keywords) add(w string, blocked bool) {
+	if len(w) == 0 || len(w) > maxKeyword || w[0] < 'A' || w[0] > 'Z' {
+		return
+	}
+	b := &k.buckets[w[0]-'A'][len(w)]
+	for _, id := range *b {
+		if k.names[id] == w {
+			k.blocked[id] = k.blocked[id] || blocked
+			return
+		}
+	}
+	*b = append(*b, uint16(len(k.names)))
+	k.names = append(k.names, w)
+	k.blocked = append(k.blocked, blocked)
+}
 
 // lookup returns w's keyword, case-insensitively, or the zero keyword.
 func (k *keywords) lookup(w string) keyword {
@@ -298,25 +329,43 @@ func (k *keywords) lookup(w string) keyword {
 		return keyword{}
 	}
 	c := w[0] &^ 0x20
-	if c < 'A' || c > 'Z' || k.masks[c-'A']&(1<<len(w)) == 0 {
+	if c < 'A' || c > 'Z' {
 		return keyword{}
 	}
-	var buf [maxKeyword]byte
-	for i := 0; i < len(w); i++ {
-		c := w[i]
-		if 'a' <= c && c <= 'z' {
-			c -= 'a' - 'A'
+next:
+	for _, id := range k.buckets[c-'A'][len(w)] {
+		name := k.names[id]
+		for i := 1; i < len(w); i++ {
+			b := w[i]
+			if 'a' <= b && b <= 'z' {
+				b -= 'a' - 'A'
+			}
+			if b != name[i] {
+				continue next
+			}
 		}
-		buf[i] = c
+		return keyword{id: id, blocked: k.blocked[id]}
 	}
-	return k.m[string(buf[:len(w)])]
+	return keyword{}
 }
 
-// features are the characters of a text that dialects read differently.
-type features struct {
-	backslash, doubleQuote, backtick, bracket, hash         bool
-	dashGlued, blockComment, execComment, dollarTag, eQuote bool
-}
+// features are the characters of a text that dialects read differently,
+// a bit each.
+type features uint16
+
+const (
+	fBackslash features = 1 << iota
+	fDoubleQuote
+	fBacktick
+	fBracket
+	fHash
+	fDashGlued
+	fBlockComment
+	fExecComment
+	fDollarTag
+	fEQuote
+	numFeatureSets = 1 << iota
+)
 
 // featureByte marks the bytes featuresOf looks at.
 var featureByte = func() (t [256]bool) {
@@ -339,33 +388,33 @@ func featuresOf(s string) features {
 		}
 		switch s[i] {
 		case '\\':
-			f.backslash = true
+			f |= fBackslash
 		case '"':
-			f.doubleQuote = true
+			f |= fDoubleQuote
 		case '`':
-			f.backtick = true
+			f |= fBacktick
 		case '[':
-			f.bracket = true
+			f |= fBracket
 		case '#':
-			f.hash = true
+			f |= fHash
 		case '-':
 			if next == '-' && (i+2 >= len(s) || s[i+2] > ' ') {
-				f.dashGlued = true
+				f |= fDashGlued
 			}
 		case '/':
 			if next == '*' {
-				f.blockComment = true
+				f |= fBlockComment
 				if strings.HasPrefix(s[i+2:], "!") || strings.HasPrefix(s[i+2:], "M!") {
-					f.execComment = true
+					f |= fExecComment
 				}
 			}
 		case '$':
 			if next == '$' || isWordStart(next) {
-				f.dollarTag = true
+				f |= fDollarTag
 			}
 		case 'e', 'E':
 			if next == '\'' {
-				f.eQuote = true
+				f |= fEQuote
 			}
 		}
 	}
@@ -376,19 +425,18 @@ func featuresOf(s string) features {
 // off: two dialects with equal effective forms lex s into the same tokens,
 // save for the kinds of $1 parameters, which no check looks at.
 func (d dialect) effective(f features) dialect {
-	e := dialect{
-		backslashEscapes:  d.backslashEscapes && f.backslash,
-		doubleQuoteString: d.doubleQuoteString && (f.doubleQuote || f.backslash && d.backslashEscapes),
-		backtickIdent:     d.backtickIdent && f.backtick,
-		bracketIdent:      d.bracketIdent && f.bracket,
-		hashComment:       d.hashComment && f.hash,
-		dashNeedsSpace:    d.dashNeedsSpace && f.dashGlued,
-		nestedComments:    d.nestedComments && f.blockComment,
-		dollarQuotes:      d.dollarQuotes && f.dollarTag,
-		eStrings:          d.eStrings && f.eQuote,
-		execComments:      d.execComments && f.execComment,
+	return dialect{
+		backslashEscapes:  d.backslashEscapes && f&fBackslash != 0,
+		doubleQuoteString: d.doubleQuoteString && f&fDoubleQuote != 0,
+		backtickIdent:     d.backtickIdent && f&fBacktick != 0,
+		bracketIdent:      d.bracketIdent && f&fBracket != 0,
+		hashComment:       d.hashComment && f&fHash != 0,
+		dashNeedsSpace:    d.dashNeedsSpace && f&fDashGlued != 0,
+		nestedComments:    d.nestedComments && f&fBlockComment != 0,
+		dollarQuotes:      d.dollarQuotes && f&fDollarTag != 0,
+		eStrings:          d.eStrings && f&fEQuote != 0,
+		execComments:      d.execComments && f&fExecComment != 0,
 	}
-	return e
 }
 
 // dialectGroup is a reading shared by the dialects named.

@@ -28,6 +28,8 @@ type Plugin struct {
 	rules    rules
 	strip    bool
 	kws      *keywords
+	// groups are the readings for each set of features, computed once.
+	groups   [numFeatureSets][]dialectGroup
 	readings sync.Pool // *reading
 }
 
@@ -45,8 +47,7 @@ func (p *Plugin) analyze(text string, sqlText bool) []issue {
 	var out []issue
 	r := p.reading()
 	defer p.readings.Put(r)
-	f := featuresOf(text)
-	for _, g := range groupDialects(p.dialects, f) {
+	for _, g := range p.groups[featuresOf(text)] {
 		add := func(kind, kw string) {
 			for _, name := range g.names {
 				out = addIssue(out, kind, kw, name)
@@ -195,7 +196,7 @@ func (p *Plugin) process(ctx context.Context, _ framework.HookType, where string
 func (p *Plugin) isSQL(s string) bool {
 	r := p.reading()
 	defer p.readings.Put(r)
-	for _, g := range groupDialects(p.dialects, featuresOf(s)) {
+	for _, g := range p.groups[featuresOf(s)] {
 		r.read(s, &g.d, p.kws)
 		if slices.ContainsFunc(r.stmts, r.shaped) {
 			return true

@@ -154,6 +154,9 @@ func New(cfg Config) (*Plugin, error) {
 		p.rules.blocked[w] = true
 	}
 	p.kws = knownKeywords(p.rules.blocked)
+	for f := range features(numFeatureSets) {
+		p.groups[f] = groupDialects(p.dialects, f)
+	}
 	return p, nil
 }
 
@@ -164,6 +167,9 @@ func parseKeyword(k string) (string, error) {
 	w = strings.TrimSuffix(strings.TrimPrefix(w, `\b`), `\b`)
 	if w == "" {
 		return "", fmt.Errorf("must not be empty")
+	}
+	if len(w) > maxKeyword || w[0] == '_' {
+		return "", fmt.Errorf("%q is not a keyword: write one SQL keyword such as DROP", k)
 	}
 	for i := 0; i < len(w); i++ {
 		c := w[i]
