@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/kindconfig"
 	piifilter "github.com/mcp-extproc/mcp-extproc/plugins/pii_filter"
 	secretsdetection "github.com/mcp-extproc/mcp-extproc/plugins/secrets_detection"
 )
@@ -161,20 +162,8 @@ func init() {
 		Description: "decode base64, base32, hex and percent-encoded runs in arguments and results and find secrets and PII in them; block or redact",
 		Hooks:       hooks,
 		Defaults:    DefaultConfig(),
-		New:         newFromConfig,
+		New:         kindconfig.NamedFactory(DefaultConfig, New),
 	})
-}
-
-func newFromConfig(pc *framework.PluginConfig) (framework.Plugin, error) {
-	cfg := DefaultConfig()
-	if err := pc.DecodeConfig(&cfg); err != nil {
-		return nil, err
-	}
-	pl, err := New(pc.Name, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("config.%w", err)
-	}
-	return pl, nil
 }
 
 // New checks cfg and builds a plugin named name. Errors name the key,

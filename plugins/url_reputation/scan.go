@@ -49,7 +49,7 @@ func (sf schemeFinder) scan(s string, visit func(rawURL)) {
 			continue
 		}
 		u.scheme = scheme
-		u.whole = whole && colon == len(scheme) && strings.IndexAny(s, " \"'<>") < 0
+		u.whole = whole && colon == len(scheme) && !strings.ContainsAny(s, " \"'<>")
 		visit(u)
 		i = end
 	}

@@ -34,6 +34,38 @@ func init() {
 	})
 }
 
+// named is a kind built with NamedFactory.
+type named struct {
+	name string
+	cfg  config
+}
+
+func init() {
+	framework.Register(framework.Kind{
+		Name: "kindconfig_named_test",
+		New: kindconfig.NamedFactory(func() config { return config{Fold: true} }, func(name string, c config) (*named, error) {
+			if len(c.Words) == 0 {
+				return nil, errors.New("words: must list at least one word")
+			}
+			return &named{name, c}, nil
+		}),
+	})
+}
+
+func TestNamedFactory(t *testing.T) {
+	pl, err := plugintest.Instantiate(plugintest.Policy("guard", "kindconfig_named_test", "{words: [a]}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := pl.(*named); n.name != "guard" || !n.cfg.Fold || n.cfg.Words[0] != "a" {
+		t.Fatalf("built %+v", n)
+	}
+	_, err = plugintest.Instantiate(plugintest.Policy("guard", "kindconfig_named_test", "{}"))
+	if err == nil || !strings.Contains(err.Error(), `"guard": config.words: must list at least one word`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 func load(config string) (framework.Plugin, error) {
 	return plugintest.Instantiate(plugintest.Policy("x", "kindconfig_test", config))
 }
