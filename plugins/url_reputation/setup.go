@@ -82,9 +82,13 @@ func init() {
 			"URLReputationPlugin",
 		},
 		Description: "refuse messages carrying URLs to denied or suspicious hosts (deny lists, blocklist files, patterns, homoglyphs, raw IPs)",
-		Hooks:       framework.Hooks,
-		Defaults:    DefaultConfig(),
-		New:         kindconfig.Factory(DefaultConfig, New),
+		Hooks: []framework.HookType{
+			framework.PromptPreFetch, framework.PromptPostFetch,
+			framework.ToolPreInvoke, framework.ToolPostInvoke,
+			framework.ResourcePreFetch, framework.ResourcePostFetch,
+		},
+		Defaults: DefaultConfig(),
+		New:      kindconfig.Factory(DefaultConfig, New),
 	})
 }
 
