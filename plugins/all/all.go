@@ -4,6 +4,7 @@ package all
 
 import (
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/deny_list"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/encoded_exfil"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/output_guard"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/pii_filter"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/rate_limit"
@@ -11,5 +12,7 @@ import (
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/resource_filter"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/schema_guard"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/secrets_detection"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/sql_sanitizer"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/tool_filter"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/url_reputation"
 )

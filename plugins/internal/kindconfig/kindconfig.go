@@ -7,7 +7,9 @@
 // It does not check settings or name the kind: that stays in each plugin.
 package kindconfig
 
-import "github.com/mcp-extproc/mcp-extproc/framework"
+import (
+	"github.com/mcp-extproc/mcp-extproc/framework"
+)
 
 // Factory returns the framework.Factory of a kind: it decodes
 // plugins[].config strictly over defaults() and builds the plugin with
