@@ -15,7 +15,6 @@ import (
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
@@ -48,8 +47,11 @@ func Run(ctx context.Context, cfg *framework.Config, ro RunOptions) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
+	// The server's families go in a registry of its own (a reload or a
+	// test can build another); /metrics also gathers the process-wide
+	// default registry, which holds the Go and process collectors and what
+	// plugins register there (the outbound service metrics).
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv, err := NewServer(ctx, cfg, Options{Logger: logger, Metrics: NewMetrics(reg), Registry: ro.Registry})
 	if err != nil {
 		return err
@@ -87,7 +89,7 @@ func Run(ctx context.Context, cfg *framework.Config, ro RunOptions) error {
 			return err
 		}
 		metricsAddr = mlis.Addr()
-		hsrv = &http.Server{Handler: srv.OpsHandler(reg), ReadHeaderTimeout: 10 * time.Second}
+		hsrv = &http.Server{Handler: srv.OpsHandler(prometheus.Gatherers{reg, prometheus.DefaultGatherer}), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := hsrv.Serve(mlis); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				logger.Error("metrics server stopped", "error", err.Error())
