@@ -131,7 +131,9 @@ func TestRetriesOnlyIdempotentCallsAndOnlyCurableFailures(t *testing.T) {
 		{"400 is not retried", []func(http.ResponseWriter, *http.Request){status(400), ok}, true, 1, KindStatus},
 		{"501 is not retried", []func(http.ResponseWriter, *http.Request){status(501), ok}, true, 1, KindStatus},
 		{"malformed is not retried", []func(http.ResponseWriter, *http.Request){func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{"ok":`)) }, ok}, true, 1, KindMalformed},
-		{"redirect is a status error", []func(http.ResponseWriter, *http.Request){func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "http://127.0.0.1:1/x", http.StatusFound) }}, true, 1, KindStatus},
+		{"redirect is a status error", []func(http.ResponseWriter, *http.Request){func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "http://127.0.0.1:1/x", http.StatusFound)
+		}}, true, 1, KindStatus},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, url := serve(t, tc.answers...)
