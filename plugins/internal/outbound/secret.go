@@ -79,6 +79,9 @@ func newAuthenticator(a Auth) (authenticator, error) {
 	if err != nil {
 		return authenticator{}, fmt.Errorf("auth: %w", err)
 	}
+	if a.token.value != nil && a.TokenEnv == "" && a.TokenFile == "" {
+		s = a.token
+	}
 	if a.Type == AuthBearer {
 		return authenticator{kind: AuthBearer, header: "Authorization", value: newSecret("Bearer " + s.value())}, nil
 	}

@@ -63,7 +63,15 @@ type Auth struct {
 	Username     string `yaml:"username"`
 	PasswordEnv  string `yaml:"password_env"`
 	PasswordFile string `yaml:"password_file"`
+
+	// token is a literal bearer token or API key set with SetToken, for a
+	// ContextForge entry whose config holds the key itself.
+	token secret
 }
+
+// SetToken makes v the bearer token or API key, in place of token_env and
+// token_file.
+func (a *Auth) SetToken(v string) { a.token = newSecret(v) }
 
 // Settings are everything a Client needs, gathered by the kind from its
 // config.
@@ -155,6 +163,9 @@ func (s *Settings) check() error {
 
 func (a *Auth) check() error {
 	one := func(env, file, what string) error {
+		if what == "token" && a.token.value != nil && env == "" && file == "" {
+			return nil
+		}
 		if (env == "") == (file == "") {
 			return fmt.Errorf("config.auth: type %s needs exactly one of %s_env, %s_file", a.Type, what, what)
 		}
