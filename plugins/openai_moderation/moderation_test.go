@@ -45,7 +45,9 @@ func load(t testing.TB, srv *moderationtest.Server, config string) framework.Plu
 	return pl
 }
 
-func pc() *framework.PluginContext { return &framework.PluginContext{Global: &framework.GlobalContext{}} }
+func pc() *framework.PluginContext {
+	return &framework.PluginContext{Global: &framework.GlobalContext{}}
+}
 
 func toolArgs(t *testing.T, pl framework.Plugin, args string) framework.Result[framework.ToolPreInvokePayload] {
 	t.Helper()
