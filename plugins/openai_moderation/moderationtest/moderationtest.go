@@ -25,11 +25,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
-	"time"
+
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/servicetest"
 )
 
 // Categories are omni-moderation's categories, as the API names them.
@@ -46,14 +46,8 @@ type Request struct {
 	Authorization string
 }
 
-// Fault changes how the server answers: after Delay, with Status and Body
-// instead of the documented answer (Status 0 with a Body: 200 and that
-// body). The zero Fault is a healthy server.
-type Fault struct {
-	Delay  time.Duration
-	Status int
-	Body   string
-}
+// Fault changes how the server answers (servicetest.Fault).
+type Fault = servicetest.Fault
 
 // Server is the stand-in. Its URL is the base URL a client is configured
 // with (it ends in /v1, as OpenAI's SDKs write it).
@@ -63,38 +57,33 @@ type Server struct {
 	// Classify scores one input; nil means Scores.
 	Classify func(text string) map[string]float64
 
-	srv      *http.Server
+	stop     func()
+	faults   servicetest.Faults
 	mu       sync.Mutex
-	fault    Fault
 	requests []Request
 }
 
 // New starts a server that requires apiKey ("" requires none).
 func New(apiKey string) (*Server, error) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{URL: "http://" + lis.Addr().String() + "/v1", APIKey: apiKey}
+	s := &Server{APIKey: apiKey}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/moderations", s.moderations)
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
-		apiError(w, http.StatusNotFound, "invalid_request_error", "unknown_url", "Invalid URL")
+		servicetest.OpenAIError(w, http.StatusNotFound, "invalid_request_error", "unknown_url", "Invalid URL")
 	})
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = s.srv.Serve(lis) }()
+	base, stop, err := servicetest.Serve(mux)
+	if err != nil {
+		return nil, err
+	}
+	s.URL, s.stop = base+"/v1", stop
 	return s, nil
 }
 
 // Close stops the server.
-func (s *Server) Close() { _ = s.srv.Close() }
+func (s *Server) Close() { s.stop() }
 
 // SetFault sets how the following requests are answered.
-func (s *Server) SetFault(f Fault) {
-	s.mu.Lock()
-	s.fault = f
-	s.mu.Unlock()
-}
+func (s *Server) SetFault(f Fault) { s.faults.Set(f) }
 
 // Requests returns the requests received so far.
 func (s *Server) Requests() []Request {
@@ -129,56 +118,33 @@ var phrases = map[string]map[string]float64{
 	"you are worthless": {"harassment": 0.77},
 }
 
-func apiError(w http.ResponseWriter, status int, typ, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	var c any
-	if code != "" {
-		c = code
-	}
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": nil, "code": c}})
-}
-
 func (s *Server) moderations(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	fault := s.fault
-	s.mu.Unlock()
-	if fault.Delay > 0 {
-		select {
-		case <-time.After(fault.Delay):
-		case <-r.Context().Done():
-			return
-		}
+	fault := s.faults.Get()
+	if !fault.Wait(r) {
+		return
 	}
 	if r.Method != http.MethodPost {
-		apiError(w, http.StatusMethodNotAllowed, "invalid_request_error", "", "Only POST is allowed")
+		servicetest.OpenAIError(w, http.StatusMethodNotAllowed, "invalid_request_error", "", "Only POST is allowed")
 		return
 	}
 	auth := r.Header.Get("Authorization")
 	if s.APIKey != "" && auth != "Bearer "+s.APIKey {
-		apiError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "Incorrect API key provided.")
+		servicetest.OpenAIError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "Incorrect API key provided.")
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		apiError(w, http.StatusBadRequest, "invalid_request_error", "", "Content-Type must be application/json")
+		servicetest.OpenAIError(w, http.StatusBadRequest, "invalid_request_error", "", "Content-Type must be application/json")
 		return
 	}
 	inputs, model, err := parseRequest(r)
 	if err != nil {
-		apiError(w, http.StatusBadRequest, "invalid_request_error", "", err.Error())
+		servicetest.OpenAIError(w, http.StatusBadRequest, "invalid_request_error", "", err.Error())
 		return
 	}
 	s.mu.Lock()
 	s.requests = append(s.requests, Request{Model: model, Inputs: inputs, Authorization: auth})
 	s.mu.Unlock()
-	if fault.Status != 0 || fault.Body != "" {
-		status := fault.Status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte(fault.Body))
+	if fault.Respond(w) {
 		return
 	}
 	classify := s.Classify
