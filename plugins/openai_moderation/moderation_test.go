@@ -232,11 +232,13 @@ func TestServiceFailures(t *testing.T) {
 		}
 	}
 	// A wrong key is refused by the service: a status error, not retried.
-	srv.APIKey = "sk-other"
-	defer func() { srv.APIKey = apiKey }()
-	before := len(srv.Requests())
-	res := toolArgs(t, load(t, srv, ""), `{"q":"hello"}`)
-	if res.Violation == nil || res.Violation.Details["status"] != http.StatusUnauthorized || len(srv.Requests()) != before {
+	other, err := moderationtest.New("sk-other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	res := toolArgs(t, load(t, other, ""), `{"q":"hello"}`)
+	if res.Violation == nil || res.Violation.Details["status"] != http.StatusUnauthorized || len(other.Requests()) != 0 {
 		t.Fatalf("401: %+v", res.Violation)
 	}
 }
