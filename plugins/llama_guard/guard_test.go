@@ -44,7 +44,9 @@ func load(t *testing.T, srv *llamaguardtest.Server, config string) framework.Plu
 	return pl
 }
 
-func newPC() *framework.PluginContext { return &framework.PluginContext{Global: &framework.GlobalContext{}} }
+func newPC() *framework.PluginContext {
+	return &framework.PluginContext{Global: &framework.GlobalContext{}}
+}
 
 func pre(t *testing.T, pl framework.Plugin, args string, pc *framework.PluginContext) framework.Result[framework.ToolPreInvokePayload] {
 	t.Helper()
