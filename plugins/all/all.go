@@ -4,10 +4,13 @@ package all
 
 import (
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/deny_list"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/llama_guard"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/openai_moderation"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/output_guard"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/pii_filter"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/regex_filter"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/resource_filter"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/secrets_detection"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/tool_filter"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/webhook"
 )
