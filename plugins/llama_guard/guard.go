@@ -159,30 +159,14 @@ type chatMessage struct {
 
 // assess asks the model about the last turn, of role.
 func (p *Plugin) assess(ctx context.Context, role string, turns []turn, where string) (*framework.Violation, map[string]any, error) {
-	var msgs []chatMessage
-	if p.prompt == PromptModelCard {
-		msgs = []chatMessage{{"user", modelCardPrompt(role, p.categories, turns)}}
-	} else {
-		for _, t := range turns {
-			r := "user"
-			if t.role == roleAgent {
-				r = "assistant"
-			}
-			msgs = append(msgs, chatMessage{r, neutralise(t.text)})
-		}
+	// The cache key holds what the request is made of, so that a hit
+	// costs no prompt and no JSON.
+	parts := [][]byte{[]byte(p.model), []byte(role)}
+	for _, t := range turns {
+		parts = append(parts, []byte(t.role), []byte(t.text))
 	}
-	body, err := json.Marshal(struct {
-		Model       string        `json:"model"`
-		Messages    []chatMessage `json:"messages"`
-		Temperature float64       `json:"temperature"`
-		MaxTokens   int           `json:"max_tokens"`
-		Stream      bool          `json:"stream"`
-	}{p.model, msgs, 0, 20, false})
-	if err != nil {
-		return nil, nil, err
-	}
-	key := outbound.KeyOf(body)
-	ans, err := p.client.Call(ctx, outbound.Request{Body: body, Idempotent: true, CacheKey: &key}, p.decode)
+	key := outbound.KeyOf(parts...)
+	ans, err := p.client.Call(ctx, outbound.Request{Encode: func() ([]byte, error) { return p.request(role, turns) }, Idempotent: true, CacheKey: &key}, p.decode)
 	if err != nil {
 		return outbound.Failure(err, p.onServiceError, CodeServiceError, "Llama Guard service error", where)
 	}
@@ -210,6 +194,30 @@ func (p *Plugin) assess(ctx context.Context, role string, turns []turn, where st
 	}
 	return &framework.Violation{Reason: "Content policy violation detected", Description: desc, Code: CodeUnsafe,
 		Details: map[string]any{"categories": hit, "role": role}}, nil, nil
+}
+
+// request is the chat completions request: the model card's prompt as
+// the one user message, or the turns for the server's template.
+func (p *Plugin) request(role string, turns []turn) ([]byte, error) {
+	var msgs []chatMessage
+	if p.prompt == PromptModelCard {
+		msgs = []chatMessage{{"user", modelCardPrompt(role, p.categories, turns)}}
+	} else {
+		for _, t := range turns {
+			r := "user"
+			if t.role == roleAgent {
+				r = "assistant"
+			}
+			msgs = append(msgs, chatMessage{r, neutralise(t.text)})
+		}
+	}
+	return json.Marshal(struct {
+		Model       string        `json:"model"`
+		Messages    []chatMessage `json:"messages"`
+		Temperature float64       `json:"temperature"`
+		MaxTokens   int           `json:"max_tokens"`
+		Stream      bool          `json:"stream"`
+	}{p.model, msgs, 0, 20, false})
 }
 
 // decode reads a chat.completion object and the model's answer in its

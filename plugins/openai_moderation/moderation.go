@@ -25,7 +25,7 @@ const (
 
 // Plugin is a loaded openai_moderation. It is safe for concurrent use.
 type Plugin struct {
-	client         *outbound.Client[[]result]
+	client         *outbound.Client[verdict]
 	model          string
 	block          map[string]bool // nil: every flagged category blocks
 	thresholds     map[string]float64
@@ -96,12 +96,12 @@ func (p *Plugin) inspect(ctx context.Context, hook framework.HookType, where str
 	if err != nil || len(inputs) == 0 {
 		return nil, nil, nil, err
 	}
-	results, err := p.moderate(ctx, inputs)
+	vd, err := p.moderate(ctx, inputs)
 	if err != nil {
 		v, meta, err := outbound.Failure(err, p.onServiceError, CodeServiceError, "Content moderation service error", where)
 		return nil, v, meta, err
 	}
-	flagged, scores := p.verdict(results)
+	flagged, scores := vd.flagged, vd.scores
 	if len(flagged) == 0 {
 		return nil, nil, nil, nil
 	}
@@ -125,15 +125,21 @@ func (p *Plugin) inspect(ctx context.Context, hook framework.HookType, where str
 	}, nil, nil
 }
 
+// verdict is what the plugin makes of an answer: the flagged categories,
+// sorted, and their highest scores. It is what the cache keeps.
+type verdict struct {
+	flagged []string
+	scores  map[string]float64
+}
+
 // moderate asks the service about inputs (one request; the verdict is
 // cached under the model and the inputs).
-func (p *Plugin) moderate(ctx context.Context, inputs []string) ([]result, error) {
-	body, err := json.Marshal(struct {
-		Input []string `json:"input"`
-		Model string   `json:"model"`
-	}{inputs, p.model})
-	if err != nil {
-		return nil, err
+func (p *Plugin) moderate(ctx context.Context, inputs []string) (verdict, error) {
+	encode := func() ([]byte, error) {
+		return json.Marshal(struct {
+			Input []string `json:"input"`
+			Model string   `json:"model"`
+		}{inputs, p.model})
 	}
 	parts := make([][]byte, 0, len(inputs)+1)
 	parts = append(parts, []byte(p.model))
@@ -142,8 +148,14 @@ func (p *Plugin) moderate(ctx context.Context, inputs []string) ([]result, error
 	}
 	key := outbound.KeyOf(parts...)
 	n := len(inputs)
-	return p.client.Call(ctx, outbound.Request{Body: body, Idempotent: true, CacheKey: &key},
-		func(status int, _ http.Header, b []byte) ([]result, error) { return decode(status, b, n) })
+	return p.client.Call(ctx, outbound.Request{Encode: encode, Idempotent: true, CacheKey: &key},
+		func(status int, _ http.Header, b []byte) (verdict, error) {
+			results, err := decode(status, b, n)
+			if err != nil {
+				return verdict{}, err
+			}
+			return p.verdict(results), nil
+		})
 }
 
 // decode reads the answer as the API reference documents it: results, one
@@ -172,7 +184,7 @@ func decode(status int, body []byte, inputs int) ([]result, error) {
 // verdict merges the results: the categories flagged in any input (by
 // the service, or by a configured threshold), sorted, and each flagged
 // category's highest score.
-func (p *Plugin) verdict(results []result) ([]string, map[string]float64) {
+func (p *Plugin) verdict(results []result) verdict {
 	scores := map[string]float64{}
 	for _, r := range results {
 		for c, s := range r.Scores {
@@ -194,5 +206,5 @@ func (p *Plugin) verdict(results []result) ([]string, map[string]float64) {
 		flagged = append(flagged, c)
 	}
 	sort.Strings(flagged)
-	return flagged, scores
+	return verdict{flagged, scores}
 }

@@ -122,7 +122,7 @@ func build(name string, cfg Config, auth outbound.Auth, block map[string]bool) (
 			return nil, fmt.Errorf("config.thresholds.%s: %v is not in (0, 1]", c, v)
 		}
 	}
-	client, err := outbound.New[[]result](strings.TrimRight(cfg.BaseURL, "/")+"/moderations", cfg.HTTP.Settings(name, auth))
+	client, err := outbound.New[verdict](strings.TrimRight(cfg.BaseURL, "/")+"/moderations", cfg.HTTP.Settings(name, auth))
 	if err != nil {
 		return nil, fmt.Errorf("config.base_url: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/outbound"
@@ -52,7 +53,7 @@ func (p *Plugin) ToolPreInvoke(ctx context.Context, pl *framework.ToolPreInvokeP
 			return nil, err
 		}
 		return &framework.ToolPreInvokePayload{Name: pl.Name, Args: m.Args, Headers: pl.Headers}, nil
-	})
+	}, []byte(pl.Name), pl.Args, headerBytes(pl.Headers))
 }
 
 // ToolPostInvoke asks the service about a tools/call result.
@@ -62,7 +63,7 @@ func (p *Plugin) ToolPostInvoke(ctx context.Context, pl *framework.ToolPostInvok
 			return nil, fmt.Errorf("modified_payload renames the tool")
 		}
 		return &framework.ToolPostInvokePayload{Name: pl.Name, Result: m.Result}, object(m.Result, "result")
-	})
+	}, []byte(pl.Name), pl.Result)
 }
 
 // PromptPreFetch asks the service about a prompts/get.
@@ -72,7 +73,7 @@ func (p *Plugin) PromptPreFetch(ctx context.Context, pl *framework.PromptPreFetc
 			return nil, fmt.Errorf("modified_payload renames the prompt")
 		}
 		return &framework.PromptPreFetchPayload{PromptID: pl.PromptID, Args: m.Args}, object(m.Args, "args")
-	})
+	}, []byte(pl.PromptID), pl.Args)
 }
 
 // PromptPostFetch asks the service about a prompts/get result.
@@ -82,7 +83,7 @@ func (p *Plugin) PromptPostFetch(ctx context.Context, pl *framework.PromptPostFe
 			return nil, fmt.Errorf("modified_payload renames the prompt")
 		}
 		return &framework.PromptPostFetchPayload{PromptID: pl.PromptID, Result: m.Result}, object(m.Result, "result")
-	})
+	}, []byte(pl.PromptID), pl.Result)
 }
 
 // ResourcePreFetch asks the service about a resources/read; the URI
@@ -90,7 +91,7 @@ func (p *Plugin) PromptPostFetch(ctx context.Context, pl *framework.PromptPostFe
 func (p *Plugin) ResourcePreFetch(ctx context.Context, pl *framework.ResourcePreFetchPayload, pc *framework.PluginContext) (framework.Result[framework.ResourcePreFetchPayload], error) {
 	return call(ctx, p, framework.ResourcePreFetch, pl, pc, func(*framework.ResourcePreFetchPayload) (*framework.ResourcePreFetchPayload, error) {
 		return nil, fmt.Errorf("modified_payload cannot change a resources/read request")
-	})
+	}, []byte(pl.URI), pl.Metadata)
 }
 
 // ResourcePostFetch asks the service about a resources/read result.
@@ -100,7 +101,24 @@ func (p *Plugin) ResourcePostFetch(ctx context.Context, pl *framework.ResourcePo
 			return nil, fmt.Errorf("modified_payload changes the resource's URI")
 		}
 		return &framework.ResourcePostFetchPayload{URI: pl.URI, Content: m.Content}, object(m.Content, "content")
-	})
+	}, []byte(pl.URI), pl.Content)
+}
+
+// headerBytes writes forwarded headers in a stable order, for a cache key.
+func headerBytes(h map[string]string) []byte {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b []byte
+	for _, k := range keys {
+		b = append(b, k...)
+		b = append(b, 0)
+		b = append(b, h[k]...)
+		b = append(b, 0)
+	}
+	return b
 }
 
 func object(raw json.RawMessage, what string) error {
@@ -124,20 +142,16 @@ var emptyContext = &framework.PluginContext{Global: &framework.GlobalContext{}}
 
 // call asks the service and applies its answer. accept checks a modified
 // payload and returns the one to apply.
-func call[P framework.Payload](ctx context.Context, p *Plugin, hook framework.HookType, pl *P, pc *framework.PluginContext, accept func(*P) (*P, error)) (framework.Result[P], error) {
+func call[P framework.Payload](ctx context.Context, p *Plugin, hook framework.HookType, pl *P, pc *framework.PluginContext, accept func(*P) (*P, error), identity ...[]byte) (framework.Result[P], error) {
 	if pc == nil || pc.Global == nil {
 		pc = emptyContext
 	}
-	body, err := json.Marshal(hookCall[P]{hook, p.name, pl, pc})
-	if err != nil {
-		return framework.Result[P]{}, err
-	}
-	req := outbound.Request{Body: body, Idempotent: p.idempotent}
+	req := outbound.Request{Idempotent: p.idempotent, Encode: func() ([]byte, error) { return json.Marshal(hookCall[P]{hook, p.name, pl, pc}) }}
 	if p.cache {
-		// What the answer may depend on, without the request id.
-		payload, _ := json.Marshal(pl)
+		// What the answer may depend on: the hook, the payload (identity)
+		// and who asks; not the request id.
 		g := pc.Global
-		key := outbound.KeyOf([]byte(hook), payload, []byte(g.User), []byte(g.TenantID), []byte(g.ServerID))
+		key := outbound.KeyOf(append(identity, []byte(hook), []byte(g.User), []byte(g.TenantID), []byte(g.ServerID))...)
 		req.CacheKey = &key
 	}
 	v, err := p.client.Call(ctx, req, func(status int, _ http.Header, b []byte) (any, error) {

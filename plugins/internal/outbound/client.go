@@ -23,8 +23,10 @@ import (
 type Request struct {
 	// Method is the HTTP method (POST when empty).
 	Method string
-	// Body is sent as application/json.
-	Body []byte
+	// Body is sent as application/json; when it is nil, Encode builds it,
+	// only if the verdict is not in the cache.
+	Body   []byte
+	Encode func() ([]byte, error)
 	// Header holds extra request headers.
 	Header http.Header
 	// Idempotent allows retries: the call has no effect a second copy
@@ -186,6 +188,13 @@ func (c *Client[V]) Call(ctx context.Context, r Request, decode Decode[V]) (V, e
 	}
 	if c.http == nil {
 		return zero, c.fail(&Error{Service: svc, URL: c.display, Kind: KindConnection, Err: errors.New("client not opened")})
+	}
+	if r.Body == nil && r.Encode != nil {
+		b, err := r.Encode()
+		if err != nil {
+			return zero, fmt.Errorf("service %s: encode the request: %w", svc, err)
+		}
+		r.Body = b
 	}
 	for attempt := 0; ; attempt++ {
 		if !c.breaker.allow() {

@@ -65,6 +65,8 @@ func Collect(ctx context.Context, kind string, raw []byte, opts CollectOptions) 
 			}
 			if st.cur.Len() > 0 {
 				st.cur.WriteByte('\n')
+			} else {
+				st.cur.Grow(min(opts.ChunkBytes, len(raw)))
 			}
 			st.cur.WriteString(part)
 			s = s[len(part):]
