@@ -30,6 +30,7 @@ const userContextBytes = 4 << 10
 
 // Plugin is a loaded llama_guard. It is safe for concurrent use.
 type Plugin struct {
+	outbound.Lifecycle[answer]
 	client         *outbound.Client[answer]
 	model          string
 	categories     []Category
@@ -48,12 +49,6 @@ var (
 	_ framework.Initializer         = (*Plugin)(nil)
 	_ framework.Shutdowner          = (*Plugin)(nil)
 )
-
-// Initialize reads the credentials and the TLS files.
-func (p *Plugin) Initialize(context.Context) error { return p.client.Open() }
-
-// Shutdown drops the client's idle connections.
-func (p *Plugin) Shutdown(context.Context) error { p.client.Close(); return nil }
 
 // ToolPreInvoke assesses the tool arguments as the User's message.
 func (p *Plugin) ToolPreInvoke(ctx context.Context, pl *framework.ToolPreInvokePayload, pc *framework.PluginContext) (framework.Result[framework.ToolPreInvokePayload], error) {

@@ -278,11 +278,7 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestKindDocumentsDefaults(t *testing.T) {
-	k, _ := framework.DefaultRegistry().Resolve("llama_guard")
-	got := map[string]string{}
-	for _, c := range k.ConfigKeys() {
-		got[c.Name] = c.Default
-	}
+	got := plugintest.KindDefaults(t, "llama_guard")
 	if got["prompt"] != "model_card" || got["on_service_error"] != "block" || got["categories"] != fmt.Sprint(allCodes) {
 		t.Fatalf("defaults = %v", got)
 	}

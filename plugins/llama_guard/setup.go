@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/kindconfig"
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/outbound"
 )
 
@@ -64,13 +65,7 @@ func init() {
 		Hooks: []framework.HookType{framework.PromptPreFetch, framework.PromptPostFetch,
 			framework.ToolPreInvoke, framework.ToolPostInvoke, framework.ResourcePostFetch},
 		Defaults: DefaultConfig(),
-		New: func(pc *framework.PluginConfig) (framework.Plugin, error) {
-			cfg := DefaultConfig()
-			if err := pc.DecodeConfig(&cfg); err != nil {
-				return nil, err
-			}
-			return New(pc.Name, cfg)
-		},
+		New:      kindconfig.NamedFactory(DefaultConfig, New),
 	})
 }
 
@@ -113,6 +108,6 @@ func New(name string, cfg Config) (*Plugin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config.base_url: %w", err)
 	}
-	return &Plugin{client: client, model: cfg.Model, categories: cats, selected: selected, prompt: cfg.Prompt,
+	return &Plugin{Lifecycle: outbound.Lifecycle[answer]{Client: client}, client: client, model: cfg.Model, categories: cats, selected: selected, prompt: cfg.Prompt,
 		onServiceError: cfg.OnServiceError, maxTextBytes: cfg.MaxTextBytes}, nil
 }

@@ -44,16 +44,6 @@ func BenchmarkModeration(b *testing.B) {
 		if strings.Contains(bc.name, "1KiB") && (len(args) < 1000 || len(args) > 1100) {
 			b.Fatalf("payload of %d bytes", len(args))
 		}
-		b.Run(bc.name, func(b *testing.B) {
-			p := &framework.ToolPreInvokePayload{Name: "send", Args: args}
-			b.SetBytes(int64(len(args)))
-			b.ReportAllocs()
-			for b.Loop() {
-				res, err := pl.ToolPreInvoke(context.Background(), p, pc())
-				if err != nil || res.Violation != nil {
-					b.Fatal("wrong verdict", err, res.Violation)
-				}
-			}
-		})
+		b.Run(bc.name, func(b *testing.B) { plugintest.BenchToolPreInvoke(b, pl, "send", args, pc) })
 	}
 }

@@ -25,6 +25,7 @@ const (
 
 // Plugin is a loaded openai_moderation. It is safe for concurrent use.
 type Plugin struct {
+	outbound.Lifecycle[verdict]
 	client         *outbound.Client[verdict]
 	model          string
 	block          map[string]bool // nil: every flagged category blocks
@@ -43,12 +44,6 @@ var (
 	_ framework.Initializer         = (*Plugin)(nil)
 	_ framework.Shutdowner          = (*Plugin)(nil)
 )
-
-// Initialize reads the API key and the TLS files.
-func (p *Plugin) Initialize(context.Context) error { return p.client.Open() }
-
-// Shutdown drops the client's idle connections.
-func (p *Plugin) Shutdown(context.Context) error { p.client.Close(); return nil }
 
 // ToolPreInvoke moderates the tool arguments.
 func (p *Plugin) ToolPreInvoke(ctx context.Context, pl *framework.ToolPreInvokePayload, pc *framework.PluginContext) (framework.Result[framework.ToolPreInvokePayload], error) {

@@ -292,11 +292,7 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestKindDocumentsDefaults(t *testing.T) {
-	k, _ := framework.DefaultRegistry().Resolve("openai_moderation")
-	got := map[string]string{}
-	for _, c := range k.ConfigKeys() {
-		got[c.Name] = c.Default
-	}
+	got := plugintest.KindDefaults(t, "openai_moderation")
 	if got["base_url"] != "https://api.openai.com/v1" || got["model"] != "omni-moderation-latest" || got["on_service_error"] != "block" || got["api_key_env"] != "OPENAI_API_KEY" {
 		t.Fatalf("defaults = %v", got)
 	}

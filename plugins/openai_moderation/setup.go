@@ -126,7 +126,7 @@ func build(name string, cfg Config, auth outbound.Auth, block map[string]bool) (
 	if err != nil {
 		return nil, fmt.Errorf("config.base_url: %w", err)
 	}
-	p := &Plugin{client: client, model: cfg.Model, block: block, thresholds: cfg.Thresholds, onServiceError: cfg.OnServiceError,
+	p := &Plugin{Lifecycle: outbound.Lifecycle[verdict]{Client: client}, client: client, model: cfg.Model, block: block, thresholds: cfg.Thresholds, onServiceError: cfg.OnServiceError,
 		chunkBytes: cfg.ChunkBytes, maxTextBytes: cfg.MaxTextBytes}
 	return p, nil
 }

@@ -23,16 +23,6 @@ func BenchmarkWebhook(b *testing.B) {
 		if err := pl.(framework.Initializer).Initialize(context.Background()); err != nil {
 			b.Fatal(err)
 		}
-		b.Run(bc.name, func(b *testing.B) {
-			p := &framework.ToolPreInvokePayload{Name: "transfer", Args: args}
-			b.SetBytes(int64(len(args)))
-			b.ReportAllocs()
-			for b.Loop() {
-				res, err := pl.ToolPreInvoke(context.Background(), p, pc())
-				if err != nil || res.Violation != nil {
-					b.Fatal("wrong verdict", err, res.Violation)
-				}
-			}
-		})
+		b.Run(bc.name, func(b *testing.B) { plugintest.BenchToolPreInvoke(b, pl, "transfer", args, pc) })
 	}
 }

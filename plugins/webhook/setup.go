@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/kindconfig"
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/outbound"
 )
 
@@ -39,13 +40,7 @@ func init() {
 		Description: "ask an HTTP policy service at each hook and apply its ContextForge PluginResult",
 		Hooks:       framework.Hooks,
 		Defaults:    DefaultConfig(),
-		New: func(pc *framework.PluginConfig) (framework.Plugin, error) {
-			cfg := DefaultConfig()
-			if err := pc.DecodeConfig(&cfg); err != nil {
-				return nil, err
-			}
-			return New(pc.Name, cfg)
-		},
+		New:         kindconfig.NamedFactory(DefaultConfig, New),
 	})
 }
 
@@ -61,5 +56,5 @@ func New(name string, cfg Config) (*Plugin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config.url: %w", err)
 	}
-	return &Plugin{name: name, client: client, idempotent: cfg.Idempotent, onServiceError: cfg.OnServiceError, cache: cfg.HTTP.Cache.Size > 0}, nil
+	return &Plugin{Lifecycle: outbound.Lifecycle[any]{Client: client}, name: name, client: client, idempotent: cfg.Idempotent, onServiceError: cfg.OnServiceError, cache: cfg.HTTP.Cache.Size > 0}, nil
 }

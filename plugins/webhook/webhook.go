@@ -18,6 +18,7 @@ const CodeServiceError = "WEBHOOK_ERROR"
 
 // Plugin is a loaded webhook. It is safe for concurrent use.
 type Plugin struct {
+	outbound.Lifecycle[any]
 	name           string
 	client         *outbound.Client[any] // verdicts are framework.Result[P]
 	idempotent     bool
@@ -35,12 +36,6 @@ var (
 	_ framework.Initializer         = (*Plugin)(nil)
 	_ framework.Shutdowner          = (*Plugin)(nil)
 )
-
-// Initialize reads the credentials and the TLS files.
-func (p *Plugin) Initialize(context.Context) error { return p.client.Open() }
-
-// Shutdown drops the client's idle connections.
-func (p *Plugin) Shutdown(context.Context) error { p.client.Close(); return nil }
 
 // ToolPreInvoke asks the service about a tools/call. A modified payload
 // may change the arguments, not the tool.

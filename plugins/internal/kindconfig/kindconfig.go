@@ -21,3 +21,16 @@ func Factory[C, P any](defaults func() C, build func(C) (P, error)) framework.Fa
 		return build(cfg)
 	}
 }
+
+// NamedFactory is Factory for a kind whose plugin needs its name from
+// plugins[].name (a service-calling kind names its client, its metrics and
+// its requests after it).
+func NamedFactory[C, P any](defaults func() C, build func(string, C) (P, error)) framework.Factory {
+	return func(pc *framework.PluginConfig) (framework.Plugin, error) {
+		cfg := defaults()
+		if err := pc.DecodeConfig(&cfg); err != nil {
+			return nil, err
+		}
+		return build(pc.Name, cfg)
+	}
+}

@@ -1,6 +1,7 @@
 package outbound
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -77,3 +78,14 @@ func Failure(err error, onServiceError, code, reason, what string) (*framework.V
 
 // Seconds converts a ContextForge timeout in seconds.
 func Seconds(s float64) framework.Duration { return framework.Duration(s * float64(time.Second)) }
+
+// Lifecycle gives the plugin that embeds it Initialize, which opens its
+// client (reads the secret and the TLS files), and Shutdown, which drops
+// the client's idle connections.
+type Lifecycle[V any] struct{ Client *Client[V] }
+
+// Initialize opens the client.
+func (l Lifecycle[V]) Initialize(context.Context) error { return l.Client.Open() }
+
+// Shutdown closes the client.
+func (l Lifecycle[V]) Shutdown(context.Context) error { l.Client.Close(); return nil }

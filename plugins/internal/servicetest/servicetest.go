@@ -95,3 +95,23 @@ func OpenAIError(w http.ResponseWriter, status int, typ, code, msg string) {
 	}
 	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": nil, "code": c}})
 }
+
+// Log records what a stand-in received, for a test's assertions.
+type Log[T any] struct {
+	mu    sync.Mutex
+	items []T
+}
+
+// Add records v.
+func (l *Log[T]) Add(v T) {
+	l.mu.Lock()
+	l.items = append(l.items, v)
+	l.mu.Unlock()
+}
+
+// All returns what was recorded so far.
+func (l *Log[T]) All() []T {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]T(nil), l.items...)
+}

@@ -34,7 +34,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/servicetest"
@@ -82,10 +81,9 @@ type Server struct {
 	// Violations.
 	Classify func(text string) []string
 
-	stop     func()
-	faults   servicetest.Faults
-	mu       sync.Mutex
-	requests []Request
+	stop   func()
+	faults servicetest.Faults
+	log    servicetest.Log[Request]
 }
 
 // New starts a server for model that requires apiKey ("" requires none).
@@ -108,11 +106,7 @@ func (s *Server) Close() { s.stop() }
 func (s *Server) SetFault(f Fault) { s.faults.Set(f) }
 
 // Requests returns the requests received so far.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+func (s *Server) Requests() []Request { return s.log.All() }
 
 // Violations is the default classifier: a few phrases, case ignored, and
 // the categories they violate.
@@ -200,9 +194,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		servicetest.OpenAIError(w, http.StatusBadRequest, "invalid_request_error", "", err.Error())
 		return
 	}
-	s.mu.Lock()
-	s.requests = append(s.requests, Request{Model: body.Model, Authorization: auth, Prompt: prompt, Raw: string(raw)})
-	s.mu.Unlock()
+	s.log.Add(Request{Model: body.Model, Authorization: auth, Prompt: prompt, Raw: string(raw)})
 	if fault.Respond(w) {
 		return
 	}

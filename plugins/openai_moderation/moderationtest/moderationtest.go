@@ -27,7 +27,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/servicetest"
 )
@@ -57,10 +56,9 @@ type Server struct {
 	// Classify scores one input; nil means Scores.
 	Classify func(text string) map[string]float64
 
-	stop     func()
-	faults   servicetest.Faults
-	mu       sync.Mutex
-	requests []Request
+	stop   func()
+	faults servicetest.Faults
+	log    servicetest.Log[Request]
 }
 
 // New starts a server that requires apiKey ("" requires none).
@@ -86,11 +84,7 @@ func (s *Server) Close() { s.stop() }
 func (s *Server) SetFault(f Fault) { s.faults.Set(f) }
 
 // Requests returns the requests received so far.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+func (s *Server) Requests() []Request { return s.log.All() }
 
 // Scores is the default classifier: a few phrases, case ignored, score
 // high in the categories they belong to; everything else scores near 0.
@@ -141,9 +135,7 @@ func (s *Server) moderations(w http.ResponseWriter, r *http.Request) {
 		servicetest.OpenAIError(w, http.StatusBadRequest, "invalid_request_error", "", err.Error())
 		return
 	}
-	s.mu.Lock()
-	s.requests = append(s.requests, Request{Model: model, Inputs: inputs, Authorization: auth})
-	s.mu.Unlock()
+	s.log.Add(Request{Model: model, Inputs: inputs, Authorization: auth})
 	if fault.Respond(w) {
 		return
 	}

@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/servicetest"
 )
@@ -58,8 +57,7 @@ type Server struct {
 
 	stop   func()
 	faults servicetest.Faults
-	mu     sync.Mutex
-	calls  []Call
+	log    servicetest.Log[Call]
 }
 
 // New starts a server; its endpoint is URL (…/hooks).
@@ -82,11 +80,7 @@ func (s *Server) Close() { s.stop() }
 func (s *Server) SetFault(f Fault) { s.faults.Set(f) }
 
 // Calls returns the calls received so far.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Call(nil), s.calls...)
-}
+func (s *Server) Calls() []Call { return s.log.All() }
 
 func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
 	fault := s.faults.Get()
@@ -114,9 +108,7 @@ func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.Header = r.Header.Clone()
-	s.mu.Lock()
-	s.calls = append(s.calls, c)
-	s.mu.Unlock()
+	s.log.Add(c)
 	if fault.Respond(w) {
 		return
 	}
