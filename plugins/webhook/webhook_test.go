@@ -28,10 +28,6 @@ func service(t testing.TB, decide func(webhooktest.Call) (int, any)) *webhooktes
 	return s
 }
 
-func answer(body any) func(webhooktest.Call) (int, any) {
-	return func(webhooktest.Call) (int, any) { return http.StatusOK, body }
-}
-
 func load(t *testing.T, url, config string) framework.Plugin {
 	t.Helper()
 	t.Setenv("WEBHOOK_TEST_KEY", apiKey)

@@ -200,7 +200,7 @@ func (c *Client[V]) Call(ctx context.Context, r Request, decode Decode[V]) (V, e
 		if !c.breaker.allow() {
 			return zero, c.fail(&Error{Service: svc, URL: c.display, Kind: KindBreakerOpen, Err: ErrBreakerOpen})
 		}
-		v, err, retryAfter := c.attempt(ctx, r, decode)
+		v, retryAfter, err := c.attempt(ctx, r, decode)
 		c.breaker.done(err != nil && countsAgainstService(err))
 		if err == nil {
 			if r.CacheKey != nil {
@@ -231,7 +231,7 @@ func (c *Client[V]) fail(err error) error {
 }
 
 // attempt makes one HTTP exchange under the per-attempt timeout.
-func (c *Client[V]) attempt(ctx context.Context, r Request, decode Decode[V]) (V, error, time.Duration) {
+func (c *Client[V]) attempt(ctx context.Context, r Request, decode Decode[V]) (V, time.Duration, error) {
 	var zero V
 	svc := c.settings.Service
 	actx, cancel := context.WithTimeout(ctx, c.settings.Timeout)
@@ -243,7 +243,7 @@ func (c *Client[V]) attempt(ctx context.Context, r Request, decode Decode[V]) (V
 	}
 	req, err := http.NewRequestWithContext(actx, method, c.endpoint.String(), bytes.NewReader(r.Body))
 	if err != nil {
-		return zero, &Error{Service: svc, URL: c.display, Kind: KindConnection, Err: err}, 0
+		return zero, 0, &Error{Service: svc, URL: c.display, Kind: KindConnection, Err: err}
 	}
 	for k, vs := range r.Header {
 		req.Header[k] = vs
@@ -255,9 +255,9 @@ func (c *Client[V]) attempt(ctx context.Context, r Request, decode Decode[V]) (V
 	c.auth.apply(req.Header)
 	outcome := "ok"
 	defer func() { c.metrics.duration.WithLabelValues(svc, outcome).Observe(c.now().Sub(start).Seconds()) }()
-	fail := func(kind string, status int, err error) (V, error, time.Duration) {
+	fail := func(kind string, status int, err error) (V, time.Duration, error) {
 		outcome = kind
-		return zero, &Error{Service: svc, URL: c.display, Kind: kind, Status: status, Err: err}, 0
+		return zero, 0, &Error{Service: svc, URL: c.display, Kind: kind, Status: status, Err: err}
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -272,8 +272,8 @@ func (c *Client[V]) attempt(ctx context.Context, r Request, decode Decode[V]) (V
 		return fail(KindMalformed, 0, fmt.Errorf("answer longer than %d bytes", c.settings.MaxResponseBytes))
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
-		v, e, _ := fail(KindStatus, resp.StatusCode, nil)
-		return v, e, retryAfterOf(resp.Header)
+		v, _, e := fail(KindStatus, resp.StatusCode, nil)
+		return v, retryAfterOf(resp.Header), e
 	}
 	v, err := decode(resp.StatusCode, resp.Header, body)
 	if err != nil {
@@ -281,11 +281,11 @@ func (c *Client[V]) attempt(ctx context.Context, r Request, decode Decode[V]) (V
 		if errors.As(err, &e) {
 			outcome = e.Kind
 			e.Service, e.URL = svc, c.display
-			return zero, e, 0
+			return zero, 0, e
 		}
 		return fail(KindMalformed, 0, err)
 	}
-	return v, nil, 0
+	return v, 0, nil
 }
 
 // StatusError is what a decode function returns for a status it does not

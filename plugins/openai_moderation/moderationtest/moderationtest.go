@@ -176,7 +176,7 @@ func parseRequest(r *http.Request) ([]string, string, error) {
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 4<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		return nil, "", fmt.Errorf("We could not parse the JSON body of your request: %v", err)
+		return nil, "", fmt.Errorf("could not parse the JSON body of the request: %v", err)
 	}
 	if len(body.Input) == 0 {
 		return nil, "", fmt.Errorf("'input' is a required property")
