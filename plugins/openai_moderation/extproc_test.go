@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcp-extproc/mcp-extproc/extproc/extproctest"
 	"github.com/mcp-extproc/mcp-extproc/plugins/openai_moderation/moderationtest"
@@ -95,4 +96,32 @@ func sseData(t *testing.T, stream string) string {
 	}
 	t.Fatalf("no response event in %q", stream)
 	return ""
+}
+
+// A service slower than the plugin's timeout: the client gives up just
+// before the deadline, so on_service_error: allow is honoured rather than
+// the executor's PLUGIN_TIMEOUT.
+func TestSlowServiceWithAllowPasses(t *testing.T) {
+	srv := standIn(t)
+	srv.SetFault(moderationtest.Fault{Delay: 3 * time.Second})
+	t.Setenv("MODERATION_TEST_KEY", apiKey)
+	ep := extproctest.New(t, `plugins:
+  - name: moderation
+    kind: openai_moderation
+    timeout: 400ms
+    config:
+      base_url: `+srv.URL+`
+      api_key_env: MODERATION_TEST_KEY
+      on_service_error: allow
+      http: {timeout: 5s}
+`)
+	req := `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"post","arguments":{"text":"hello"}}}`
+	start := time.Now()
+	out := ep.Call(t, req, extproctest.JSON(`{"jsonrpc":"2.0","id":5,"result":{"content":[]}}`))
+	if out.Blocked || out.Upstream != req {
+		t.Fatalf("allow on a slow service: %+v", out)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("took %v", el)
+	}
 }

@@ -212,8 +212,13 @@ func (c *Client[V]) Call(ctx context.Context, r Request, decode Decode[V]) (V, e
 			return zero, c.fail(err)
 		}
 		wait := c.backoff(attempt, retryAfter)
-		if dl, ok := ctx.Deadline(); ok && c.now().Add(wait).After(dl) {
-			return zero, c.fail(err) // no time left for another attempt
+		if dl, ok := ctx.Deadline(); ok {
+			// Another attempt needs time to be worth making: a quarter of
+			// the timeout, at most 100ms, after the wait and the margin.
+			need := wait + min(c.settings.Timeout/4, 100*time.Millisecond) + 50*time.Millisecond
+			if c.now().Add(need).After(dl) {
+				return zero, c.fail(err)
+			}
 		}
 		c.metrics.retries.WithLabelValues(svc).Inc()
 		if c.sleep(ctx, wait) != nil {
@@ -234,7 +239,7 @@ func (c *Client[V]) fail(err error) error {
 func (c *Client[V]) attempt(ctx context.Context, r Request, decode Decode[V]) (V, time.Duration, error) {
 	var zero V
 	svc := c.settings.Service
-	actx, cancel := context.WithTimeout(ctx, c.settings.Timeout)
+	actx, cancel := context.WithTimeout(ctx, c.attemptTimeout(ctx))
 	defer cancel()
 	start := c.now()
 	method := r.Method
@@ -286,6 +291,19 @@ func (c *Client[V]) attempt(ctx context.Context, r Request, decode Decode[V]) (V
 		return fail(KindMalformed, 0, err)
 	}
 	return v, 0, nil
+}
+
+// attemptTimeout is the attempt's timeout, cut short so that it ends a
+// little before the plugin call's deadline: the kind then still answers
+// as on_service_error says, rather than the executor giving up on it.
+func (c *Client[V]) attemptTimeout(ctx context.Context) time.Duration {
+	d := c.settings.Timeout
+	if dl, ok := ctx.Deadline(); ok {
+		left := dl.Sub(c.now())
+		left -= min(left/10, 50*time.Millisecond)
+		d = max(min(d, left), 0)
+	}
+	return d
 }
 
 // StatusError is what a decode function returns for a status it does not

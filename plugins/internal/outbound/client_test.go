@@ -198,6 +198,17 @@ func TestAttemptTimeoutAndRefusedConnection(t *testing.T) {
 		t.Fatalf("%d attempts inside a 70ms deadline with a 50ms timeout", n)
 	}
 
+	// An attempt ends a little before the plugin call's deadline, so that
+	// the kind still answers (on_service_error) before the executor gives up.
+	long := settings()
+	long.Timeout = 10 * time.Second
+	lc := open(t, url, long)
+	ctx, cancel = context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := lc.Call(ctx, Request{Idempotent: true}, decodeVerdict); kindOf(err) != KindTimeout || ctx.Err() != nil {
+		t.Fatalf("attempt past the call's deadline: err = %v, call ctx %v", err, ctx.Err())
+	}
+
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
