@@ -16,6 +16,9 @@ import (
 // CodeServiceError is the violation code when the service cannot decide.
 const CodeServiceError = "WEBHOOK_ERROR"
 
+// errRenamed is a modified payload that names another tool.
+var errRenamed = errors.New("modified_payload renames the tool")
+
 // Plugin is a loaded webhook. It is safe for concurrent use.
 type Plugin struct {
 	outbound.Lifecycle[any]
@@ -42,7 +45,7 @@ var (
 func (p *Plugin) ToolPreInvoke(ctx context.Context, pl *framework.ToolPreInvokePayload, pc *framework.PluginContext) (framework.Result[framework.ToolPreInvokePayload], error) {
 	return call(ctx, p, framework.ToolPreInvoke, pl, pc, func(m *framework.ToolPreInvokePayload) (*framework.ToolPreInvokePayload, error) {
 		if m.Name != pl.Name {
-			return nil, fmt.Errorf("modified_payload renames the tool")
+			return nil, errRenamed
 		}
 		if err := object(m.Args, "args"); err != nil {
 			return nil, err
@@ -55,7 +58,7 @@ func (p *Plugin) ToolPreInvoke(ctx context.Context, pl *framework.ToolPreInvokeP
 func (p *Plugin) ToolPostInvoke(ctx context.Context, pl *framework.ToolPostInvokePayload, pc *framework.PluginContext) (framework.Result[framework.ToolPostInvokePayload], error) {
 	return call(ctx, p, framework.ToolPostInvoke, pl, pc, func(m *framework.ToolPostInvokePayload) (*framework.ToolPostInvokePayload, error) {
 		if m.Name != pl.Name {
-			return nil, fmt.Errorf("modified_payload renames the tool")
+			return nil, errRenamed
 		}
 		return &framework.ToolPostInvokePayload{Name: pl.Name, Result: m.Result}, object(m.Result, "result")
 	}, []byte(pl.Name), pl.Result)
