@@ -125,7 +125,7 @@ func (p *Plugin) text(ctx context.Context, raw json.RawMessage, where string, ke
 	chunks, err := textwalk.Collect(ctx, KindName, raw, textwalk.CollectOptions{Keys: keys, ChunkBytes: p.maxTextBytes + len(raw), MaxBytes: p.maxTextBytes})
 	if errors.Is(err, textwalk.ErrTooMuchText) {
 		return "", &framework.Violation{Reason: "Too much text to moderate", Code: CodeTooLarge,
-			Description: fmt.Sprintf("%s hold more than %d bytes of text, the most this plugin sends to Llama Guard", where, p.maxTextBytes),
+			Description: fmt.Sprintf("there is more text in %s than the %d bytes this plugin sends to Llama Guard", where, p.maxTextBytes),
 			Details:     map[string]any{"max_text_bytes": p.maxTextBytes}}, nil
 	}
 	return strings.Join(chunks, "\n"), nil, err

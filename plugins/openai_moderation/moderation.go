@@ -85,7 +85,7 @@ func (p *Plugin) inspect(ctx context.Context, hook framework.HookType, where str
 	inputs, err := textwalk.Collect(ctx, KindName, raw, textwalk.CollectOptions{Keys: isPre(hook), ChunkBytes: p.chunkBytes, MaxBytes: p.maxTextBytes, Overlap: p.chunkBytes / 8})
 	if errors.Is(err, textwalk.ErrTooMuchText) {
 		return nil, &framework.Violation{Reason: "Too much text to moderate", Code: CodeTooLarge,
-			Description: fmt.Sprintf("%s hold more than %d bytes of text, the most this plugin sends for moderation", where, p.maxTextBytes),
+			Description: fmt.Sprintf("there is more text in %s than the %d bytes this plugin sends for moderation", where, p.maxTextBytes),
 			Details:     map[string]any{"max_text_bytes": p.maxTextBytes}}, nil, nil
 	}
 	if err != nil || len(inputs) == 0 {
@@ -114,7 +114,7 @@ func (p *Plugin) inspect(ctx context.Context, hook framework.HookType, where str
 	}
 	return nil, &framework.Violation{
 		Reason:      "Content policy violation detected",
-		Description: fmt.Sprintf("%s were flagged by content moderation: %s", where, strings.Join(blocking, ", ")),
+		Description: fmt.Sprintf("content moderation flagged %s: %s", where, strings.Join(blocking, ", ")),
 		Code:        CodeFlagged,
 		Details:     map[string]any{"categories": blocking, "flagged": flagged, "scores": scores},
 	}, nil, nil
