@@ -208,7 +208,10 @@ func (c *Client[V]) Call(ctx context.Context, r Request, decode Decode[V]) (V, e
 			}
 			return v, nil
 		}
-		if !r.Idempotent || attempt >= c.settings.Retry.Attempts || !retryable(err) || ctx.Err() != nil {
+		// A Retry-After longer than max_backoff: the service asked for more
+		// time than this call has to give.
+		if !r.Idempotent || attempt >= c.settings.Retry.Attempts || !retryable(err) || ctx.Err() != nil ||
+			retryAfter > c.settings.Retry.MaxBackoff.Std() {
 			return zero, c.fail(err)
 		}
 		wait := c.backoff(attempt, retryAfter)
@@ -366,9 +369,8 @@ func countsAgainstService(err error) bool {
 	return true
 }
 
-// backoff is full jitter over base·2^attempt, capped at max_backoff; a
-// Retry-After the service sent is honoured when it is not longer than the
-// cap.
+// backoff is full jitter over base·2^attempt, capped at max_backoff, or
+// the Retry-After the service sent (Call does not retry past the cap).
 func (c *Client[V]) backoff(attempt int, retryAfter time.Duration) time.Duration {
 	ceil := c.settings.Retry.Backoff.Std() << attempt
 	if mx := c.settings.Retry.MaxBackoff.Std(); ceil > mx || ceil <= 0 {

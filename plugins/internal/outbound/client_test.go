@@ -570,8 +570,14 @@ func TestBackoffIsJitteredAndCapped(t *testing.T) {
 	if d := c.backoff(0, 30*time.Millisecond); d != 30*time.Millisecond {
 		t.Fatalf("Retry-After within the cap: %v", d)
 	}
-	if d := c.backoff(0, time.Hour); d > 10*time.Millisecond {
-		t.Fatalf("Retry-After past the cap must not be honoured: %v", d)
+	// A Retry-After past the cap: no retry at all.
+	srv, url := serve(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "3600")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}, ok)
+	s := settings()
+	if _, err := open(t, url, s).Call(context.Background(), Request{Idempotent: true}, decodeVerdict); kindOf(err) != KindStatus || srv.count() != 1 {
+		t.Fatalf("Retry-After of an hour: %v after %d requests", err, srv.count())
 	}
 }
 
