@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -78,7 +80,10 @@ func TestServiceKindsThroughDev(t *testing.T) {
 	t.Cleanup(hook.Close)
 	t.Setenv("E2E_OPENAI_KEY", key) // inherited by the extproc process
 
+	metricsAddr := freeAddr(t)
 	policy := fmt.Sprintf(`
+server:
+  metrics_listen: %s
 mcp:
   paths: [/mcp]
 plugins:
@@ -104,7 +109,7 @@ plugins:
     priority: 30
     config:
       url: %s
-`, mod.URL, guard.URL, hook.URL)
+`, metricsAddr, mod.URL, guard.URL, hook.URL)
 	up := httptest.NewServer(servicesServer())
 	t.Cleanup(up.Close)
 	cs := connect(t, startDev(t, policy, up.URL), nil)
@@ -135,6 +140,42 @@ plugins:
 	if r := guard.Requests(); len(r) == 0 || r[len(r)-1].Prompt.Role != "Agent" {
 		t.Fatalf("llama guard requests: %+v", r)
 	}
+
+	// Each service's latency, errors and breaker state are on /metrics;
+	// the key is not.
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	metrics := string(b)
+	for _, want := range []string{
+		`mcp_extproc_outbound_request_duration_seconds_count{outcome="ok",service="moderation"}`,
+		`mcp_extproc_outbound_request_duration_seconds_count{outcome="ok",service="guard"}`,
+		`mcp_extproc_outbound_errors_total{kind="status",service="moderation"} 1`,
+		`mcp_extproc_outbound_retries_total{service="moderation"} 2`,
+		`mcp_extproc_outbound_breaker_state{service="team-policy"} 0`,
+		`mcp_extproc_requests_total`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(metrics, key) {
+		t.Error("/metrics shows the API key")
+	}
+}
+
+// freeAddr returns a loopback address with a port free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }
 
 func wantRPCError(t *testing.T, err error, code, plugin string) {
