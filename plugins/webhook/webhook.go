@@ -162,8 +162,8 @@ func call[P framework.Payload](ctx context.Context, p *Plugin, hook framework.Ho
 	return v.(framework.Result[P]), nil
 }
 
-// decode reads a PluginResult: 204 (or an empty 200) continues; a 200
-// object is read as ContextForge writes it, a halt without a violation
+// decode reads a PluginResult: 204 continues; a 200 object is read as
+// ContextForge writes it, a halt without a violation
 // becoming PLUGIN_HALTED; any other status, or a body that is not an
 // object, is a service error.
 func decode[P framework.Payload](status int, body []byte, accept func(*P) (*P, error)) (framework.Result[P], error) {
