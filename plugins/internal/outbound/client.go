@@ -218,8 +218,8 @@ func (c *Client[V]) Call(ctx context.Context, r Request, decode Decode[V]) (V, e
 		if dl, ok := ctx.Deadline(); ok {
 			// Another attempt needs time to be worth making: a quarter of
 			// the timeout, at most 100ms, after the wait and the margin.
-			need := wait + min(c.settings.Timeout/4, 100*time.Millisecond) + 50*time.Millisecond
-			if c.now().Add(need).After(dl) {
+			need := wait + min(c.settings.Timeout/4, 100*time.Millisecond)
+			if left := dl.Sub(c.now()); need > left-margin(left) {
 				return zero, c.fail(err)
 			}
 		}
@@ -303,11 +303,14 @@ func (c *Client[V]) attemptTimeout(ctx context.Context) time.Duration {
 	d := c.settings.Timeout
 	if dl, ok := ctx.Deadline(); ok {
 		left := dl.Sub(c.now())
-		left -= min(left/10, 50*time.Millisecond)
-		d = max(min(d, left), 0)
+		d = max(min(d, left-margin(left)), 0)
 	}
 	return d
 }
+
+// margin is how long before the call's deadline an attempt ends: time for
+// the kind to answer, even on a busy machine.
+func margin(left time.Duration) time.Duration { return min(left/4, 250*time.Millisecond) }
 
 // StatusError is what a decode function returns for a status it does not
 // accept; Call fills in the service.

@@ -500,6 +500,7 @@ func TestTLS(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := settings()
 			s.Retry.Attempts = 0
+			s.Timeout = 10 * time.Second // handshakes under -race on a busy machine
 			s.TLS = tc.tls
 			c := open(t, srv.URL+"/v1/check", s)
 			_, err := c.Call(context.Background(), Request{}, decodeVerdict)
