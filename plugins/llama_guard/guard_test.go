@@ -34,7 +34,7 @@ func load(t *testing.T, srv *llamaguardtest.Server, config string) framework.Plu
 	t.Helper()
 	t.Setenv("LLAMA_GUARD_TEST_TOKEN", token)
 	if !strings.Contains(config, "http:") {
-		config += "\nhttp: {timeout: 300ms, retries: {attempts: 1, backoff: 1ms, max_backoff: 2ms}, circuit_breaker: {failures: 0}}"
+		config += "\nhttp: {timeout: 1s, retries: {attempts: 1, backoff: 1ms, max_backoff: 2ms}, circuit_breaker: {failures: 0}}"
 	}
 	pl := plugintest.Load(t, plugintest.BlockPolicy("guard", "llama_guard",
 		"base_url: "+srv.URL+"\nmodel: "+model+"\nauth: {type: bearer, token_env: LLAMA_GUARD_TEST_TOKEN}\n"+config))
@@ -184,7 +184,7 @@ func TestServiceFailures(t *testing.T) {
 		url   string
 		kind  string
 	}{
-		{"slow", llamaguardtest.Fault{Delay: 2 * time.Second}, "", "timeout"},
+		{"slow", llamaguardtest.Fault{Delay: 5 * time.Second}, "", "timeout"},
 		{"500", llamaguardtest.Fault{Status: 500, Body: `{"object":"error","message":"engine dead"}`}, "", "status"},
 		{"connection refused", llamaguardtest.Fault{}, deadURL, "connection"},
 		{"not JSON", llamaguardtest.Fault{Body: "upstream connect error"}, "", "malformed"},

@@ -32,7 +32,7 @@ func load(t *testing.T, url, config string) framework.Plugin {
 	t.Helper()
 	t.Setenv("WEBHOOK_TEST_KEY", apiKey)
 	if !strings.Contains(config, "http:") {
-		config += "\nhttp: {timeout: 300ms, retries: {attempts: 1, backoff: 1ms, max_backoff: 2ms}, circuit_breaker: {failures: 0}}"
+		config += "\nhttp: {timeout: 1s, retries: {attempts: 1, backoff: 1ms, max_backoff: 2ms}, circuit_breaker: {failures: 0}}"
 	}
 	pl := plugintest.Load(t, plugintest.BlockPolicy("team-policy", "webhook",
 		"url: "+url+"\nauth: {type: api_key, header: X-Policy-Key, token_env: WEBHOOK_TEST_KEY}\n"+config))
@@ -153,7 +153,7 @@ func TestBadAnswersAndFailingServices(t *testing.T) {
 		url   string
 		kind  string
 	}{
-		{"slow", webhooktest.Fault{Delay: 2 * time.Second}, "", "timeout"},
+		{"slow", webhooktest.Fault{Delay: 5 * time.Second}, "", "timeout"},
 		{"500", webhooktest.Fault{Status: 500, Body: "oops"}, "", "status"},
 		{"403", webhooktest.Fault{Status: 403, Body: `{"continue_processing":true}`}, "", "status"},
 		{"connection refused", webhooktest.Fault{}, deadURL, "connection"},
