@@ -47,6 +47,10 @@ func Run(ctx context.Context, cfg *framework.Config, ro RunOptions) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
+	// The server's families go in a registry of its own (a reload or a
+	// test can build another); /metrics also gathers the process-wide
+	// default registry, which holds the Go and process collectors and what
+	// plugins register there (the outbound service metrics).
 	reg := prometheus.NewRegistry()
 	// /metrics serves the server's families and the default registry's:
 	// the Go and process collectors, and those plugins register from their

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -120,9 +121,14 @@ func TestServeReloadsOnSymlinkSwap(t *testing.T) {
 	// A broken file is rejected; the current policy keeps serving.
 	must(t, os.WriteFile(filepath.Join(v2, "policy.yaml"), []byte("plugins:\n  - name: x\n    kind: nope\n    mode: nope\n"), 0o644))
 	waitFor(t, func() bool { return scrape(t, metrics, `mcp_extproc_config_reloads_total{result="failure"} 1`) })
-	// The default registry is served beside the server's own families.
-	if !scrape(t, metrics, "go_goroutines") {
-		t.Fatal("/metrics lacks the Go collector (the default registry)")
+	// /metrics also serves the process-wide default registry: the Go
+	// runtime's families and what plugins register there.
+	probe := prometheus.NewCounter(prometheus.CounterOpts{Name: "mcp_extproc_test_default_registry_total", Help: "test"})
+	prometheus.MustRegister(probe)
+	t.Cleanup(func() { prometheus.Unregister(probe) })
+	probe.Inc()
+	if !scrape(t, metrics, "go_goroutines ") || !scrape(t, metrics, "mcp_extproc_test_default_registry_total 1") {
+		t.Fatal("/metrics does not gather the default registry")
 	}
 	if verdict(t, client, "get_weather") {
 		t.Fatal("an invalid config replaced the serving one")

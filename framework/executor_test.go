@@ -3,6 +3,7 @@ package framework
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -433,5 +434,40 @@ func TestResultWire(t *testing.T) {
 	}
 	if err := back.UnmarshalJSON([]byte(`{"continue_processing":true,"violation":{"code":"X","reason":"r"}}`)); err != nil || back.Violation != nil {
 		t.Fatalf("an informational violation must not block: %+v", back)
+	}
+}
+
+// A kind that cannot honour an entry's settings (ErrNotServed) leaves the
+// entry unavailable, failing closed, rather than aborting the load; with
+// fail_on_plugin_error it is an error.
+func TestNotServedSettingsFailClosed(t *testing.T) {
+	reg := NewRegistry()
+	reg.Register(Kind{Name: "picky", Hooks: ImplementedHooks(&probe{}), New: func(*PluginConfig) (Plugin, error) {
+		return nil, fmt.Errorf("config.provider: %q is not served: %w", "other", ErrNotServed)
+	}})
+	for _, failOnError := range []bool{false, true} {
+		cfg := DefaultConfig()
+		cfg.PluginSettings.FailOnPluginError = failOnError
+		pc := defaultPluginConfig()
+		pc.Name, pc.Kind = "p", "picky"
+		cfg.Plugins = append(cfg.Plugins, pc)
+		m, err := NewManager(context.Background(), &cfg, WithRegistry(reg))
+		if failOnError {
+			if err == nil || !errors.Is(err, ErrNotServed) {
+				t.Fatalf("fail_on_plugin_error: err = %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u := m.Unavailable(); len(u) != 1 || u[0].Plugin != "p" {
+			t.Fatalf("unavailable = %+v", u)
+		}
+		out := m.ToolPreInvoke(context.Background(), toolCall(""), NewContextTable(GlobalContext{}))
+		if out.Violation == nil || out.Violation.Code != CodePluginUnavailable {
+			t.Fatalf("violation = %+v", out.Violation)
+		}
+		_ = m.Shutdown(context.Background())
 	}
 }

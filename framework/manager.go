@@ -109,6 +109,11 @@ func NewManager(ctx context.Context, cfg *Config, opts ...Option) (*Manager, err
 		}
 		pl, err := Instantiate(pc, o.registry)
 		if err != nil {
+			if errors.Is(err, ErrNotServed) && !cfg.PluginSettings.FailOnPluginError {
+				m.logger.Error("plugin's settings are not served by its kind; its hooks fail closed per its mode and on_error", "plugin", pc.Name, "reason", err.Error())
+				m.entries = append(m.entries, m.newPendingEntry(pc, nil, err.Error(), false))
+				continue
+			}
 			errs = append(errs, err)
 			continue
 		}

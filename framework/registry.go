@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -84,6 +85,15 @@ func typeName(t reflect.Type) string {
 	}
 	return t.Kind().String()
 }
+
+// ErrNotServed is wrapped by a factory error that means "this kind cannot
+// honour these settings", as opposed to "these settings are wrong": a
+// ContextForge class path resolves to a kind here, but the entry asks for
+// something the kind does not do (another moderation provider). Such an entry
+// is treated like a kind this build does not have: with
+// fail_on_plugin_error: false it loads as unavailable, and its hooks fail
+// closed per its mode and on_error.
+var ErrNotServed = errors.New("not served by this kind")
 
 // KindExternal is the kind of plugins reached over MCP (design section 7).
 const KindExternal = "external"

@@ -5,6 +5,8 @@ package all
 import (
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/deny_list"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/encoded_exfil"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/llama_guard"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/openai_moderation"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/output_guard"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/pii_filter"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/rate_limit"
@@ -15,4 +17,5 @@ import (
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/sql_sanitizer"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/tool_filter"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/url_reputation"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/webhook"
 )

@@ -30,3 +30,23 @@ func BenchDetections(b *testing.B, pl framework.ToolPostInvoker, result json.Raw
 	}
 	b.ReportMetric(float64(matches), "matches/op")
 }
+
+// BenchToolPreInvoke measures pl's ToolPreInvoke on args, with a fresh
+// PluginContext from newPC per call (nil: none); the benchmark fails on an
+// error or a violation.
+func BenchToolPreInvoke(b *testing.B, pl framework.ToolPreInvoker, name string, args json.RawMessage, newPC func() *framework.PluginContext) {
+	b.Helper()
+	p := &framework.ToolPreInvokePayload{Name: name, Args: args}
+	b.SetBytes(int64(len(args)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var pc *framework.PluginContext
+		if newPC != nil {
+			pc = newPC()
+		}
+		res, err := pl.ToolPreInvoke(context.Background(), p, pc)
+		if err != nil || res.Violation != nil {
+			b.Fatal("wrong verdict", err, res.Violation)
+		}
+	}
+}

@@ -56,3 +56,18 @@ func indent(s, pre string) string {
 	}
 	return b.String() + "\n"
 }
+
+// KindDefaults returns the defaults the kind documents (`extproc
+// plugins`), by config key.
+func KindDefaults(tb testing.TB, kind string) map[string]string {
+	tb.Helper()
+	k, ok := framework.DefaultRegistry().Resolve(kind)
+	if !ok {
+		tb.Fatalf("kind %q is not registered", kind)
+	}
+	got := map[string]string{}
+	for _, c := range k.ConfigKeys() {
+		got[c.Name] = c.Default
+	}
+	return got
+}
