@@ -3,7 +3,9 @@
 package all
 
 import (
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/cel_policy"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/deny_list"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/opa_policy"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/output_guard"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/pii_filter"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/regex_filter"

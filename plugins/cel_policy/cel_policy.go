@@ -1,0 +1,172 @@
+package celpolicy
+
+import (
+	"context"
+	"fmt"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/interpreter"
+
+	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/policyinput"
+)
+
+// Plugin is a compiled cel_policy: its rules, grouped by the hooks they run
+// on, in file order. It is safe for concurrent calls.
+type Plugin struct {
+	byHook      [len(hookOrder)][]*rule
+	defaultDeny bool
+}
+
+// hookOrder fixes the position of each hook in Plugin.byHook.
+var hookOrder = [...]framework.HookType{
+	framework.PromptPreFetch, framework.PromptPostFetch,
+	framework.ToolPreInvoke, framework.ToolPostInvoke,
+	framework.ResourcePreFetch, framework.ResourcePostFetch,
+}
+
+func hookIndex(h framework.HookType) int {
+	for i, x := range hookOrder {
+		if x == h {
+			return i
+		}
+	}
+	panic("celpolicy: no slot for hook " + string(h))
+}
+
+// rule is one compiled rule.
+type rule struct {
+	name   string
+	deny   bool
+	prg    cel.Program
+	reason string
+	code   string
+}
+
+var (
+	_ framework.ToolPreInvoker      = (*Plugin)(nil)
+	_ framework.ToolPostInvoker     = (*Plugin)(nil)
+	_ framework.PromptPreFetcher    = (*Plugin)(nil)
+	_ framework.PromptPostFetcher   = (*Plugin)(nil)
+	_ framework.ResourcePreFetcher  = (*Plugin)(nil)
+	_ framework.ResourcePostFetcher = (*Plugin)(nil)
+)
+
+// ToolPreInvoke decides a tools/call.
+func (p *Plugin) ToolPreInvoke(ctx context.Context, pl *framework.ToolPreInvokePayload, pc *framework.PluginContext) (framework.Result[framework.ToolPreInvokePayload], error) {
+	v, err := p.decide(ctx, policyinput.ToolPreInvoke(pl, global(pc)))
+	return framework.Result[framework.ToolPreInvokePayload]{Violation: v}, err
+}
+
+// ToolPostInvoke decides a tools/call result.
+func (p *Plugin) ToolPostInvoke(ctx context.Context, pl *framework.ToolPostInvokePayload, pc *framework.PluginContext) (framework.Result[framework.ToolPostInvokePayload], error) {
+	v, err := p.decide(ctx, policyinput.ToolPostInvoke(pl, global(pc)))
+	return framework.Result[framework.ToolPostInvokePayload]{Violation: v}, err
+}
+
+// PromptPreFetch decides a prompts/get.
+func (p *Plugin) PromptPreFetch(ctx context.Context, pl *framework.PromptPreFetchPayload, pc *framework.PluginContext) (framework.Result[framework.PromptPreFetchPayload], error) {
+	v, err := p.decide(ctx, policyinput.PromptPreFetch(pl, global(pc)))
+	return framework.Result[framework.PromptPreFetchPayload]{Violation: v}, err
+}
+
+// PromptPostFetch decides a prompts/get result.
+func (p *Plugin) PromptPostFetch(ctx context.Context, pl *framework.PromptPostFetchPayload, pc *framework.PluginContext) (framework.Result[framework.PromptPostFetchPayload], error) {
+	v, err := p.decide(ctx, policyinput.PromptPostFetch(pl, global(pc)))
+	return framework.Result[framework.PromptPostFetchPayload]{Violation: v}, err
+}
+
+// ResourcePreFetch decides a resources/read.
+func (p *Plugin) ResourcePreFetch(ctx context.Context, pl *framework.ResourcePreFetchPayload, pc *framework.PluginContext) (framework.Result[framework.ResourcePreFetchPayload], error) {
+	v, err := p.decide(ctx, policyinput.ResourcePreFetch(pl, global(pc)))
+	return framework.Result[framework.ResourcePreFetchPayload]{Violation: v}, err
+}
+
+// ResourcePostFetch decides a resources/read result.
+func (p *Plugin) ResourcePostFetch(ctx context.Context, pl *framework.ResourcePostFetchPayload, pc *framework.PluginContext) (framework.Result[framework.ResourcePostFetchPayload], error) {
+	v, err := p.decide(ctx, policyinput.ResourcePostFetch(pl, global(pc)))
+	return framework.Result[framework.ResourcePostFetchPayload]{Violation: v}, err
+}
+
+func global(pc *framework.PluginContext) *framework.GlobalContext {
+	if pc == nil {
+		return nil
+	}
+	return pc.Global
+}
+
+// decide runs the hook's rules in order: the first that holds decides, then
+// the default. A rule that cannot be evaluated is an error, never a pass.
+func (p *Plugin) decide(ctx context.Context, in *policyinput.Input) (*framework.Violation, error) {
+	act := &activation{in: in}
+	for _, r := range p.byHook[hookIndex(in.Hook())] {
+		holds, err := r.eval(ctx, act)
+		if err != nil {
+			return nil, fmt.Errorf("cel_policy rule %q on %s: %w", r.name, in.Hook(), err)
+		}
+		if !holds {
+			continue
+		}
+		if !r.deny {
+			return nil, nil
+		}
+		return &framework.Violation{
+			Reason:      r.reason,
+			Description: fmt.Sprintf("policy rule %s denied this %s", r.name, in.Hook()),
+			Code:        r.code,
+			Details:     map[string]any{"rule": r.name},
+		}, nil
+	}
+	if !p.defaultDeny {
+		return nil, nil
+	}
+	return &framework.Violation{
+		Reason:      "denied by policy: no rule allows this",
+		Description: fmt.Sprintf("no policy rule allowed this %s and the default is deny", in.Hook()),
+		Code:        CodeDenied,
+		Details:     map[string]any{"rule": "default"},
+	}, nil
+}
+
+func (r *rule) eval(ctx context.Context, act *activation) (bool, error) {
+	out, _, err := r.prg.ContextEval(ctx, act)
+	if act.err != nil {
+		// The variable could not be built (a host that does not
+		// normalise): say that, not CEL's "no such attribute".
+		return false, act.err
+	}
+	if err != nil {
+		return false, err
+	}
+	b, ok := out.(types.Bool)
+	if !ok {
+		return false, fmt.Errorf("the expression yielded %s, not a bool", out.Type())
+	}
+	return bool(b), nil
+}
+
+// activation resolves a rule's variables from the input, building each
+// only when a rule reads it.
+type activation struct {
+	in  *policyinput.Input
+	err error
+}
+
+var _ interpreter.Activation = (*activation)(nil)
+
+func (a *activation) ResolveName(name string) (any, bool) {
+	v, ok, err := a.in.Value(name)
+	if err != nil {
+		if a.err == nil {
+			a.err = err
+		}
+		return nil, false
+	}
+	if v == nil && ok {
+		return types.NullValue, true
+	}
+	return v, ok
+}
+
+func (a *activation) Parent() interpreter.Activation { return nil }

@@ -1,0 +1,155 @@
+package opapolicy
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/rego"
+
+	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/policyinput"
+)
+
+// Plugin asks OPA for a decision on every hook call. It is safe for
+// concurrent calls.
+type Plugin struct {
+	query    string
+	prepared *rego.PreparedEvalQuery // embedded
+	remote   *remote                 // or an OPA server
+}
+
+var (
+	_ framework.ToolPreInvoker      = (*Plugin)(nil)
+	_ framework.ToolPostInvoker     = (*Plugin)(nil)
+	_ framework.PromptPreFetcher    = (*Plugin)(nil)
+	_ framework.PromptPostFetcher   = (*Plugin)(nil)
+	_ framework.ResourcePreFetcher  = (*Plugin)(nil)
+	_ framework.ResourcePostFetcher = (*Plugin)(nil)
+)
+
+// ToolPreInvoke decides a tools/call.
+func (p *Plugin) ToolPreInvoke(ctx context.Context, pl *framework.ToolPreInvokePayload, pc *framework.PluginContext) (framework.Result[framework.ToolPreInvokePayload], error) {
+	v, err := p.decide(ctx, policyinput.ToolPreInvoke(pl, global(pc)))
+	return framework.Result[framework.ToolPreInvokePayload]{Violation: v}, err
+}
+
+// ToolPostInvoke decides a tools/call result.
+func (p *Plugin) ToolPostInvoke(ctx context.Context, pl *framework.ToolPostInvokePayload, pc *framework.PluginContext) (framework.Result[framework.ToolPostInvokePayload], error) {
+	v, err := p.decide(ctx, policyinput.ToolPostInvoke(pl, global(pc)))
+	return framework.Result[framework.ToolPostInvokePayload]{Violation: v}, err
+}
+
+// PromptPreFetch decides a prompts/get.
+func (p *Plugin) PromptPreFetch(ctx context.Context, pl *framework.PromptPreFetchPayload, pc *framework.PluginContext) (framework.Result[framework.PromptPreFetchPayload], error) {
+	v, err := p.decide(ctx, policyinput.PromptPreFetch(pl, global(pc)))
+	return framework.Result[framework.PromptPreFetchPayload]{Violation: v}, err
+}
+
+// PromptPostFetch decides a prompts/get result.
+func (p *Plugin) PromptPostFetch(ctx context.Context, pl *framework.PromptPostFetchPayload, pc *framework.PluginContext) (framework.Result[framework.PromptPostFetchPayload], error) {
+	v, err := p.decide(ctx, policyinput.PromptPostFetch(pl, global(pc)))
+	return framework.Result[framework.PromptPostFetchPayload]{Violation: v}, err
+}
+
+// ResourcePreFetch decides a resources/read.
+func (p *Plugin) ResourcePreFetch(ctx context.Context, pl *framework.ResourcePreFetchPayload, pc *framework.PluginContext) (framework.Result[framework.ResourcePreFetchPayload], error) {
+	v, err := p.decide(ctx, policyinput.ResourcePreFetch(pl, global(pc)))
+	return framework.Result[framework.ResourcePreFetchPayload]{Violation: v}, err
+}
+
+// ResourcePostFetch decides a resources/read result.
+func (p *Plugin) ResourcePostFetch(ctx context.Context, pl *framework.ResourcePostFetchPayload, pc *framework.PluginContext) (framework.Result[framework.ResourcePostFetchPayload], error) {
+	v, err := p.decide(ctx, policyinput.ResourcePostFetch(pl, global(pc)))
+	return framework.Result[framework.ResourcePostFetchPayload]{Violation: v}, err
+}
+
+func global(pc *framework.PluginContext) *framework.GlobalContext {
+	if pc == nil {
+		return nil
+	}
+	return pc.Global
+}
+
+// decide evaluates the query on the call's input document and reads the
+// decision. An input that cannot be built, a query that fails and a
+// decision of the wrong shape are errors, never a pass.
+func (p *Plugin) decide(ctx context.Context, in *policyinput.Input) (*framework.Violation, error) {
+	doc, err := in.Document()
+	if err != nil {
+		return nil, fmt.Errorf("opa_policy input on %s: %w", in.Hook(), err)
+	}
+	var result any
+	var defined bool
+	if p.remote != nil {
+		result, defined, err = p.remote.decide(ctx, doc)
+	} else {
+		var rs rego.ResultSet
+		rs, err = p.prepared.Eval(ctx, rego.EvalInput(doc))
+		if err == nil && len(rs) > 0 && len(rs[0].Expressions) > 0 {
+			result, defined = rs[0].Expressions[0].Value, true
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opa_policy query %s on %s: %w", p.query, in.Hook(), err)
+	}
+	d, err := readDecision(result, defined)
+	if err != nil {
+		return nil, fmt.Errorf("opa_policy query %s on %s: %w", p.query, in.Hook(), err)
+	}
+	if d.allow {
+		return nil, nil
+	}
+	rule := d.rule
+	if rule == "" {
+		rule = p.query
+	}
+	reason := d.reason
+	if reason == "" {
+		reason = "denied by policy " + p.query
+	}
+	code := d.code
+	if code == "" {
+		code = CodeDenied
+	}
+	return &framework.Violation{
+		Reason:      reason,
+		Description: fmt.Sprintf("policy %s denied this %s", rule, in.Hook()),
+		Code:        code,
+		Details:     map[string]any{"rule": rule},
+	}, nil
+}
+
+// decision is what the query answered.
+type decision struct {
+	allow              bool
+	reason, code, rule string
+}
+
+// readDecision accepts a bare boolean or an object with a boolean allow and
+// optional string reason, code and rule. Undefined denies.
+func readDecision(v any, defined bool) (decision, error) {
+	if !defined {
+		return decision{reason: "the policy decision is undefined"}, nil
+	}
+	switch x := v.(type) {
+	case bool:
+		return decision{allow: x}, nil
+	case map[string]any:
+		allow, ok := x["allow"].(bool)
+		if !ok {
+			return decision{}, fmt.Errorf("the decision has no boolean allow: %v", x["allow"])
+		}
+		d := decision{allow: allow}
+		for key, dst := range map[string]*string{"reason": &d.reason, "code": &d.code, "rule": &d.rule} {
+			switch s := x[key].(type) {
+			case nil:
+			case string:
+				*dst = s
+			default:
+				return decision{}, fmt.Errorf("the decision's %s is not a string", key)
+			}
+		}
+		return d, nil
+	}
+	return decision{}, fmt.Errorf("the decision is %T, want a boolean or {allow, reason, code}", v)
+}
