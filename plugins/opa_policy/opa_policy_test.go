@@ -107,11 +107,11 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 	for bad, want := range map[string]string{
 		`{}`: "set exactly one of policy_files, bundle and url",
 		`{policy_files: [testdata/authz.rego], url: "http://127.0.0.1:8181"}`: "set exactly one",
-		`{policy_files: [testdata/nope.rego]}`:                                 "policy_files[0]",
-		`{url: "ftp://x"}`:                                                     "plugins[0].config.url",
-		`{url: "http://127.0.0.1:8181", query: "input.x"}`:                     "plugins[0].config.query",
-		`{bundle: testdata/bundle, data_files: [testdata/authz.rego]}`:         "is Rego",
-		`{bundle: testdata/bundle, headers: {a: b}}`:                           "only used with url",
+		`{policy_files: [testdata/nope.rego]}`:                                "policy_files[0]",
+		`{url: "ftp://x"}`:                                                    "plugins[0].config.url",
+		`{url: "http://127.0.0.1:8181", query: "input.x"}`:                    "plugins[0].config.query",
+		`{bundle: testdata/bundle, data_files: [testdata/authz.rego]}`:        "is Rego",
+		`{bundle: testdata/bundle, headers: {a: b}}`:                          "only used with url",
 	} {
 		_, err := plugintest.Instantiate(plugintest.Policy("p", "opa_policy", bad))
 		if err == nil || !strings.Contains(err.Error(), want) {
