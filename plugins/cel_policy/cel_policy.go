@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/interpreter"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
@@ -39,7 +39,7 @@ func hookIndex(h framework.HookType) int {
 type rule struct {
 	name   string
 	deny   bool
-	prg    cel.Program
+	prg    *program
 	reason string
 	code   string
 }
@@ -130,7 +130,13 @@ func (p *Plugin) decide(ctx context.Context, in *policyinput.Input) (*framework.
 }
 
 func (r *rule) eval(ctx context.Context, act *activation) (bool, error) {
-	out, _, err := r.prg.ContextEval(ctx, act)
+	var out ref.Val
+	var err error
+	if r.prg.tracked {
+		out, _, err = r.prg.prg.ContextEval(ctx, act)
+	} else {
+		out, _, err = r.prg.prg.Eval(act)
+	}
 	if act.err != nil {
 		// The variable could not be built (a host that does not
 		// normalise): say that, not CEL's "no such attribute".

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/ext"
 
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/policyinput"
@@ -59,7 +60,7 @@ type compileError struct {
 
 // compile parses and type-checks a rule, checks that it yields a bool, and
 // returns its program and the variables it reads.
-func compile(env *cel.Env, expr string, costLimit uint64) (cel.Program, []string, []compileError) {
+func compile(env *cel.Env, expr string, costLimit uint64) (*program, []string, []compileError) {
 	ast, iss := env.Compile(expr)
 	if iss.Err() != nil {
 		var out []compileError
@@ -80,14 +81,37 @@ func compile(env *cel.Env, expr string, costLimit uint64) (cel.Program, []string
 	if t := ast.OutputType(); !t.IsExactType(cel.BoolType) && !t.IsExactType(cel.DynType) {
 		return nil, nil, []compileError{{msg: fmt.Sprintf("CEL: the expression is of type %s; a rule must be a bool", t)}}
 	}
-	prg, err := env.Program(ast,
-		cel.CostLimit(costLimit),
-		cel.InterruptCheckFrequency(interruptEvery),
-		cel.EvalOptions(cel.OptOptimize))
+	// Without a comprehension (all, exists, map, filter…) an evaluation does
+	// work bounded by the expression's length and the payload's size, and
+	// needs no tracking; with one, the cost limit and the call's deadline
+	// bound it.
+	opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
+	loops := hasComprehension(ast)
+	if loops {
+		opts = append(opts, cel.CostLimit(costLimit), cel.InterruptCheckFrequency(interruptEvery))
+	}
+	prg, err := env.Program(ast, opts...)
 	if err != nil {
 		return nil, nil, []compileError{{msg: "CEL: " + err.Error()}}
 	}
-	return prg, usedVars(ast), nil
+	return &program{prg: prg, tracked: loops}, usedVars(ast), nil
+}
+
+// program is a compiled rule; tracked ones are evaluated under the cost
+// limit and the context's deadline.
+type program struct {
+	prg     cel.Program
+	tracked bool
+}
+
+func hasComprehension(ast *cel.Ast) bool {
+	found := false
+	celast.PreOrderVisit(ast.NativeRep().Expr(), celast.NewExprVisitor(func(e celast.Expr) {
+		if e.Kind() == celast.ComprehensionKind {
+			found = true
+		}
+	}))
+	return found
 }
 
 // usedVars lists the declared variables the checked expression refers to.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
@@ -83,11 +84,7 @@ func (p *Plugin) decide(ctx context.Context, in *policyinput.Input) (*framework.
 	if p.remote != nil {
 		result, defined, err = p.remote.decide(ctx, doc)
 	} else {
-		var rs rego.ResultSet
-		rs, err = p.prepared.Eval(ctx, rego.EvalInput(doc))
-		if err == nil && len(rs) > 0 && len(rs[0].Expressions) > 0 {
-			result, defined = rs[0].Expressions[0].Value, true
-		}
+		result, defined, err = p.eval(ctx, doc)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opa_policy query %s on %s: %w", p.query, in.Hook(), err)
@@ -152,4 +149,19 @@ func readDecision(v any, defined bool) (decision, error) {
 		return d, nil
 	}
 	return decision{}, fmt.Errorf("the decision is %T, want a boolean or {allow, reason, code}", v)
+}
+
+// eval runs the prepared query. The input is converted to OPA's values
+// directly: it holds only plain JSON shapes, so the JSON round trip OPA
+// applies to an arbitrary Go value is not needed.
+func (p *Plugin) eval(ctx context.Context, doc map[string]any) (any, bool, error) {
+	input, err := ast.InterfaceToValue(doc)
+	if err != nil {
+		return nil, false, err
+	}
+	rs, err := p.prepared.Eval(ctx, rego.EvalParsedInput(input))
+	if err != nil || len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return nil, false, err
+	}
+	return rs[0].Expressions[0].Value, true, nil
 }

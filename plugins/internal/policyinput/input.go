@@ -103,7 +103,21 @@ type Input struct {
 	result  json.RawMessage
 	headers map[string]string
 
-	decoded map[string]any
+	// decoded caches built variables by their position in All.
+	decoded [numVars]any
+	built   [numVars]bool
+}
+
+const numVars = 12
+
+// varIndex is a variable's position in All, -1 for an unknown name.
+func varIndex(name string) int {
+	for i, v := range All {
+		if v == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // ToolPreInvoke is the input of a tools/call request.
@@ -145,20 +159,18 @@ func (in *Input) Hook() framework.HookType { return in.hook }
 // variable promises (arguments that are not an object, a resource host that
 // does not normalise): the caller must not decide on it.
 func (in *Input) Value(name string) (v any, ok bool, err error) {
-	if !Has(in.hook, name) {
+	i := varIndex(name)
+	if i < 0 || !Has(in.hook, name) {
 		return nil, false, nil
 	}
-	if v, ok := in.decoded[name]; ok {
-		return v, true, nil
+	if in.built[i] {
+		return in.decoded[i], true, nil
 	}
 	v, err = in.build(name)
 	if err != nil {
 		return nil, true, err
 	}
-	if in.decoded == nil {
-		in.decoded = make(map[string]any, 4)
-	}
-	in.decoded[name] = v
+	in.decoded[i], in.built[i] = v, true
 	return v, true, nil
 }
 
@@ -234,4 +246,10 @@ func lowerKeys(h map[string]string) map[string]any {
 		out[strings.ToLower(k)] = v
 	}
 	return out
+}
+
+func init() {
+	if len(All) != numVars {
+		panic("policyinput: numVars does not match All")
+	}
 }
