@@ -22,6 +22,7 @@ var varTypes = map[string]*cel.Type{
 	policyinput.VarTenant:   cel.StringType,
 	policyinput.VarServer:   cel.StringType,
 	policyinput.VarClaims:   cel.MapType(cel.StringType, cel.DynType),
+	policyinput.VarNow:      cel.TimestampType,
 	policyinput.VarTool:     cel.MapType(cel.StringType, cel.DynType),
 	policyinput.VarPrompt:   cel.MapType(cel.StringType, cel.DynType),
 	policyinput.VarResource: cel.MapType(cel.StringType, cel.StringType),

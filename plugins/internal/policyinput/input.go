@@ -14,12 +14,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 )
 
 // The variables. Every hook has the common ones (hook, method, user,
-// tenant, server, claims); the others exist only where hookVars lists them.
+// tenant, server, claims, now); the others exist only where hookVars lists
+// them.
 const (
 	VarHook     = "hook"
 	VarMethod   = "method"
@@ -27,6 +29,7 @@ const (
 	VarTenant   = "tenant"
 	VarServer   = "server"
 	VarClaims   = "claims"
+	VarNow      = "now"
 	VarTool     = "tool"
 	VarPrompt   = "prompt"
 	VarResource = "resource"
@@ -36,7 +39,7 @@ const (
 )
 
 // Common are the variables every hook has.
-var Common = []string{VarHook, VarMethod, VarUser, VarTenant, VarServer, VarClaims}
+var Common = []string{VarHook, VarMethod, VarUser, VarTenant, VarServer, VarClaims, VarNow}
 
 // All lists every variable, in documentation order.
 var All = append(append([]string{}, Common...), VarTool, VarPrompt, VarResource, VarHeaders, VarResult, VarItem)
@@ -108,7 +111,7 @@ type Input struct {
 	built   [numVars]bool
 }
 
-const numVars = 12
+const numVars = 13
 
 // varIndex is a variable's position in All, -1 for an unknown name.
 func varIndex(name string) int {
@@ -154,7 +157,7 @@ func ResourcePostFetch(p *framework.ResourcePostFetchPayload, g *framework.Globa
 func (in *Input) Hook() framework.HookType { return in.hook }
 
 // Value returns variable name as plain Go values (string, bool, int64,
-// float64, nil, []any, map[string]any). ok is false when the hook has no
+// float64, nil, []any, map[string]any; now is a time.Time). ok is false when the hook has no
 // such variable; err is set when the payload cannot be read as the
 // variable promises (arguments that are not an object, a resource host that
 // does not normalise): the caller must not decide on it.
@@ -195,6 +198,8 @@ func (in *Input) build(name string) (any, error) {
 			return map[string]any{}, nil
 		}
 		return plain(g.Claims), nil
+	case VarNow:
+		return time.Now().UTC(), nil
 	case VarHeaders:
 		return lowerKeys(in.headers), nil
 	case VarTool, VarPrompt:
@@ -224,7 +229,7 @@ func (in *Input) build(name string) (any, error) {
 }
 
 // Document returns every variable of the hook as one JSON-shaped object
-// (opa_policy's input). It fails as Value does.
+// (opa_policy's input; now is an RFC 3339 string). It fails as Value does.
 func (in *Input) Document() (map[string]any, error) {
 	vars := Vars(in.hook)
 	doc := make(map[string]any, len(vars))
@@ -232,6 +237,9 @@ func (in *Input) Document() (map[string]any, error) {
 		v, _, err := in.Value(name)
 		if err != nil {
 			return nil, err
+		}
+		if t, ok := v.(time.Time); ok {
+			v = t.Format(time.RFC3339Nano)
 		}
 		doc[name] = v
 	}
