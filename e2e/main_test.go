@@ -149,11 +149,18 @@ func (l *lockedBuilder) String() string {
 // returns the base URL clients connect to.
 func startDev(t *testing.T, policy, upstream string) string {
 	t.Helper()
-	bin := build(t, "extproc", "./cmd/extproc")
 	path := filepath.Join(t.TempDir(), "policy.yaml")
 	if err := os.WriteFile(path, []byte(policy), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return startDevFile(t, path, upstream)
+}
+
+// startDevFile is startDev for a policy file, whose relative paths (Rego
+// and data files) the server reads from beside it.
+func startDevFile(t *testing.T, path, upstream string) string {
+	t.Helper()
+	bin := build(t, "extproc", "./cmd/extproc")
 	line, _ := startProcess(t, "MCP clients connect to", bin, "dev", "--upstream", upstream, "--listen", "127.0.0.1:0", "--config", path)
 	f := strings.Fields(line)
 	for _, w := range f {
