@@ -110,7 +110,11 @@ func New(cfg Config, pc *framework.PluginConfig) (*Plugin, error) {
 		if err != nil {
 			return nil, bad(fmt.Sprintf("policy_files[%d]", k), "%v", err)
 		}
-		opts = append(opts, rego.Module(path, string(src)))
+		mod, err := ast.ParseModule(path, string(src))
+		if err != nil {
+			return nil, regoErrors(pc, fmt.Sprintf("policy_files[%d]", k), err)
+		}
+		opts = append(opts, rego.ParsedModule(mod))
 	}
 	if cfg.Bundle != "" {
 		b, err := loader.NewFileLoader().AsBundle(pc.ResolvePath(cfg.Bundle))
