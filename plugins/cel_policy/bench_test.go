@@ -28,6 +28,7 @@ func benchRules(b *testing.B, n int) {
 	pc := &framework.PluginContext{Global: &framework.GlobalContext{User: "alice", TenantID: "acme"}}
 	ctx := context.Background()
 	b.ReportAllocs()
+	defer plugintest.ReportCPU(b)()
 	for b.Loop() {
 		res, err := pl.ToolPreInvoke(ctx, p, pc)
 		if err != nil || res.Violation != nil {

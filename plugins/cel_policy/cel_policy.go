@@ -157,12 +157,14 @@ func (r *rule) eval(ctx context.Context, act *activation) (bool, error) {
 type activation struct {
 	in  *policyinput.Input
 	err error
+	// subject (tool or prompt) and result, once built
+	subject, result any
 }
 
 var _ interpreter.Activation = (*activation)(nil)
 
 func (a *activation) ResolveName(name string) (any, bool) {
-	v, ok, err := a.in.Value(name)
+	v, ok, err := a.resolve(name)
 	if err != nil {
 		if a.err == nil {
 			a.err = err
@@ -176,3 +178,42 @@ func (a *activation) ResolveName(name string) (any, bool) {
 }
 
 func (a *activation) Parent() interpreter.Activation { return nil }
+
+// resolve reads the payload's JSON (arguments, result) in place; the other
+// variables come from the input as plain values.
+func (a *activation) resolve(name string) (any, bool, error) {
+	h := a.in.Hook()
+	if !policyinput.Has(h, name) {
+		return nil, false, nil
+	}
+	switch name {
+	case policyinput.VarTool, policyinput.VarPrompt:
+		if a.subject != nil {
+			return a.subject, true, nil
+		}
+		if !h.IsPre() {
+			a.subject = map[string]any{"name": a.in.Name()}
+			return a.subject, true, nil
+		}
+		args, err := newJSON(a.in.Args(), true)
+		if err != nil {
+			return nil, true, fmt.Errorf("%s arguments: %w", name, err)
+		}
+		a.subject = map[string]any{"name": a.in.Name(), "args": args}
+		return a.subject, true, nil
+	case policyinput.VarResult:
+		if a.result != nil {
+			return a.result, true, nil
+		}
+		if len(a.in.Result()) == 0 {
+			return types.NullValue, true, nil
+		}
+		v, err := newJSON(a.in.Result(), false)
+		if err != nil {
+			return nil, true, fmt.Errorf("result: %w", err)
+		}
+		a.result = v
+		return v, true, nil
+	}
+	return a.in.Value(name)
+}

@@ -26,6 +26,7 @@ func benchQuery(b *testing.B, config string) {
 	pc := &framework.PluginContext{Global: &framework.GlobalContext{User: "alice", TenantID: "acme"}}
 	ctx := context.Background()
 	b.ReportAllocs()
+	defer plugintest.ReportCPU(b)()
 	for b.Loop() {
 		res, err := pl.ToolPreInvoke(ctx, p, pc)
 		if err != nil || res.Violation != nil {

@@ -156,6 +156,15 @@ func ResourcePostFetch(p *framework.ResourcePostFetchPayload, g *framework.Globa
 // Hook is the hook the input was built for.
 func (in *Input) Hook() framework.HookType { return in.hook }
 
+// Name is the tool or prompt name ("" on resource hooks).
+func (in *Input) Name() string { return in.name }
+
+// Args are the raw tool or prompt arguments (nil on post hooks).
+func (in *Input) Args() []byte { return in.args }
+
+// Result is the raw result on post hooks (nil on pre hooks).
+func (in *Input) Result() []byte { return in.result }
+
 // Value returns variable name as plain Go values (string, bool, int64,
 // float64, nil, []any, map[string]any; now is a time.Time). ok is false when the hook has no
 // such variable; err is set when the payload cannot be read as the
