@@ -75,16 +75,21 @@ func global(pc *framework.PluginContext) *framework.GlobalContext {
 // decision. An input that cannot be built, a query that fails and a
 // decision of the wrong shape are errors, never a pass.
 func (p *Plugin) decide(ctx context.Context, in *policyinput.Input) (*framework.Violation, error) {
-	doc, err := in.Document()
-	if err != nil {
-		return nil, fmt.Errorf("opa_policy input on %s: %w", in.Hook(), err)
-	}
 	var result any
 	var defined bool
+	var err error
 	if p.remote != nil {
+		doc, derr := in.Document()
+		if derr != nil {
+			return nil, fmt.Errorf("opa_policy input on %s: %w", in.Hook(), derr)
+		}
 		result, defined, err = p.remote.decide(ctx, doc)
 	} else {
-		result, defined, err = p.eval(ctx, doc)
+		input, ierr := inputValue(in)
+		if ierr != nil {
+			return nil, fmt.Errorf("opa_policy input on %s: %w", in.Hook(), ierr)
+		}
+		result, defined, err = p.eval(ctx, input)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opa_policy query %s on %s: %w", p.query, in.Hook(), err)
@@ -151,14 +156,8 @@ func readDecision(v any, defined bool) (decision, error) {
 	return decision{}, fmt.Errorf("the decision is %T, want a boolean or {allow, reason, code}", v)
 }
 
-// eval runs the prepared query. The input is converted to OPA's values
-// directly: it holds only plain JSON shapes, so the JSON round trip OPA
-// applies to an arbitrary Go value is not needed.
-func (p *Plugin) eval(ctx context.Context, doc map[string]any) (any, bool, error) {
-	input, err := ast.InterfaceToValue(doc)
-	if err != nil {
-		return nil, false, err
-	}
+// eval runs the prepared query on the input document.
+func (p *Plugin) eval(ctx context.Context, input ast.Value) (any, bool, error) {
 	rs, err := p.prepared.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil || len(rs) == 0 || len(rs[0].Expressions) == 0 {
 		return nil, false, err
