@@ -1,7 +1,6 @@
 package celpolicy
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -24,18 +23,12 @@ type jsonObject struct {
 
 var _ traits.Mapper = jsonObject{}
 
-// newJSON wraps raw, which must be valid JSON (and an object when object is
-// set; empty counts as {} then).
+// newJSON wraps a payload's JSON (policyinput.ParseJSON says what it
+// accepts).
 func newJSON(raw []byte, object bool) (ref.Val, error) {
-	if object && len(raw) == 0 {
-		raw = []byte("{}")
-	}
-	if !gjson.ValidBytes(raw) {
-		return nil, errors.New("not valid JSON")
-	}
-	r := gjson.ParseBytes(raw)
-	if object && !r.IsObject() {
-		return nil, errors.New("not a JSON object")
+	r, err := policyinput.ParseJSON(raw, object)
+	if err != nil {
+		return nil, err
 	}
 	return jsonValue(r), nil
 }

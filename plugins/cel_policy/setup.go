@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/kindconfig"
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/policyinput"
 )
 
@@ -56,16 +57,8 @@ func init() {
 		Description: "allow or deny calls with ordered CEL rules over tool, arguments, resource, identity, claims and results",
 		Hooks:       policyinput.Hooks(),
 		Defaults:    DefaultConfig(),
-		New:         factory,
+		New:         kindconfig.PositionedFactory(DefaultConfig, New),
 	})
-}
-
-func factory(pc *framework.PluginConfig) (framework.Plugin, error) {
-	cfg := DefaultConfig()
-	if err := pc.DecodeConfig(&cfg); err != nil {
-		return nil, err
-	}
-	return New(cfg, pc)
 }
 
 // New compiles cfg into a plugin. Mistakes are framework.ConfigErrors at the
@@ -76,6 +69,7 @@ func New(cfg Config, pc *framework.PluginConfig) (*Plugin, error) {
 		errs = append(errs, pc.ConfigError(path, line, fmt.Sprintf(format, args...), nil))
 	}
 	p := &Plugin{}
+	p.Decide = p.decide
 	switch cfg.Default {
 	case "allow":
 	case "deny":

@@ -1,7 +1,6 @@
 package opapolicy
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -53,21 +52,12 @@ func inputValue(in *policyinput.Input) (ast.Value, error) {
 	return obj, nil
 }
 
-// jsonToValue converts raw JSON to an OPA value; empty is {} when object
-// is set (absent arguments), null otherwise.
+// jsonToValue converts a payload's JSON to an OPA value
+// (policyinput.ParseJSON says what it accepts).
 func jsonToValue(raw []byte, object bool) (ast.Value, error) {
-	if len(raw) == 0 {
-		if object {
-			return ast.NewObject(), nil
-		}
-		return ast.Null{}, nil
-	}
-	if !gjson.ValidBytes(raw) {
-		return nil, errors.New("not valid JSON")
-	}
-	r := gjson.ParseBytes(raw)
-	if object && !r.IsObject() {
-		return nil, errors.New("not a JSON object")
+	r, err := policyinput.ParseJSON(raw, object)
+	if err != nil {
+		return nil, err
 	}
 	return gjsonValue(r), nil
 }

@@ -14,6 +14,8 @@ import (
 // Plugin asks OPA for a decision on every hook call. It is safe for
 // concurrent calls.
 type Plugin struct {
+	// HookMethods are the hooks: each builds the call's input and decides.
+	policyinput.HookMethods
 	query    string
 	prepared *rego.PreparedEvalQuery // embedded
 	remote   *remote                 // or an OPA server
@@ -27,49 +29,6 @@ var (
 	_ framework.ResourcePreFetcher  = (*Plugin)(nil)
 	_ framework.ResourcePostFetcher = (*Plugin)(nil)
 )
-
-// ToolPreInvoke decides a tools/call.
-func (p *Plugin) ToolPreInvoke(ctx context.Context, pl *framework.ToolPreInvokePayload, pc *framework.PluginContext) (framework.Result[framework.ToolPreInvokePayload], error) {
-	v, err := p.decide(ctx, policyinput.ToolPreInvoke(pl, global(pc)))
-	return framework.Result[framework.ToolPreInvokePayload]{Violation: v}, err
-}
-
-// ToolPostInvoke decides a tools/call result.
-func (p *Plugin) ToolPostInvoke(ctx context.Context, pl *framework.ToolPostInvokePayload, pc *framework.PluginContext) (framework.Result[framework.ToolPostInvokePayload], error) {
-	v, err := p.decide(ctx, policyinput.ToolPostInvoke(pl, global(pc)))
-	return framework.Result[framework.ToolPostInvokePayload]{Violation: v}, err
-}
-
-// PromptPreFetch decides a prompts/get.
-func (p *Plugin) PromptPreFetch(ctx context.Context, pl *framework.PromptPreFetchPayload, pc *framework.PluginContext) (framework.Result[framework.PromptPreFetchPayload], error) {
-	v, err := p.decide(ctx, policyinput.PromptPreFetch(pl, global(pc)))
-	return framework.Result[framework.PromptPreFetchPayload]{Violation: v}, err
-}
-
-// PromptPostFetch decides a prompts/get result.
-func (p *Plugin) PromptPostFetch(ctx context.Context, pl *framework.PromptPostFetchPayload, pc *framework.PluginContext) (framework.Result[framework.PromptPostFetchPayload], error) {
-	v, err := p.decide(ctx, policyinput.PromptPostFetch(pl, global(pc)))
-	return framework.Result[framework.PromptPostFetchPayload]{Violation: v}, err
-}
-
-// ResourcePreFetch decides a resources/read.
-func (p *Plugin) ResourcePreFetch(ctx context.Context, pl *framework.ResourcePreFetchPayload, pc *framework.PluginContext) (framework.Result[framework.ResourcePreFetchPayload], error) {
-	v, err := p.decide(ctx, policyinput.ResourcePreFetch(pl, global(pc)))
-	return framework.Result[framework.ResourcePreFetchPayload]{Violation: v}, err
-}
-
-// ResourcePostFetch decides a resources/read result.
-func (p *Plugin) ResourcePostFetch(ctx context.Context, pl *framework.ResourcePostFetchPayload, pc *framework.PluginContext) (framework.Result[framework.ResourcePostFetchPayload], error) {
-	v, err := p.decide(ctx, policyinput.ResourcePostFetch(pl, global(pc)))
-	return framework.Result[framework.ResourcePostFetchPayload]{Violation: v}, err
-}
-
-func global(pc *framework.PluginContext) *framework.GlobalContext {
-	if pc == nil {
-		return nil
-	}
-	return pc.Global
-}
 
 // decide evaluates the query on the call's input document and reads the
 // decision. An input that cannot be built, a query that fails and a

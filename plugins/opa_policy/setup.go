@@ -14,6 +14,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/kindconfig"
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/policyinput"
 )
 
@@ -56,16 +57,8 @@ func init() {
 		Description: "allow or deny calls with Open Policy Agent: Rego compiled in, or an OPA server's data API",
 		Hooks:       policyinput.Hooks(),
 		Defaults:    DefaultConfig(),
-		New:         factory,
+		New:         kindconfig.PositionedFactory(DefaultConfig, New),
 	})
-}
-
-func factory(pc *framework.PluginConfig) (framework.Plugin, error) {
-	cfg := DefaultConfig()
-	if err := pc.DecodeConfig(&cfg); err != nil {
-		return nil, err
-	}
-	return New(cfg, pc)
 }
 
 // New checks cfg and compiles its policy (reading the files it names; it
@@ -89,6 +82,7 @@ func New(cfg Config, pc *framework.PluginConfig) (*Plugin, error) {
 		return nil, bad("", "set exactly one of policy_files, bundle and url")
 	}
 	p := &Plugin{query: cfg.Query}
+	p.Decide = p.decide
 	if cfg.URL != "" {
 		if len(cfg.DataFiles) > 0 {
 			return nil, bad("data_files", "the OPA server at url holds its own data")

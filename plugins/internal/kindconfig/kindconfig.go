@@ -21,3 +21,17 @@ func Factory[C, P any](defaults func() C, build func(C) (P, error)) framework.Fa
 		return build(cfg)
 	}
 }
+
+// PositionedFactory is Factory for a kind whose checks go beyond decoding
+// (compiling rules, reading the files its settings name): build gets the
+// plugin's entry too, to report mistakes at their line
+// (framework.PluginConfig.ConfigError) and find files (ResolvePath).
+func PositionedFactory[C, P any](defaults func() C, build func(C, *framework.PluginConfig) (P, error)) framework.Factory {
+	return func(pc *framework.PluginConfig) (framework.Plugin, error) {
+		cfg := defaults()
+		if err := pc.DecodeConfig(&cfg); err != nil {
+			return nil, err
+		}
+		return build(cfg, pc)
+	}
+}

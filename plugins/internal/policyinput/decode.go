@@ -11,25 +11,36 @@ import (
 
 // DecodeJSON decodes a JSON value into plain Go values. Whole numbers that
 // fit become int64 and others float64, so that a rule compares 1500 and
-// 1500.5 with the number types it expects. An empty value is an empty
-// object when object is set (absent arguments), null otherwise; with object
-// set, anything but an object is an error.
+// 1500.5 with the number types it expects. It reads raw as ParseJSON does.
 func DecodeJSON(raw []byte, object bool) (any, error) {
+	r, err := ParseJSON(raw, object)
+	if err != nil {
+		return nil, err
+	}
+	return value(r), nil
+}
+
+// ParseJSON checks a payload's JSON value and returns it for reading in
+// place. An empty value is an empty object when object is set (absent
+// arguments), null otherwise; with object set, anything but an object is an
+// error.
+func ParseJSON(raw []byte, object bool) (gjson.Result, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		if object {
-			return map[string]any{}, nil
+			raw = []byte("{}")
+		} else {
+			raw = []byte("null")
 		}
-		return nil, nil
 	}
 	if !gjson.ValidBytes(raw) {
-		return nil, errors.New("not valid JSON")
+		return gjson.Result{}, errors.New("not valid JSON")
 	}
 	r := gjson.ParseBytes(raw)
 	if object && !r.IsObject() {
-		return nil, errors.New("not a JSON object")
+		return gjson.Result{}, errors.New("not a JSON object")
 	}
-	return value(r), nil
+	return r, nil
 }
 
 func value(r gjson.Result) any {
