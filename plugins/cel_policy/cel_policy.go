@@ -17,24 +17,8 @@ import (
 type Plugin struct {
 	// HookMethods are the hooks: each builds the call's input and decides.
 	policyinput.HookMethods
-	byHook      [len(hookOrder)][]*rule
+	byHook      map[framework.HookType][]*rule
 	defaultDeny bool
-}
-
-// hookOrder fixes the position of each hook in Plugin.byHook.
-var hookOrder = [...]framework.HookType{
-	framework.PromptPreFetch, framework.PromptPostFetch,
-	framework.ToolPreInvoke, framework.ToolPostInvoke,
-	framework.ResourcePreFetch, framework.ResourcePostFetch,
-}
-
-func hookIndex(h framework.HookType) int {
-	for i, x := range hookOrder {
-		if x == h {
-			return i
-		}
-	}
-	panic("celpolicy: no slot for hook " + string(h))
 }
 
 // rule is one compiled rule.
@@ -59,7 +43,7 @@ var (
 // the default. A rule that cannot be evaluated is an error, never a pass.
 func (p *Plugin) decide(ctx context.Context, in *policyinput.Input) (*framework.Violation, error) {
 	act := &activation{in: in}
-	for _, r := range p.byHook[hookIndex(in.Hook())] {
+	for _, r := range p.byHook[in.Hook()] {
 		holds, err := r.eval(ctx, act)
 		if err != nil {
 			return nil, fmt.Errorf("cel_policy rule %q on %s: %w", r.name, in.Hook(), err)

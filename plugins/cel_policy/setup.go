@@ -68,7 +68,7 @@ func New(cfg Config, pc *framework.PluginConfig) (*Plugin, error) {
 	bad := func(path string, line int, format string, args ...any) {
 		errs = append(errs, pc.ConfigError(path, line, fmt.Sprintf(format, args...), nil))
 	}
-	p := &Plugin{}
+	p := &Plugin{byHook: map[framework.HookType][]*rule{}}
 	p.Decide = p.decide
 	switch cfg.Default {
 	case "allow":
@@ -137,7 +137,7 @@ func New(cfg Config, pc *framework.PluginConfig) (*Plugin, error) {
 		}
 		cr := &rule{name: r.Name, deny: deny, prg: prg, reason: reason, code: code}
 		for _, h := range hooks {
-			p.byHook[hookIndex(h)] = append(p.byHook[hookIndex(h)], cr)
+			p.byHook[h] = append(p.byHook[h], cr)
 		}
 	}
 	if len(errs) > 0 {
