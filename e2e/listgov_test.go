@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -32,32 +31,6 @@ plugins:
       deny: [read_file]
 `
 
-// withHeader adds a request header to every request of an MCP client.
-type withHeader struct {
-	key, value string
-	next       http.RoundTripper
-}
-
-func (h withHeader) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set(h.key, h.value)
-	return h.next.RoundTrip(r)
-}
-
-func connectAs(t *testing.T, url, tenant string) *mcp.ClientSession {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c := mcp.NewClient(&mcp.Implementation{Name: "e2e-" + tenant, Version: "1.0.0"}, nil)
-	tr := &mcp.StreamableClientTransport{Endpoint: url + "/mcp", HTTPClient: &http.Client{Transport: withHeader{"x-tenant-id", tenant, http.DefaultTransport}}}
-	cs, err := c.Connect(ctx, tr, nil)
-	if err != nil {
-		t.Fatalf("connect as %s: %v", tenant, err)
-	}
-	t.Cleanup(func() { _ = cs.Close() })
-	return cs
-}
-
 // Through extproc dev, one server, two tenants: each sees only the tools
 // its tool_filter lets it call, and a hidden tool is still refused when
 // called by name.
@@ -79,7 +52,7 @@ func TestTenantsSeeTheirOwnToolLists(t *testing.T) {
 			slices.Sort(out)
 			return out
 		}
-		acme, globex := connectAs(t, base, "acme"), connectAs(t, base, "globex")
+		acme, globex := connectAs(t, base, []string{"x-tenant-id", "acme"}), connectAs(t, base, []string{"x-tenant-id", "globex"})
 		if got := strings.Join(names(acme), ","); got != "echo,long_job,read_file" {
 			t.Errorf("sse=%v: acme sees %s", sse, got)
 		}

@@ -28,6 +28,7 @@ func identity(cfg *framework.IdentityConfig, h headers) framework.GlobalContext 
 	}
 	if cfg.ClaimsHeader != "" {
 		if claims, err := decodeClaims(h.get(cfg.ClaimsHeader)); err == nil {
+			g.Claims = claims
 			if v := claimString(claims, cfg.UserClaim); v != "" {
 				g.User = v
 			}

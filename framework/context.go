@@ -6,12 +6,16 @@ import "maps"
 // fields come from the adapter (request headers, forwarded JWT claims); State
 // and Metadata are for plugins to pass information along the pipeline.
 type GlobalContext struct {
-	RequestID string         `json:"request_id"`
-	User      string         `json:"user,omitempty"`
-	TenantID  string         `json:"tenant_id,omitempty"`
-	ServerID  string         `json:"server_id,omitempty"`
-	State     map[string]any `json:"state,omitempty"`
-	Metadata  map[string]any `json:"metadata,omitempty"`
+	RequestID string `json:"request_id"`
+	User      string `json:"user,omitempty"`
+	TenantID  string `json:"tenant_id,omitempty"`
+	ServerID  string `json:"server_id,omitempty"`
+	// Claims are the forwarded JWT claims (mcp.identity.claims_header),
+	// nil when there are none. Read-only. They stay in process: the cpex
+	// wire format has no field for them.
+	Claims   map[string]any `json:"-"`
+	State    map[string]any `json:"state,omitempty"`
+	Metadata map[string]any `json:"metadata,omitempty"`
 }
 
 // PluginContext is one plugin's view of an exchange: its own State and

@@ -361,10 +361,14 @@ func (m *Manager) pluginFailed(e *entry, h HookType, g *GlobalContext, err error
 // auditViolation writes the audit record of design section 8: who, where,
 // which rule — never the payload.
 func (m *Manager) auditViolation(e *entry, h HookType, g *GlobalContext, name string, v *Violation, blocked bool) {
-	m.logger.Warn("policy violation",
-		"audit", true, "plugin", e.name, "mode", string(e.mode), "hook", string(h), "code", v.Code, "reason", v.Reason,
+	attrs := []any{"audit", true, "plugin", e.name, "mode", string(e.mode), "hook", string(h), "code", v.Code, "reason", v.Reason,
 		"blocked", blocked, "request_id", g.RequestID, "user", g.User, "tenant_id", g.TenantID, "server_id", g.ServerID,
-		h.Family().String(), name)
+		h.Family().String(), name}
+	if len(v.Details) > 0 {
+		// Details name the rule that matched (never the payload, by contract).
+		attrs = append(attrs, "details", v.Details)
+	}
+	m.logger.Warn("policy violation", attrs...)
 }
 
 // reportHidden writes an audit record for each list item a plugin hid (or,

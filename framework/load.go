@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -160,6 +161,84 @@ func (*HookType) tolerate(s string) (string, bool) {
 		return fmt.Sprintf("hook %q is not one mcp-extproc runs (%v); ignored", s, Hooks), true
 	}
 	return "", false
+}
+
+// ConfigError returns a mistake found in the plugin's config after decoding
+// (an expression that does not compile, a file that does not parse) as a
+// ConfigError at the value's position. path is relative to config:
+// ("rules[2].when"); line is the 1-based line inside the value where the
+// mistake is (a multi-line expression), 0 when the value as a whole is wrong.
+// A factory returns it wrapped in ConfigErrors, like DecodeConfig's errors.
+func (p *PluginConfig) ConfigError(path string, line int, msg string, err error) *ConfigError {
+	file := p.file
+	if file == "" {
+		file = "plugin " + p.Name
+	}
+	at := fmt.Sprintf("plugins[%d].config", p.Index)
+	if path != "" {
+		at = joinPath(at, path)
+	}
+	e := &ConfigError{File: file, Line: p.line, Path: at, Msg: msg, Err: err}
+	if n := configNodeAt(p.configNode, path); n != nil {
+		e.Line, e.Column = n.Line, n.Column
+		if line > 0 {
+			e.Line, e.Column = n.Line+line, 0
+			if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) == 0 {
+				e.Line-- // a flow scalar's text starts on its key's line
+			}
+		}
+	}
+	return e
+}
+
+// configNodeAt walks a config subtree along a path such as "rules[2].when".
+func configNodeAt(n *yaml.Node, path string) *yaml.Node {
+	for rest := path; n != nil && rest != ""; {
+		n = resolveAlias(n)
+		if n == nil {
+			return nil
+		}
+		if rest[0] == '[' {
+			end := strings.IndexByte(rest, ']')
+			var i int
+			if end < 0 || n.Kind != yaml.SequenceNode {
+				return nil
+			}
+			if _, err := fmt.Sscanf(rest[1:end], "%d", &i); err != nil || i < 0 || i >= len(n.Content) {
+				return nil
+			}
+			n, rest = n.Content[i], strings.TrimPrefix(rest[end+1:], ".")
+			continue
+		}
+		key := rest
+		if i := strings.IndexAny(rest, ".["); i >= 0 {
+			key, rest = rest[:i], strings.TrimPrefix(rest[i:], ".")
+		} else {
+			rest = ""
+		}
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				next = n.Content[i+1]
+			}
+		}
+		n = next
+	}
+	return resolveAlias(n)
+}
+
+// ResolvePath returns a path the plugin's config names (a policy file, a
+// data directory) relative to the directory of the policy file that holds
+// it; absolute paths, and paths in a policy not read from a file, are
+// returned as written.
+func (p *PluginConfig) ResolvePath(name string) string {
+	if name == "" || filepath.IsAbs(name) || p.file == "" {
+		return name
+	}
+	return filepath.Join(filepath.Dir(p.file), name)
 }
 
 // DecodeConfig decodes the plugin's config: block strictly into v (a pointer

@@ -44,6 +44,22 @@ func New(t testing.TB, policyYAML string) *Server {
 	if err != nil {
 		t.Fatalf("extproctest: policy: %v", err)
 	}
+	return start(t, cfg)
+}
+
+// NewFile is New for a policy file, whose relative paths (Rego files, data
+// files) are read from beside it, as the server reads them.
+func NewFile(t testing.TB, path string) *Server {
+	t.Helper()
+	cfg, _, err := framework.Load(path, framework.LoadOptions{})
+	if err != nil {
+		t.Fatalf("extproctest: policy: %v", err)
+	}
+	return start(t, cfg)
+}
+
+func start(t testing.TB, cfg *framework.Config) *Server {
+	t.Helper()
 	srv, err := extproc.NewServer(context.Background(), cfg, extproc.Options{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatalf("extproctest: %v", err)

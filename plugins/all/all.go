@@ -3,9 +3,11 @@
 package all
 
 import (
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/cel_policy"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/deny_list"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/encoded_exfil"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/llama_guard"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/opa_policy"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/openai_moderation"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/output_guard"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/pii_filter"

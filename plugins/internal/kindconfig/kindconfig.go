@@ -30,3 +30,17 @@ func NamedFactory[C, P any](defaults func() C, build func(name string, c C) (P, 
 		return build(pc.Name, cfg)
 	}
 }
+
+// PositionedFactory is Factory for a kind whose checks go beyond decoding
+// (compiling rules, reading the files its settings name): build gets the
+// plugin's entry too, to report mistakes at their line
+// (framework.PluginConfig.ConfigError) and find files (ResolvePath).
+func PositionedFactory[C, P any](defaults func() C, build func(C, *framework.PluginConfig) (P, error)) framework.Factory {
+	return func(pc *framework.PluginConfig) (framework.Plugin, error) {
+		cfg := defaults()
+		if err := pc.DecodeConfig(&cfg); err != nil {
+			return nil, err
+		}
+		return build(cfg, pc)
+	}
+}
