@@ -22,6 +22,7 @@ type Metrics struct {
 	SessionEntries prometheus.Gauge
 	Unreadable     *prometheus.CounterVec // action (block, allow)
 	HiddenItems    *prometheus.CounterVec // plugin, code
+	FlaggedItems   *prometheus.CounterVec // plugin, code
 }
 
 // Request outcomes, the outcome label of mcp_extproc_requests_total.
@@ -77,9 +78,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "mcp_extproc_list_items_hidden_total",
 			Help: "Tools, prompts and resources removed from list results, by plugin and code.",
 		}, []string{"plugin", "code"}),
+		FlaggedItems: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mcp_extproc_list_items_flagged_total",
+			Help: "Tools, prompts and resources in list results that a plugin found fault with but left in the list (audit-only actions), by plugin and code.",
+		}, []string{"plugin", "code"}),
 	}
 	reg.MustRegister(m.Requests, m.Results, m.Rejections, m.HookDuration, m.PluginDuration, m.Violations,
-		m.PluginErrors, m.ActiveStreams, m.ConfigReloads, m.SessionEntries, m.Unreadable, m.HiddenItems)
+		m.PluginErrors, m.ActiveStreams, m.ConfigReloads, m.SessionEntries, m.Unreadable, m.HiddenItems, m.FlaggedItems)
 	return m
 }
 
@@ -87,6 +92,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 func (m *Metrics) ObserveHiddenItems(plugin string, _ framework.HookType, items []framework.HiddenItem) {
 	for _, it := range items {
 		m.HiddenItems.WithLabelValues(plugin, it.Code).Inc()
+	}
+}
+
+// ObserveFlaggedItems implements framework.FlaggedItemsObserver.
+func (m *Metrics) ObserveFlaggedItems(plugin string, _ framework.HookType, items []framework.HiddenItem) {
+	for _, it := range items {
+		m.FlaggedItems.WithLabelValues(plugin, it.Code).Inc()
 	}
 }
 

@@ -1,13 +1,13 @@
 package toolfilter
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
 	"github.com/tidwall/gjson"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/listitems"
 )
 
 // CodeToolDenied is the violation code of the tool_filter kind.
@@ -67,28 +67,23 @@ func (p *Plugin) ToolsPostList(ctx context.Context, pl *framework.ToolsPostListP
 	if err := ctx.Err(); err != nil || !p.hideDenied {
 		return res, err
 	}
-	var kept [][]byte
-	var hidden []framework.HiddenItem
-	arr := gjson.ParseBytes(pl.Tools)
-	if !arr.IsArray() {
-		return res, fmt.Errorf("tool_filter: tools is not an array")
-	}
-	arr.ForEach(func(_, tool gjson.Result) bool {
+	out, hidden, err := listitems.Filter(pl.Tools, func(tool gjson.Result) *framework.HiddenItem {
 		name := tool.Get("name")
-		if name.Type == gjson.String {
-			if v := p.refusal(name.Str); v != nil {
-				hidden = append(hidden, framework.HiddenItem{Name: name.Str, Code: CodeToolDenied, Reason: v.Description})
-				return true
-			}
+		if name.Type != gjson.String {
+			return nil
 		}
-		kept = append(kept, []byte(tool.Raw))
-		return true
+		if v := p.refusal(name.Str); v != nil {
+			return &framework.HiddenItem{Name: name.Str, Code: CodeToolDenied, Reason: v.Description}
+		}
+		return nil
 	})
-	if len(hidden) == 0 {
+	if err != nil {
+		return res, fmt.Errorf("tool_filter: %w", err)
+	}
+	if hidden == nil {
 		return res, nil
 	}
-	out := append([]byte{'['}, bytes.Join(kept, []byte{','})...)
-	res.ModifiedPayload = &framework.ToolsPostListPayload{Tools: append(out, ']'), ServerID: pl.ServerID}
+	res.ModifiedPayload = &framework.ToolsPostListPayload{Tools: out, ServerID: pl.ServerID}
 	res.Metadata = map[string]any{framework.MetadataHiddenItems: hidden}
 	return res, nil
 }
