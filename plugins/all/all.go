@@ -10,4 +10,6 @@ import (
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/resource_filter"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/secrets_detection"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/tool_filter"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/tool_guard"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/tool_pin"
 )
