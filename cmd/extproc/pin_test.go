@@ -27,7 +27,9 @@ func pinServer(t *testing.T) string {
 		if i == 3 {
 			tool.Annotations = &mcp.ToolAnnotations{Title: "T", DestructiveHint: &f, OpenWorldHint: &f}
 		}
-		s.AddTool(tool, func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) { return &mcp.CallToolResult{}, nil })
+		s.AddTool(tool, func(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return &mcp.CallToolResult{}, nil
+		})
 	}
 	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, nil))
 	t.Cleanup(srv.Close)

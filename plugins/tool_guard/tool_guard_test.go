@@ -27,7 +27,9 @@ func tool(name, desc string) string {
 	return string(b)
 }
 
-func list(items ...string) json.RawMessage { return json.RawMessage("[" + strings.Join(items, ",") + "]") }
+func list(items ...string) json.RawMessage {
+	return json.RawMessage("[" + strings.Join(items, ",") + "]")
+}
 
 func call(t *testing.T, p *toolguard.Plugin, server, name string) *framework.Violation {
 	t.Helper()
