@@ -13,10 +13,18 @@ import (
 // CodeToolDenied is the violation code of the tool_filter kind.
 const CodeToolDenied = "TOOL_DENIED"
 
-// Plugin is a loaded tool_filter. It is immutable and safe for concurrent use.
+// Plugin is a loaded tool_filter. Its settings are immutable; it remembers
+// the outcome of recent lists. Safe for concurrent use.
 type Plugin struct {
 	allow, deny []string
 	hideDenied  bool
+	lists       *listitems.ListMemo[listOutcome]
+}
+
+// listOutcome is what ToolsPostList made of one page.
+type listOutcome struct {
+	out    []byte
+	hidden []framework.HiddenItem
 }
 
 var (
@@ -67,6 +75,15 @@ func (p *Plugin) ToolsPostList(ctx context.Context, pl *framework.ToolsPostListP
 	if err := ctx.Err(); err != nil || !p.hideDenied {
 		return res, err
 	}
+	// The outcome depends on the names only: the same page again takes the
+	// outcome it had.
+	if o, ok := p.lists.Get(pl.Tools, ""); ok {
+		if o.hidden != nil {
+			res.ModifiedPayload = &framework.ToolsPostListPayload{Tools: o.out, ServerID: pl.ServerID}
+			res.Metadata = map[string]any{framework.MetadataHiddenItems: o.hidden}
+		}
+		return res, nil
+	}
 	out, hidden, err := listitems.Filter(pl.Tools, func(tool gjson.Result) *framework.HiddenItem {
 		name := tool.Get("name")
 		if name.Type != gjson.String {
@@ -80,6 +97,7 @@ func (p *Plugin) ToolsPostList(ctx context.Context, pl *framework.ToolsPostListP
 	if err != nil {
 		return res, fmt.Errorf("tool_filter: %w", err)
 	}
+	p.lists.Put(pl.Tools, "", listOutcome{out, hidden})
 	if hidden == nil {
 		return res, nil
 	}

@@ -8,6 +8,13 @@ import (
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/listitems"
 )
 
+// memoSize bounds how many distinct items' verdicts a plugin remembers.
+const memoSize = 8192
+
+// listMemoBytes bounds the bytes of whole lists whose outcome a plugin
+// remembers (per family).
+const listMemoBytes = 8 << 20
+
 // KindName is the kind's name in plugins[].kind.
 const KindName = "tool_guard"
 
@@ -119,6 +126,8 @@ func New(cfg Config) (*Plugin, error) {
 	p := &Plugin{action: cfg.Action, matcher: m, maxDesc: cfg.MaxDescriptionLength}
 	for i := range p.hidden {
 		p.hidden[i] = listitems.NewVerdicts(cfg.MaxServers, cfg.MaxItemsPerServer)
+		p.memo[i] = listitems.NewMemo[judged](memoSize)
+		p.lists[i] = listitems.NewListMemo[listOutcome](listMemoBytes)
 	}
 	return p, nil
 }

@@ -44,6 +44,22 @@ type Plugin struct {
 	matcher *matcher
 	maxDesc int
 	hidden  [3]*listitems.Verdicts // by family
+	memo    [3]*listitems.Memo[judged]
+	lists   [3]*listitems.ListMemo[listOutcome]
+}
+
+// listOutcome is what list made of one page.
+type listOutcome struct {
+	out   json.RawMessage
+	found []framework.HiddenItem
+	block *framework.Violation
+}
+
+// judged is what scanning an item found: its name and the first finding
+// (nil: clean).
+type judged struct {
+	name string
+	f    *finding
 }
 
 var (
@@ -179,16 +195,51 @@ func (p *Plugin) list(ctx context.Context, fam family, raw json.RawMessage, serv
 	if err := ctx.Err(); err != nil {
 		return nil, nil, nil, err
 	}
-	s := scanner{p: p, buf: make([]byte, 0, 512)}
+	// Only a server with hidden items has any to clear, item by item; other
+	// lists may take the outcome of the same bytes seen before.
+	clearing := p.action == ActionHide && !p.hidden[fam].Empty(server)
+	o, ok := p.lists[fam].Get(raw, "")
+	if !ok || clearing {
+		var err error
+		if o, err = p.judgeList(fam, raw, server, clearing); err != nil {
+			return nil, nil, nil, err
+		}
+		p.lists[fam].Put(raw, "", o)
+	} else if p.action == ActionHide {
+		for _, h := range o.found {
+			if h.Name != "" {
+				p.hidden[fam].Refuse(server, h.Name, h)
+			}
+		}
+	}
+	switch {
+	case o.block != nil:
+		return nil, nil, o.block, nil
+	case o.found == nil:
+		return nil, nil, nil, nil
+	case p.action == ActionAudit:
+		return nil, map[string]any{framework.MetadataFlaggedItems: o.found}, nil, nil
+	}
+	return o.out, map[string]any{framework.MetadataHiddenItems: o.found}, nil, nil
+}
+
+// judgeList scans the items of a page, records what it hides and clears
+// (when clearing) what it lets through.
+func (p *Plugin) judgeList(fam family, raw json.RawMessage, server string, clearing bool) (listOutcome, error) {
+	s := scanner{p: p}
 	var block *framework.Violation
 	out, found, err := listitems.Filter(raw, func(it gjson.Result) *framework.HiddenItem {
 		if block != nil {
 			return nil
 		}
-		name := itemName(fam, it)
-		f := s.item(fam, it)
+		j, ok := p.memo[fam].Get(it.Raw)
+		if !ok {
+			j = judged{itemName(fam, it), s.item(fam, it)}
+			p.memo[fam].Put(it.Raw, j)
+		}
+		name, f := j.name, j.f
 		if f == nil {
-			if p.action == ActionHide && name != "" {
+			if clearing && name != "" {
 				p.hidden[fam].Clear(server, name)
 			}
 			return nil
@@ -209,17 +260,10 @@ func (p *Plugin) list(ctx context.Context, fam family, raw json.RawMessage, serv
 		}
 		return h
 	})
-	switch {
-	case err != nil:
-		return nil, nil, nil, fmt.Errorf("tool_guard: %w", err)
-	case block != nil:
-		return nil, nil, block, nil
-	case found == nil:
-		return nil, nil, nil, nil
-	case p.action == ActionAudit:
-		return nil, map[string]any{framework.MetadataFlaggedItems: found}, nil, nil
+	if err != nil {
+		return listOutcome{}, fmt.Errorf("tool_guard: %w", err)
 	}
-	return out, map[string]any{framework.MetadataHiddenItems: found}, nil, nil
+	return listOutcome{out: out, found: found, block: block}, nil
 }
 
 // ToolsPostList scans every listed tool: name, title, description, every key

@@ -22,7 +22,16 @@ var FingerprintMembers = []string{"annotations", "description", "inputSchema", "
 // To compute it elsewhere: take the tool object, keep only those members,
 // canonicalise it with any RFC 8785 implementation, and hash the UTF-8 bytes.
 func Fingerprint(tool []byte) (string, error) {
-	buf, err := canonicalTool(make([]byte, 0, len(tool)), tool)
+	if !gjson.ValidBytes(tool) {
+		return "", fmt.Errorf("tool is not valid JSON")
+	}
+	return fingerprintParsed(make([]byte, 0, len(tool)), gjson.ParseBytes(tool))
+}
+
+// fingerprintParsed is Fingerprint of a tool already known to be valid JSON
+// (a list payload: the server parsed the body), with buf as scratch space.
+func fingerprintParsed(buf []byte, t gjson.Result) (string, error) {
+	buf, err := canonicalTool(buf, t)
 	if err != nil {
 		return "", err
 	}
@@ -31,11 +40,7 @@ func Fingerprint(tool []byte) (string, error) {
 }
 
 // canonicalTool appends the canonical JSON that Fingerprint hashes.
-func canonicalTool(dst, tool []byte) ([]byte, error) {
-	if !gjson.ValidBytes(tool) {
-		return dst, fmt.Errorf("tool is not valid JSON")
-	}
-	t := gjson.ParseBytes(tool)
+func canonicalTool(dst []byte, t gjson.Result) ([]byte, error) {
 	if !t.IsObject() {
 		return dst, fmt.Errorf("tool is not a JSON object")
 	}

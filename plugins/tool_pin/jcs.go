@@ -52,7 +52,8 @@ func appendCanonical(dst []byte, v gjson.Result) ([]byte, error) {
 		key string
 		val gjson.Result
 	}
-	var members []member
+	var stack [16]member
+	members := stack[:0]
 	v.ForEach(func(k, e gjson.Result) bool {
 		members = append(members, member{k.Str, e})
 		return true
@@ -80,6 +81,25 @@ func appendCanonical(dst []byte, v gjson.Result) ([]byte, error) {
 // characters above U+FFFF (surrogate pairs, 0xD800…) sort before
 // U+E000–U+FFFF.
 func compareUTF16(a, b string) int {
+	// Byte order is UTF-16 order except where one string has U+E000–U+FFFF
+	// (lead byte 0xEE, 0xEF) and the other a supplementary character (lead
+	// byte 0xF0–0xF4) at the first difference; both share the prefix, so the
+	// first differing byte is a lead byte exactly then.
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	if i == len(a) || i == len(b) {
+		return len(a) - len(b)
+	}
+	ca, cb := a[i], b[i]
+	if !(ca >= 0xEE && cb >= 0xEE && (ca >= 0xF0) != (cb >= 0xF0)) {
+		return int(ca) - int(cb)
+	}
+	return compareUTF16Slow(a, b)
+}
+
+func compareUTF16Slow(a, b string) int {
 	for a != "" && b != "" {
 		ra, na := utf8.DecodeRuneInString(a)
 		rb, nb := utf8.DecodeRuneInString(b)

@@ -89,3 +89,19 @@ func TestCanonicalDuplicateMember(t *testing.T) {
 		t.Fatal("duplicate members must be an error")
 	}
 }
+
+func TestCompareUTF16(t *testing.T) {
+	keys := []string{"", "a", "ab", "b", "\u0080", "ö", "€", "\ue000", "\uffff", "😀", "\U0010FFFF", "a😀", "a\uffff"}
+	for _, x := range keys {
+		for _, y := range keys {
+			want := compareUTF16Slow(x, y)
+			got := compareUTF16(x, y)
+			if (want < 0) != (got < 0) || (want == 0) != (got == 0) {
+				t.Errorf("compare(%q, %q) = %d, slow %d", x, y, got, want)
+			}
+		}
+	}
+	if compareUTF16("😀", "\uffff") >= 0 {
+		t.Error("a surrogate pair must sort before U+FFFF")
+	}
+}

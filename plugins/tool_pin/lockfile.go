@@ -86,6 +86,17 @@ func (lf *Lockfile) Pins(server string) (map[string]string, bool) {
 	return sp.Tools, ok
 }
 
+// entry is Pins with the key of the entry used ("" when none applies).
+func (lf *Lockfile) entry(server string) (map[string]string, string) {
+	if sp, ok := lf.Servers[server]; ok {
+		return sp.Tools, "=" + server
+	}
+	if sp, ok := lf.Servers[AnyServer]; ok {
+		return sp.Tools, AnyServer
+	}
+	return nil, ""
+}
+
 // Pin records the fingerprint of every tool of a tools array under server
 // ("" means AnyServer).
 func (lf *Lockfile) Pin(server string, tools []byte) error {

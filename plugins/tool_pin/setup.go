@@ -72,5 +72,7 @@ func New(cfg Config) (*Plugin, error) {
 		return nil, fmt.Errorf("config.pins_file: %w", err)
 	}
 	return &Plugin{lock: lf, onChange: cfg.OnChange, onNew: cfg.OnNew,
-		changed: listitems.NewVerdicts(cfg.MaxServers, cfg.MaxItemsPerServer)}, nil
+		changed: listitems.NewVerdicts(cfg.MaxServers, cfg.MaxItemsPerServer),
+		memo:    listitems.NewMemo[fingerprinted](8192),
+		lists:   listitems.NewListMemo[listOutcome](8 << 20)}, nil
 }

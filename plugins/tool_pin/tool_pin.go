@@ -2,6 +2,7 @@ package toolpin
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/tidwall/gjson"
@@ -23,6 +24,20 @@ type Plugin struct {
 	lock            *Lockfile
 	onChange, onNew string
 	changed         *listitems.Verdicts
+	memo            *listitems.Memo[fingerprinted]
+	lists           *listitems.ListMemo[listOutcome]
+}
+
+// listOutcome is what ToolsPostList made of one page.
+type listOutcome struct {
+	out             json.RawMessage
+	hidden, flagged []framework.HiddenItem
+}
+
+// fingerprinted is a listed tool's name and fingerprint (or why it has none).
+type fingerprinted struct {
+	name, fp string
+	err      error
 }
 
 var (
@@ -31,24 +46,26 @@ var (
 )
 
 // judge compares one listed tool with its pin.
-func (p *Plugin) judge(pins map[string]string, tool gjson.Result) (h *framework.HiddenItem, fingerprint string) {
-	name := tool.Get("name").Str
-	want, pinned := pins[name]
-	if !pinned {
-		if p.onNew == OnNewBlock {
-			return &framework.HiddenItem{Name: name, Code: CodeNotPinned, Reason: fmt.Sprintf("tool %q is not in the lockfile", name)}, ""
-		}
-		return nil, ""
+func (p *Plugin) judge(pins map[string]string, tool gjson.Result) (*framework.HiddenItem, string) {
+	t, ok := p.memo.Get(tool.Raw)
+	if !ok {
+		t.name = tool.Get("name").Str
+		t.fp, t.err = fingerprintParsed(make([]byte, 0, len(tool.Raw)), tool)
+		p.memo.Put(tool.Raw, t)
 	}
-	fp, err := Fingerprint([]byte(tool.Raw))
-	if err != nil {
-		return &framework.HiddenItem{Name: name, Code: CodeDefinitionChanged, Reason: fmt.Sprintf("tool %q: no fingerprint: %v", name, err)}, ""
+	want, pinned := pins[t.name]
+	switch {
+	case !pinned && p.onNew == OnNewBlock:
+		return &framework.HiddenItem{Name: t.name, Code: CodeNotPinned, Reason: fmt.Sprintf("tool %q is not in the lockfile", t.name)}, t.name
+	case !pinned:
+		return nil, t.name
+	case t.err != nil:
+		return &framework.HiddenItem{Name: t.name, Code: CodeDefinitionChanged, Reason: fmt.Sprintf("tool %q: no fingerprint: %v", t.name, t.err)}, t.name
+	case t.fp != want:
+		return &framework.HiddenItem{Name: t.name, Code: CodeDefinitionChanged,
+			Reason: fmt.Sprintf("tool %q changed: fingerprint %s, pinned %s", t.name, t.fp, want)}, t.name
 	}
-	if fp != want {
-		return &framework.HiddenItem{Name: name, Code: CodeDefinitionChanged,
-			Reason: fmt.Sprintf("tool %q changed: fingerprint %s, pinned %s", name, fp, want)}, fp
-	}
-	return nil, fp
+	return nil, t.name
 }
 
 // ToolsPostList checks each listed tool against the lockfile entry of the
@@ -58,13 +75,48 @@ func (p *Plugin) ToolsPostList(ctx context.Context, pl *framework.ToolsPostListP
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	pins, _ := p.lock.Pins(pl.ServerID)
+	pins, entry := p.lock.entry(pl.ServerID)
+	// Only a server with changed tools has any to clear, tool by tool;
+	// other lists may take the outcome of the same bytes seen before.
+	clearing := !p.changed.Empty(pl.ServerID)
+	o, ok := p.lists.Get(pl.Tools, entry)
+	if !ok || clearing {
+		var err error
+		if o, err = p.judgeList(pins, pl, clearing); err != nil {
+			return res, err
+		}
+		p.lists.Put(pl.Tools, entry, o)
+	} else {
+		for _, h := range o.hidden {
+			if h.Code == CodeDefinitionChanged {
+				p.changed.Refuse(pl.ServerID, h.Name, h)
+			}
+		}
+	}
+	if o.flagged != nil || o.hidden != nil {
+		res.Metadata = map[string]any{}
+	}
+	if o.flagged != nil {
+		res.Metadata[framework.MetadataFlaggedItems] = o.flagged
+	}
+	if o.hidden != nil {
+		res.Metadata[framework.MetadataHiddenItems] = o.hidden
+		res.ModifiedPayload = &framework.ToolsPostListPayload{Tools: o.out, ServerID: pl.ServerID}
+	}
+	return res, nil
+}
+
+// judgeList checks each tool of a page, records the changed ones it hides
+// and clears (when clearing) the ones it lets through.
+func (p *Plugin) judgeList(pins map[string]string, pl *framework.ToolsPostListPayload, clearing bool) (listOutcome, error) {
 	var flagged []framework.HiddenItem
 	out, hidden, err := listitems.Filter(pl.Tools, func(tool gjson.Result) *framework.HiddenItem {
-		h, _ := p.judge(pins, tool)
+		h, name := p.judge(pins, tool)
 		switch {
 		case h == nil:
-			p.changed.Clear(pl.ServerID, tool.Get("name").Str)
+			if clearing {
+				p.changed.Clear(pl.ServerID, name)
+			}
 			return nil
 		case h.Code == CodeDefinitionChanged && p.onChange == OnChangeAudit:
 			flagged = append(flagged, *h)
@@ -75,19 +127,9 @@ func (p *Plugin) ToolsPostList(ctx context.Context, pl *framework.ToolsPostListP
 		return h
 	})
 	if err != nil {
-		return res, fmt.Errorf("tool_pin: %w", err)
+		return listOutcome{}, fmt.Errorf("tool_pin: %w", err)
 	}
-	if flagged != nil || hidden != nil {
-		res.Metadata = map[string]any{}
-	}
-	if flagged != nil {
-		res.Metadata[framework.MetadataFlaggedItems] = flagged
-	}
-	if hidden != nil {
-		res.Metadata[framework.MetadataHiddenItems] = hidden
-		res.ModifiedPayload = &framework.ToolsPostListPayload{Tools: out, ServerID: pl.ServerID}
-	}
-	return res, nil
+	return listOutcome{out, hidden, flagged}, nil
 }
 
 // ToolPreInvoke refuses a tool the lockfile does not pin (on_new: block),

@@ -9,6 +9,7 @@ package listitems
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 
 	"github.com/tidwall/gjson"
@@ -123,4 +124,94 @@ func (v *Verdicts) Lookup(server, name string) (framework.HiddenItem, bool) {
 	defer v.mu.RUnlock()
 	h, ok := v.servers[server][name]
 	return h, ok
+}
+
+// Empty reports whether nothing is remembered for server: a list from it
+// then has nothing to clear.
+func (v *Verdicts) Empty(server string) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return len(v.servers[server]) == 0
+}
+
+// Memo remembers a plugin's judgement of list items by their exact bytes:
+// servers list the same tools again and again, and an item whose bytes are
+// the same is judged the same. It holds at most max entries and starts
+// afresh when full. Safe for concurrent use.
+type Memo[V any] struct {
+	mu  sync.RWMutex
+	m   map[string]V
+	max int
+}
+
+// NewMemo returns an empty memo of at most max entries.
+func NewMemo[V any](max int) *Memo[V] { return &Memo[V]{m: map[string]V{}, max: max} }
+
+// Get returns what was remembered for the item raw.
+func (m *Memo[V]) Get(raw string) (V, bool) {
+	m.mu.RLock()
+	v, ok := m.m[raw]
+	m.mu.RUnlock()
+	return v, ok
+}
+
+// Put remembers v for the item raw (copied: raw may point into a payload).
+func (m *Memo[V]) Put(raw string, v V) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.m) >= m.max {
+		clear(m.m)
+	}
+	m.m[strings.Clone(raw)] = v
+}
+
+// ListMemo remembers what a plugin made of whole lists, by their exact
+// bytes and a tag (what else the outcome depends on, such as the lockfile
+// entry): a client lists the same tools again and again, and the same page
+// gets the same outcome without a pass over its items. It holds at most
+// maxBytes of lists and starts afresh when full. Safe for concurrent use.
+type ListMemo[V any] struct {
+	mu       sync.RWMutex
+	m        map[string]listEntry[V]
+	bytes    int
+	maxBytes int
+}
+
+type listEntry[V any] struct {
+	tag string
+	v   V
+}
+
+// NewListMemo returns an empty memo holding at most maxBytes of lists.
+func NewListMemo[V any](maxBytes int) *ListMemo[V] {
+	return &ListMemo[V]{m: map[string]listEntry[V]{}, maxBytes: maxBytes}
+}
+
+// Get returns the outcome remembered for the list raw under tag.
+func (m *ListMemo[V]) Get(raw []byte, tag string) (V, bool) {
+	m.mu.RLock()
+	e, ok := m.m[string(raw)]
+	m.mu.RUnlock()
+	if !ok || e.tag != tag {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
+}
+
+// Put remembers v for the list raw under tag (raw is copied).
+func (m *ListMemo[V]) Put(raw []byte, tag string, v V) {
+	if len(raw) > m.maxBytes/4 {
+		return // one huge list must not evict all the others
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.bytes+len(raw) > m.maxBytes {
+		clear(m.m)
+		m.bytes = 0
+	}
+	if _, ok := m.m[string(raw)]; !ok {
+		m.bytes += len(raw)
+	}
+	m.m[string(raw)] = listEntry[V]{tag, v}
 }

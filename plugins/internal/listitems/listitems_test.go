@@ -53,3 +53,40 @@ func TestVerdictsBounded(t *testing.T) {
 		t.Fatal("cleared entry still refused")
 	}
 }
+
+func TestMemo(t *testing.T) {
+	m := NewMemo[int](2)
+	m.Put("a", 1)
+	m.Put("b", 2)
+	if v, ok := m.Get("a"); !ok || v != 1 {
+		t.Fatal("a forgotten")
+	}
+	m.Put("c", 3) // full: starts afresh
+	if _, ok := m.Get("a"); ok {
+		t.Fatal("memo grew past its bound")
+	}
+	if v, _ := m.Get("c"); v != 3 {
+		t.Fatal("c not remembered")
+	}
+}
+
+func TestListMemo(t *testing.T) {
+	m := NewListMemo[int](40)
+	m.Put([]byte("[1,2,3]"), "a", 1)
+	if v, ok := m.Get([]byte("[1,2,3]"), "a"); !ok || v != 1 {
+		t.Fatal("not remembered")
+	}
+	if _, ok := m.Get([]byte("[1,2,3]"), "b"); ok {
+		t.Fatal("another tag must not match")
+	}
+	m.Put([]byte("[0123456789012345]"), "a", 2) // over a quarter of the bound: not kept
+	if _, ok := m.Get([]byte("[0123456789012345]"), "a"); ok {
+		t.Fatal("a list over a quarter of the bound was kept")
+	}
+	for i := range 10 {
+		m.Put([]byte(fmt.Sprintf("[%d,0000]", i)), "a", i)
+	}
+	if m.bytes > 40 {
+		t.Fatalf("%d bytes held, bound 40", m.bytes)
+	}
+}
