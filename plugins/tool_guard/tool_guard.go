@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
@@ -97,10 +99,13 @@ type scanner struct {
 }
 
 func (s *scanner) field(key string) string {
-	if len(s.path) == 0 {
-		return key
+	parts := append(append(make([]string, 0, len(s.path)+1), s.path...), key)
+	for i, k := range parts {
+		if strings.IndexFunc(k, func(r rune) bool { return !unicode.IsGraphic(r) }) >= 0 {
+			parts[i] = strconv.QuoteToASCII(k) // an audit record shows no invisible text
+		}
 	}
-	return strings.Join(s.path, ".") + "." + key
+	return strings.Join(parts, ".")
 }
 
 // text checks one string; key is the member it is the value of (or the

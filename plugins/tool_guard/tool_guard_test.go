@@ -64,7 +64,7 @@ func TestHideRemovesAndRefuses(t *testing.T) {
 		`invisible or direction-changing character U+E0049 in description`,
 		`reference to secret material "id_rsa" in inputSchema.properties.sidenote.description`,
 		`instruction-injection phrase "ignore previous instructions" in annotations.title`,
-		`invisible or direction-changing character U+200B in outputSchema.properties.x​y`,
+		`invisible or direction-changing character U+200B in outputSchema.properties."x\u200by"`,
 		`description longer than 4096 characters`,
 	}
 	if len(hidden) != len(wantReason) {
