@@ -84,14 +84,7 @@ func TestConformanceThroughFilter(t *testing.T) {
 	if testing.Short() {
 		t.Skip("conformance suite runs in the full test")
 	}
-	server := build(t, "everything-server", "github.com/modelcontextprotocol/go-sdk/conformance/everything-server")
-	addr := freePort(t)
-	cmd := exec.Command(server, "-http", addr, "-stateless=false")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	waitListening(t, addr)
+	addr := startServer(t, "everything-server", "github.com/modelcontextprotocol/go-sdk/conformance/everything-server", "-stateless=false")
 
 	direct, directTotal, directOut := runConformance(t, "http://"+addr+"/mcp")
 	if len(direct) < 30 || directTotal < 40 {

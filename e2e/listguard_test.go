@@ -115,18 +115,19 @@ func connectCommand(t *testing.T, cmd *exec.Cmd) *mcp.ClientSession {
 	return cs
 }
 
-// startExampleServer runs examples/mcp-server and returns its base URL.
-func startExampleServer(t *testing.T) string {
+// startServer builds and runs an MCP server that takes -http ADDR, until
+// the test ends, and returns the address it listens on.
+func startServer(t *testing.T, name, pkg string, args ...string) string {
 	t.Helper()
-	bin := build(t, "mcp-server", "./examples/mcp-server")
+	bin := build(t, name, pkg)
 	addr := freePort(t)
-	cmd := exec.Command(bin, "-http", addr)
+	cmd := exec.Command(bin, append([]string{"-http", addr}, args...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	waitListening(t, addr)
-	return "http://" + addr
+	return addr
 }
 
 // tool_guard with its defaults flags nothing that real servers list: the
@@ -138,15 +139,8 @@ func TestToolGuardCorpus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs real servers")
 	}
-	everything := build(t, "everything-server", "github.com/modelcontextprotocol/go-sdk/conformance/everything-server")
-	addr := freePort(t)
-	goCmd := exec.Command(everything, "-http", addr, "-stateless=false")
-	if err := goCmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = goCmd.Process.Kill(); _ = goCmd.Wait() })
-	waitListening(t, addr)
-	example := startExampleServer(t)
+	addr := startServer(t, "everything-server", "github.com/modelcontextprotocol/go-sdk/conformance/everything-server", "-stateless=false")
+	example := "http://" + startServer(t, "mcp-server", "./examples/mcp-server")
 	nodeEverything := filepath.Join(nodeDir(t), "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js")
 
 	for _, tc := range []struct {
@@ -273,7 +267,7 @@ func TestPinRoundTripExampleServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the example server")
 	}
-	example := startExampleServer(t)
+	example := "http://" + startServer(t, "mcp-server", "./examples/mcp-server")
 	bin := build(t, "extproc", "./cmd/extproc")
 	pins := filepath.Join(t.TempDir(), "pins.yaml")
 	out, err := exec.Command(bin, "pin", "--upstream", example+"/mcp", "--out", pins, "--server-id", "support").CombinedOutput()

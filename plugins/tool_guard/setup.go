@@ -2,6 +2,7 @@ package toolguard
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/kindconfig"
@@ -73,8 +74,8 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Action:               ActionHide,
-		Phrases:              DefaultPhrases,
-		SecretReferences:     DefaultSecretReferences,
+		Phrases:              slices.Clone(DefaultPhrases),
+		SecretReferences:     slices.Clone(DefaultSecretReferences),
 		MaxDescriptionLength: 4096,
 		MaxServers:           1024,
 		MaxItemsPerServer:    10000,
