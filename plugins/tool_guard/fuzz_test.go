@@ -1,8 +1,11 @@
 package toolguard
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/tidwall/gjson"
 )
 
 // invisible and fold accept any string; text without the flagged
@@ -15,9 +18,21 @@ func FuzzScan(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	guard, err := New(DefaultConfig())
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		if r, off, ok := invisible(s); ok && (off < 0 || off > len(s) || r == 0) {
 			t.Fatalf("%q: bad finding U+%04X at %d", s, r, off)
+		}
+		item, _ := json.Marshal(map[string]any{"name": "t", "description": s, "inputSchema": map[string]any{"properties": map[string]any{s: map[string]any{"description": s}}}})
+		sc := scanner{p: guard}
+		if it := gjson.ParseBytes(item); sc.quickClean(it.Raw) {
+			sc.path = sc.path[:0]
+			if f := sc.walkItem(famTool, it); f != nil {
+				t.Fatalf("%q: quickClean passed what the walk flags: %s", s, f)
+			}
 		}
 		folded := fold(nil, s)
 		m.find(folded)

@@ -152,9 +152,37 @@ func (s *scanner) tree(key string, v gjson.Result) (f *finding) {
 	return f
 }
 
+// quickClean reports whether an item is clean by one pass over its JSON
+// text: an item of plain ASCII with no escape has no invisible character,
+// and a pattern found in any of its strings is found in its text (string
+// contents are substrings of it, bounded by quotes, which are not word
+// characters). A match anywhere, even outside the scanned members, sends
+// the item to the walk that decides.
+func (s *scanner) quickClean(raw string) bool {
+	if s.p.maxDesc > 0 && len(raw) > s.p.maxDesc {
+		return false
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] >= 0x80 || raw[i] == '\\' {
+			return false
+		}
+	}
+	s.buf = fold(s.buf[:0], raw)
+	_, found := s.p.matcher.find(s.buf)
+	return !found
+}
+
 // item checks one listed tool, prompt or resource.
-func (s *scanner) item(fam family, it gjson.Result) (f *finding) {
+func (s *scanner) item(fam family, it gjson.Result) *finding {
+	if s.quickClean(it.Raw) {
+		return nil
+	}
 	s.path = s.path[:0]
+	return s.walkItem(fam, it)
+}
+
+// walkItem checks the scanned members of an item one string at a time.
+func (s *scanner) walkItem(fam family, it gjson.Result) (f *finding) {
 	it.ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "name", "title", "description":
