@@ -3,6 +3,7 @@ package e2e
 import (
 	"net"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -11,11 +12,24 @@ import (
 )
 
 // conformancePolicy runs built-in plugins on every hook without changing
-// anything: audit mode discards modifications and does not block.
+// anything: audit mode discards modifications and does not block. The list
+// guards run in enforce mode: tool_filter (hiding a tool the server does not
+// have), tool_guard with its defaults and tool_pin with every tool pinned
+// (by extproc pin) and unpinned ones refused; none may cost a scenario.
 const conformancePolicy = `
 mcp:
   paths: [/mcp]
+plugin_settings:
+  fail_on_plugin_error: true
 plugins:
+  - name: filter
+    kind: tool_filter
+    config: {deny: [no_such_tool]}
+  - name: guard
+    kind: tool_guard
+  - name: pin
+    kind: tool_pin
+    config: {pins_file: "${E2E_PINS_FILE}", on_new: block}
   - name: secrets
     kind: secrets_detection
     mode: audit
@@ -70,19 +84,17 @@ func TestConformanceThroughFilter(t *testing.T) {
 	if testing.Short() {
 		t.Skip("conformance suite runs in the full test")
 	}
-	server := build(t, "everything-server", "github.com/modelcontextprotocol/go-sdk/conformance/everything-server")
-	addr := freePort(t)
-	cmd := exec.Command(server, "-http", addr, "-stateless=false")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	waitListening(t, addr)
+	addr := startServer(t, "everything-server", "github.com/modelcontextprotocol/go-sdk/conformance/everything-server", "-stateless=false")
 
 	direct, directTotal, directOut := runConformance(t, "http://"+addr+"/mcp")
 	if len(direct) < 30 || directTotal < 40 {
 		t.Fatalf("direct run: %d scenarios, %d checks passed (want 30 and 40):\n%s", len(direct), directTotal, directOut)
 	}
+	pins := filepath.Join(t.TempDir(), "pins.yaml")
+	if out, err := exec.Command(build(t, "extproc", "./cmd/extproc"), "pin", "--upstream", "http://"+addr+"/mcp", "--out", pins).CombinedOutput(); err != nil {
+		t.Fatalf("extproc pin: %v\n%s", err, out)
+	}
+	t.Setenv("E2E_PINS_FILE", pins)
 	base := startDev(t, conformancePolicy, "http://"+addr)
 	filtered, filteredTotal, filteredOut := runConformance(t, base+"/mcp")
 	var lost []string

@@ -68,7 +68,7 @@ func nodeDir(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(repoRoot(t), "e2e", "node")
 	npmOnce.Do(func() {
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", "@modelcontextprotocol", "sdk")); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", "@modelcontextprotocol", "server-everything")); err == nil {
 			return
 		}
 		cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")

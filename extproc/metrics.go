@@ -24,6 +24,7 @@ type Metrics struct {
 	SessionEntries prometheus.Gauge
 	Unreadable     *prometheus.CounterVec // action (block, allow)
 	HiddenItems    *prometheus.CounterVec // plugin, code
+	FlaggedItems   *prometheus.CounterVec // plugin, code
 	// Unavailable reports, at each scrape, the configured plugins that are
 	// not running (mcp_extproc_plugin_unavailable{plugin}); the Server
 	// points it at its policy in force.
@@ -103,12 +104,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "mcp_extproc_list_items_hidden_total",
 			Help: "Tools, prompts and resources removed from list results, by plugin and code.",
 		}, []string{"plugin", "code"}),
+		FlaggedItems: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mcp_extproc_list_items_flagged_total",
+			Help: "Tools, prompts and resources in list results that a plugin found fault with but left in the list (audit-only actions), by plugin and code.",
+		}, []string{"plugin", "code"}),
 	}
 	m.Unavailable = &unavailableCollector{desc: prometheus.NewDesc("mcp_extproc_plugin_unavailable",
 		"1 for each configured plugin that is not running (it failed to start, or its kind is not in this build); its hooks fail closed per its mode and on_error.",
 		[]string{"plugin"}, nil)}
 	reg.MustRegister(m.Unavailable, m.Requests, m.Results, m.Rejections, m.HookDuration, m.PluginDuration, m.Violations,
-		m.PluginErrors, m.ActiveStreams, m.ConfigReloads, m.SessionEntries, m.Unreadable, m.HiddenItems)
+		m.PluginErrors, m.ActiveStreams, m.ConfigReloads, m.SessionEntries, m.Unreadable, m.HiddenItems, m.FlaggedItems)
 	return m
 }
 
@@ -116,6 +121,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 func (m *Metrics) ObserveHiddenItems(plugin string, _ framework.HookType, items []framework.HiddenItem) {
 	for _, it := range items {
 		m.HiddenItems.WithLabelValues(plugin, it.Code).Inc()
+	}
+}
+
+// ObserveFlaggedItems implements framework.FlaggedItemsObserver.
+func (m *Metrics) ObserveFlaggedItems(plugin string, _ framework.HookType, items []framework.HiddenItem) {
+	for _, it := range items {
+		m.FlaggedItems.WithLabelValues(plugin, it.Code).Inc()
 	}
 }
 

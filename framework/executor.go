@@ -258,7 +258,7 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 			out.Payload = res.ModifiedPayload
 			out.Modified = true
 		}
-		if spec.hook.IsList() && oc == OutcomeModified {
+		if spec.hook.IsList() && (oc == OutcomeModified || oc == OutcomeContinue) {
 			m.reportHidden(e, spec.hook, &t.Global, res.Metadata, applied)
 		}
 	}
@@ -372,21 +372,29 @@ func (m *Manager) auditViolation(e *entry, h HookType, g *GlobalContext, name st
 }
 
 // reportHidden writes an audit record for each list item a plugin hid (or,
-// in a mode whose changes are discarded, would have hidden) and counts the
-// hidden ones.
+// in a mode whose changes are discarded, would have hidden) and for each it
+// flagged but left in the list, and counts them.
 func (m *Manager) reportHidden(e *entry, h HookType, g *GlobalContext, md map[string]any, applied bool) {
-	items, _ := md[MetadataHiddenItems].([]HiddenItem)
-	if len(items) == 0 {
-		return
+	if flagged, _ := md[MetadataFlaggedItems].([]HiddenItem); len(flagged) > 0 {
+		m.auditItems("list item flagged", e, h, g, flagged, false)
+		if fo, ok := m.observer.(FlaggedItemsObserver); ok {
+			fo.ObserveFlaggedItems(e.name, h, flagged)
+		}
 	}
+	if items, _ := md[MetadataHiddenItems].([]HiddenItem); len(items) > 0 {
+		m.auditItems("list item hidden", e, h, g, items, applied)
+		if ho, ok := m.observer.(HiddenItemsObserver); ok && applied {
+			ho.ObserveHiddenItems(e.name, h, items)
+		}
+	}
+}
+
+func (m *Manager) auditItems(msg string, e *entry, h HookType, g *GlobalContext, items []HiddenItem, hidden bool) {
 	for _, it := range items {
-		m.logger.Warn("list item hidden",
+		m.logger.Warn(msg,
 			"audit", true, "plugin", e.name, "mode", string(e.mode), "hook", string(h), "code", it.Code, "reason", it.Reason,
-			"hidden", applied, "request_id", g.RequestID, "user", g.User, "tenant_id", g.TenantID, "server_id", g.ServerID,
+			"hidden", hidden, "request_id", g.RequestID, "user", g.User, "tenant_id", g.TenantID, "server_id", g.ServerID,
 			h.Family().String(), it.Name)
-	}
-	if ho, ok := m.observer.(HiddenItemsObserver); ok && applied {
-		ho.ObserveHiddenItems(e.name, h, items)
 	}
 }
 

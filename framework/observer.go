@@ -57,6 +57,12 @@ type HiddenItemsObserver interface {
 	ObserveHiddenItems(plugin string, hook HookType, items []HiddenItem)
 }
 
+// FlaggedItemsObserver is implemented by observers that count the list
+// items plugins flag without hiding them (see MetadataFlaggedItems).
+type FlaggedItemsObserver interface {
+	ObserveFlaggedItems(plugin string, hook HookType, items []HiddenItem)
+}
+
 type nopObserver struct{}
 
 func (nopObserver) ObservePluginCall(PluginCall) {}

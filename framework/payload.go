@@ -96,6 +96,12 @@ type ResourcesPostListPayload struct {
 // record for each.
 const MetadataHiddenItems = "hidden_items"
 
+// MetadataFlaggedItems is the Result.Metadata key under which a list hook
+// reports items it found fault with but left in the list (an audit-only
+// action), as a []HiddenItem: each is an audit record and counts in
+// mcp_extproc_list_items_flagged_total{plugin,code}.
+const MetadataFlaggedItems = "flagged_items"
+
 // HiddenItem is one listed tool, prompt or resource a plugin removed.
 type HiddenItem struct {
 	Name   string `json:"name"`   // tool or prompt name, resource URI

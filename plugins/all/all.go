@@ -18,6 +18,8 @@ import (
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/secrets_detection"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/sql_sanitizer"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/tool_filter"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/tool_guard"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/tool_pin"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/url_reputation"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/webhook"
 )

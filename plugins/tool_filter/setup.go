@@ -6,6 +6,7 @@ import (
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/kindconfig"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/listitems"
 )
 
 // KindName is the kind's name in plugins[].kind.
@@ -54,5 +55,5 @@ func New(cfg Config) (*Plugin, error) {
 			}
 		}
 	}
-	return &Plugin{allow: cfg.Allow, deny: cfg.Deny, hideDenied: cfg.HideDenied}, nil
+	return &Plugin{allow: cfg.Allow, deny: cfg.Deny, hideDenied: cfg.HideDenied, lists: listitems.NewListMemo[listOutcome](8 << 20)}, nil
 }

@@ -1,22 +1,30 @@
 package toolfilter
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
 	"github.com/tidwall/gjson"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/listitems"
 )
 
 // CodeToolDenied is the violation code of the tool_filter kind.
 const CodeToolDenied = "TOOL_DENIED"
 
-// Plugin is a loaded tool_filter. It is immutable and safe for concurrent use.
+// Plugin is a loaded tool_filter. Its settings are immutable; it remembers
+// the outcome of recent lists. Safe for concurrent use.
 type Plugin struct {
 	allow, deny []string
 	hideDenied  bool
+	lists       *listitems.ListMemo[listOutcome]
+}
+
+// listOutcome is what ToolsPostList made of one page.
+type listOutcome struct {
+	out    []byte
+	hidden []framework.HiddenItem
 }
 
 var (
@@ -67,28 +75,33 @@ func (p *Plugin) ToolsPostList(ctx context.Context, pl *framework.ToolsPostListP
 	if err := ctx.Err(); err != nil || !p.hideDenied {
 		return res, err
 	}
-	var kept [][]byte
-	var hidden []framework.HiddenItem
-	arr := gjson.ParseBytes(pl.Tools)
-	if !arr.IsArray() {
-		return res, fmt.Errorf("tool_filter: tools is not an array")
-	}
-	arr.ForEach(func(_, tool gjson.Result) bool {
-		name := tool.Get("name")
-		if name.Type == gjson.String {
-			if v := p.refusal(name.Str); v != nil {
-				hidden = append(hidden, framework.HiddenItem{Name: name.Str, Code: CodeToolDenied, Reason: v.Description})
-				return true
-			}
+	// The outcome depends on the names only: the same page again takes the
+	// outcome it had.
+	if o, ok := p.lists.Get(pl.Tools, ""); ok {
+		if o.hidden != nil {
+			res.ModifiedPayload = &framework.ToolsPostListPayload{Tools: o.out, ServerID: pl.ServerID}
+			res.Metadata = map[string]any{framework.MetadataHiddenItems: o.hidden}
 		}
-		kept = append(kept, []byte(tool.Raw))
-		return true
-	})
-	if len(hidden) == 0 {
 		return res, nil
 	}
-	out := append([]byte{'['}, bytes.Join(kept, []byte{','})...)
-	res.ModifiedPayload = &framework.ToolsPostListPayload{Tools: append(out, ']'), ServerID: pl.ServerID}
+	out, hidden, err := listitems.Filter(pl.Tools, func(tool gjson.Result) *framework.HiddenItem {
+		name := tool.Get("name")
+		if name.Type != gjson.String {
+			return nil
+		}
+		if v := p.refusal(name.Str); v != nil {
+			return &framework.HiddenItem{Name: name.Str, Code: CodeToolDenied, Reason: v.Description}
+		}
+		return nil
+	})
+	if err != nil {
+		return res, fmt.Errorf("tool_filter: %w", err)
+	}
+	p.lists.Put(pl.Tools, "", listOutcome{out, hidden})
+	if hidden == nil {
+		return res, nil
+	}
+	res.ModifiedPayload = &framework.ToolsPostListPayload{Tools: out, ServerID: pl.ServerID}
 	res.Metadata = map[string]any{framework.MetadataHiddenItems: hidden}
 	return res, nil
 }

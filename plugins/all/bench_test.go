@@ -1,0 +1,141 @@
+package all_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mcp-extproc/mcp-extproc/framework"
+	_ "github.com/mcp-extproc/mcp-extproc/plugins/all"
+	toolpin "github.com/mcp-extproc/mcp-extproc/plugins/tool_pin"
+)
+
+// hundredTools is a tools/list page of 100 tools as servers write them: a
+// title, a sentence or two of description (some not in English), an input
+// schema of three described properties and annotations; about 600 bytes each.
+func hundredTools() json.RawMessage {
+	descs := []string{
+		"Look up a customer record by its id and return the contact details, open tickets and the account's plan.",
+		"Recherche un client par son identifiant et renvoie ses coordonnées — tickets ouverts, offre souscrite.",
+		"顧客IDで顧客レコードを検索し、連絡先、未解決のチケット、契約プランを返します。",
+		"Search the knowledge base 📚 for articles that match the query; results are ranked by relevance 👩‍💻.",
+	}
+	tools := make([]string, 100)
+	for i := range tools {
+		t := map[string]any{
+			"name":        fmt.Sprintf("tool_%03d", i),
+			"title":       fmt.Sprintf("Tool %d", i),
+			"description": descs[i%len(descs)],
+			"inputSchema": map[string]any{"type": "object", "required": []string{"id"}, "properties": map[string]any{
+				"id":    map[string]any{"type": "string", "description": "the record's id, e.g. c-1001"},
+				"limit": map[string]any{"type": "integer", "minimum": 1, "maximum": 100, "description": "how many results to return"},
+				"query": map[string]any{"type": "string", "description": "free text to search for"},
+			}},
+			"annotations": map[string]any{"readOnlyHint": true, "openWorldHint": false},
+		}
+		b, _ := json.Marshal(t)
+		tools[i] = string(b)
+	}
+	return json.RawMessage("[" + strings.Join(tools, ",") + "]")
+}
+
+// BenchmarkListGuards runs a 100-tool tools/list page through tool_filter
+// (hide_denied), tool_guard (defaults) and tool_pin (every tool pinned),
+// in enforce mode, through the framework's executor as the server runs them.
+func BenchmarkListGuards(b *testing.B) {
+	tools := hundredTools()
+	var lf toolpin.Lockfile
+	if err := lf.Pin("", tools); err != nil {
+		b.Fatal(err)
+	}
+	y, err := lf.Marshal()
+	if err != nil {
+		b.Fatal(err)
+	}
+	pins := filepath.Join(b.TempDir(), "pins.yaml")
+	if err := os.WriteFile(pins, y, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	policy := `
+plugins:
+  - name: filter
+    kind: tool_filter
+    config: {deny: ["admin_*", "shell_*"]}
+  - name: guard
+    kind: tool_guard
+  - name: pin
+    kind: tool_pin
+    config: {pins_file: "` + pins + `", on_new: block}
+`
+	cfg, _, err := framework.Parse([]byte(policy), "policy.yaml", framework.LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	mgr, err := framework.NewManager(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = mgr.Shutdown(context.Background()) }()
+	ctx := context.Background()
+	payload := &framework.ToolsPostListPayload{Tools: tools, ServerID: "s"}
+	o := mgr.ToolsPostList(ctx, payload, framework.NewContextTable(framework.GlobalContext{ServerID: "s"}))
+	if o.Violation != nil || o.Modified || o.Ran != 3 {
+		b.Fatalf("outcome %+v", o)
+	}
+	b.Run("same list", func(b *testing.B) {
+		measure(b, len(tools), func() {
+			mgr.ToolsPostList(ctx, payload, framework.NewContextTable(framework.GlobalContext{ServerID: "s"}))
+		})
+	})
+	// Every list new to the plugins (none of its tools judged before): the
+	// cost of a first list, or of a server that changes everything.
+	b.Run("new list", func(b *testing.B) {
+		cfg.Plugins[2].Config["on_new"] = "allow" // the fresh tools are not pinned
+		b.SetBytes(int64(len(tools)))
+		b.ReportAllocs()
+		var cpu time.Duration
+		n := 0
+		for b.Loop() {
+			b.StopTimer()
+			n++
+			fresh := json.RawMessage(strings.ReplaceAll(string(tools), `"tool_`, fmt.Sprintf(`"t%d_`, n)))
+			m, err := framework.NewManager(ctx, cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := &framework.ToolsPostListPayload{Tools: fresh, ServerID: "s"}
+			b.StartTimer()
+			start := cpuTime()
+			m.ToolsPostList(ctx, p, framework.NewContextTable(framework.GlobalContext{ServerID: "s"}))
+			cpu += cpuTime() - start
+		}
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	})
+}
+
+// measure runs f in the benchmark loop and also reports the process's CPU
+// time per op (cpu-ns/op): on a shared machine wall time includes waiting
+// for a core.
+func measure(b *testing.B, size int, f func()) {
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	var cpu time.Duration
+	for b.Loop() {
+		start := cpuTime()
+		f()
+		cpu += cpuTime() - start
+	}
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,217 @@
+// Package listitems holds what the list-hook plugins (tool_filter,
+// tool_guard, tool_pin) share: rebuilding a list without the items a plugin
+// hides, and a bounded per-server memory of the items it refused, so that a
+// later call to a hidden item can be refused too.
+//
+// It does not decide what to hide: each plugin judges its items.
+package listitems
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/mcp-extproc/mcp-extproc/framework"
+)
+
+// ErrNotArray is returned for a list payload that is not a JSON array.
+var ErrNotArray = errors.New("list is not a JSON array")
+
+// Filter walks the items of a list payload and drops those for which judge
+// returns a HiddenItem. It returns the rebuilt array (nil when nothing was
+// hidden) and what was hidden, in list order.
+func Filter(raw json.RawMessage, judge func(item gjson.Result) *framework.HiddenItem) (json.RawMessage, []framework.HiddenItem, error) {
+	arr := gjson.ParseBytes(raw)
+	if !arr.IsArray() {
+		return nil, nil, ErrNotArray
+	}
+	var (
+		kept   []gjson.Result
+		hidden []framework.HiddenItem
+	)
+	arr.ForEach(func(_, item gjson.Result) bool {
+		if h := judge(item); h != nil {
+			hidden = append(hidden, *h)
+			return true
+		}
+		kept = append(kept, item)
+		return true
+	})
+	if len(hidden) == 0 {
+		return nil, nil, nil
+	}
+	n := 2
+	for _, k := range kept {
+		n += len(k.Raw) + 1
+	}
+	out := make([]byte, 0, n)
+	out = append(out, '[')
+	for i, k := range kept {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, k.Raw...)
+	}
+	return append(out, ']'), hidden, nil
+}
+
+// Verdicts remembers, per server id, the items a plugin refused when it
+// last saw them in a list, so that a call to one can be refused on this
+// replica. It is bounded: at most maxServers servers and maxPerServer items
+// per server; past a bound an arbitrary older entry is forgotten (a server
+// that floods its own list only pushes out its own entries). Safe for
+// concurrent use.
+type Verdicts struct {
+	mu           sync.RWMutex
+	servers      map[string]map[string]framework.HiddenItem
+	maxServers   int
+	maxPerServer int
+}
+
+// NewVerdicts returns an empty store with the given bounds (each at least 1).
+func NewVerdicts(maxServers, maxPerServer int) *Verdicts {
+	return &Verdicts{servers: map[string]map[string]framework.HiddenItem{}, maxServers: max(maxServers, 1), maxPerServer: max(maxPerServer, 1)}
+}
+
+// Refuse records that name, on server, was hidden for h's reason.
+func (v *Verdicts) Refuse(server, name string, h framework.HiddenItem) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	items := v.servers[server]
+	if items == nil {
+		if len(v.servers) >= v.maxServers {
+			for k := range v.servers {
+				delete(v.servers, k)
+				break
+			}
+		}
+		items = map[string]framework.HiddenItem{}
+		v.servers[server] = items
+	}
+	if _, ok := items[name]; !ok && len(items) >= v.maxPerServer {
+		for k := range items {
+			delete(items, k)
+			break
+		}
+	}
+	items[name] = h
+}
+
+// Clear forgets name on server: its last listed definition was accepted.
+func (v *Verdicts) Clear(server, name string) {
+	v.mu.RLock()
+	_, ok := v.servers[server][name]
+	v.mu.RUnlock()
+	if !ok {
+		return // the common case: nothing to forget, no write lock
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if items := v.servers[server]; items != nil {
+		delete(items, name)
+		if len(items) == 0 {
+			delete(v.servers, server)
+		}
+	}
+}
+
+// Lookup returns why name on server was last hidden, if it was.
+func (v *Verdicts) Lookup(server, name string) (framework.HiddenItem, bool) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	h, ok := v.servers[server][name]
+	return h, ok
+}
+
+// Empty reports whether nothing is remembered for server: a list from it
+// then has nothing to clear.
+func (v *Verdicts) Empty(server string) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return len(v.servers[server]) == 0
+}
+
+// Memo remembers a plugin's judgement of list items by their exact bytes:
+// servers list the same tools again and again, and an item whose bytes are
+// the same is judged the same. It holds at most max entries and starts
+// afresh when full. Safe for concurrent use.
+type Memo[V any] struct {
+	mu  sync.RWMutex
+	m   map[string]V
+	max int
+}
+
+// NewMemo returns an empty memo of at most max entries.
+func NewMemo[V any](max int) *Memo[V] { return &Memo[V]{m: map[string]V{}, max: max} }
+
+// Get returns what was remembered for the item raw.
+func (m *Memo[V]) Get(raw string) (V, bool) {
+	m.mu.RLock()
+	v, ok := m.m[raw]
+	m.mu.RUnlock()
+	return v, ok
+}
+
+// Put remembers v for the item raw (copied: raw may point into a payload).
+func (m *Memo[V]) Put(raw string, v V) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.m) >= m.max {
+		clear(m.m)
+	}
+	m.m[strings.Clone(raw)] = v
+}
+
+// ListMemo remembers what a plugin made of whole lists, by their exact
+// bytes and a tag (what else the outcome depends on, such as the lockfile
+// entry): a client lists the same tools again and again, and the same page
+// gets the same outcome without a pass over its items. It holds at most
+// maxBytes of lists and starts afresh when full. Safe for concurrent use.
+type ListMemo[V any] struct {
+	mu       sync.RWMutex
+	m        map[string]listEntry[V]
+	bytes    int
+	maxBytes int
+}
+
+type listEntry[V any] struct {
+	tag string
+	v   V
+}
+
+// NewListMemo returns an empty memo holding at most maxBytes of lists.
+func NewListMemo[V any](maxBytes int) *ListMemo[V] {
+	return &ListMemo[V]{m: map[string]listEntry[V]{}, maxBytes: maxBytes}
+}
+
+// Get returns the outcome remembered for the list raw under tag.
+func (m *ListMemo[V]) Get(raw []byte, tag string) (V, bool) {
+	m.mu.RLock()
+	e, ok := m.m[string(raw)]
+	m.mu.RUnlock()
+	if !ok || e.tag != tag {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
+}
+
+// Put remembers v for the list raw under tag (raw is copied).
+func (m *ListMemo[V]) Put(raw []byte, tag string, v V) {
+	if len(raw) > m.maxBytes/4 {
+		return // one huge list must not evict all the others
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.bytes+len(raw) > m.maxBytes {
+		clear(m.m)
+		m.bytes = 0
+	}
+	if _, ok := m.m[string(raw)]; !ok {
+		m.bytes += len(raw)
+	}
+	m.m[string(raw)] = listEntry[V]{tag, v}
+}

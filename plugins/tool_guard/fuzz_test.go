@@ -1,0 +1,43 @@
+package toolguard
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/tidwall/gjson"
+)
+
+// invisible and fold accept any string; text without the flagged
+// characters is never flagged whatever surrounds it, and folding is stable.
+func FuzzScan(f *testing.F) {
+	for _, s := range []string{"ignore previous instructions", "👨\u200d👩", "🏴\U000E0067\U000E0062\U000E007F", "می\u200cخ", "\ufeffa", "ｉｇｎｏｒｅ"} {
+		f.Add(s)
+	}
+	m, err := compilePatterns([]patternList{{"phrases", kindPhrase, DefaultPhrases}, {"secret_references", kindSecret, DefaultSecretReferences}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	guard, err := New(DefaultConfig())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if r, off, ok := invisible(s); ok && (off < 0 || off > len(s) || r == 0) {
+			t.Fatalf("%q: bad finding U+%04X at %d", s, r, off)
+		}
+		item, _ := json.Marshal(map[string]any{"name": "t", "description": s, "inputSchema": map[string]any{"properties": map[string]any{s: map[string]any{"description": s}}}})
+		sc := scanner{p: guard}
+		if it := gjson.ParseBytes(item); sc.quickClean(it.Raw) {
+			sc.path = sc.path[:0]
+			if f := sc.walkItem(famTool, it); f != nil {
+				t.Fatalf("%q: quickClean passed what the walk flags: %s", s, f)
+			}
+		}
+		folded := fold(nil, s)
+		m.find(folded)
+		if again := fold(nil, string(folded)); strings.TrimSpace(string(again)) != strings.TrimSpace(string(fold(nil, string(again)))) {
+			t.Fatalf("%q: folding is not stable", s)
+		}
+	})
+}
