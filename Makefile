@@ -3,6 +3,7 @@
 #   make run    build and start the ext_proc server on the embedded default policy
 #   make test   go vet, gofmt check, staticcheck, go test -race (CI runs exactly this)
 #   make bench  every benchmark, with allocations
+#   make docs   regenerate docs/policy.schema.json, docs/configuration.md, docs/metrics.md
 
 GO          ?= go
 BIN         := bin/extproc
@@ -13,7 +14,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # lets a developer fuzz for longer with `make fuzz`.
 FUZZTIME    ?= 30s
 
-.PHONY: all build run test vet fmt-check staticcheck unit bench fuzz clean
+.PHONY: all build run test vet fmt-check staticcheck unit bench fuzz clean docs
 
 all: build
 
@@ -47,6 +48,10 @@ fuzz:
 	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+# The generated documents; internal/docgen's tests fail when they are stale.
+docs:
+	$(GO) run ./cmd/docgen
 
 clean:
 	rm -rf bin
