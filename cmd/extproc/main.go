@@ -25,6 +25,8 @@ Usage:
   extproc plugins                   list the built-in plugin kinds: hooks, config keys, aliases
   extproc plugin-server --config FILE (--stdio | --listen ADDR)
                                     serve the config's plugins as an external plugin server (ContextForge wire format)
+  extproc plugin new NAME --kind go|external-ts|external-python
+                                    scaffold a built-in kind (plugins/NAME) or an external plugin project
   extproc version                   print version and build information
 
 Run "extproc COMMAND -h" for a command's flags.
@@ -54,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdDev(args, stdout, stderr)
 	case "plugin-server":
 		err = cmdPluginServer(args, stdout, stderr)
+	case "plugin":
+		err = cmdPlugin(args, stdout, stderr)
 	case "version":
 		err = cmdVersion(args, stdout, stderr)
 	case "help", "-h", "--help":
