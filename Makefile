@@ -1,9 +1,10 @@
 # mcp-extproc — build, run and test.
 #
-#   make run    build and start the ext_proc server on the embedded default policy
-#   make test   go vet, gofmt check, staticcheck, go test -race (CI runs exactly this)
-#   make bench  every benchmark, with allocations
-#   make docs   regenerate docs/policy.schema.json, docs/configuration.md, docs/metrics.md
+#   make run      build and start the ext_proc server on the embedded default policy
+#   make test     go vet, gofmt check, staticcheck, go test -race (CI runs exactly this)
+#   make bench    every benchmark, with allocations
+#   make release  static binaries for every platform in PLATFORMS, into dist/, with SHA256SUMS
+#   make docs     regenerate docs/policy.schema.json, docs/configuration.md, docs/metrics.md
 
 GO          ?= go
 BIN         := bin/extproc
@@ -13,13 +14,28 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # A short seed-corpus pass of every fuzz target runs as part of go test; FUZZTIME
 # lets a developer fuzz for longer with `make fuzz`.
 FUZZTIME    ?= 30s
+# make release builds one static binary per platform.
+PLATFORMS   ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+DIST        ?= dist
+RELEASE_PKG ?= ./cmd/extproc
 
-.PHONY: all build run test vet fmt-check staticcheck unit bench fuzz clean docs
+.PHONY: all build run test vet fmt-check staticcheck unit bench fuzz clean docs release
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/extproc
+
+# Static (CGO_ENABLED=0), reproducible (-trimpath) binaries named
+# extproc-OS-ARCH, and their checksums.
+release:
+	@mkdir -p $(DIST)
+	@set -e; for p in $(PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; out=$(DIST)/extproc-$$os-$$arch; \
+	  echo "$$out"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$out $(RELEASE_PKG); \
+	done
+	cd $(DIST) && sha256sum extproc-* > SHA256SUMS
 
 run: build
 	./$(BIN) serve $(if $(CONFIG),--config $(CONFIG))
@@ -54,4 +70,4 @@ docs:
 	$(GO) run ./cmd/docgen
 
 clean:
-	rm -rf bin
+	rm -rf bin $(DIST)
