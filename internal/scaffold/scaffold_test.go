@@ -2,6 +2,8 @@ package scaffold_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -190,7 +192,7 @@ func TestTypeScriptScaffoldBuildsAndServes(t *testing.T) {
 // framework.Manager, as the filter does.
 func checkExternal(t *testing.T, mcp, name, code string) {
 	t.Helper()
-	policy := fmt.Sprintf("plugins:\n  - name: %s\n    kind: external\n    timeout: 20s\n    mcp: %s\n", name, mcp)
+	policy := fmt.Sprintf("plugin_settings: {fail_on_plugin_error: true}\nplugins:\n  - name: %s\n    kind: external\n    timeout: 60s\n    mcp: %s\n", name, mcp)
 	cfg, _, err := framework.Parse([]byte(policy), "policy.yaml", framework.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -213,4 +215,53 @@ func checkExternal(t *testing.T, mcp, name, code string) {
 	if !out.Blocked() || out.Violation == nil || out.Violation.Code != code {
 		t.Fatalf("outcome %+v, want blocked with %s", out.Violation, code)
 	}
+}
+
+// The Python scaffold installs cpex from its hash-pinned requirements into a
+// virtual environment, passes its own tests, and mcp-extproc's client gets
+// verdicts from it through cpex's own MCP runtime over STDIO.
+//
+// Installing cpex (58 packages) is the slow part: the environment is kept in
+// the user cache directory, keyed by the requirements' hash, so only the
+// first run on a machine pays for it (about two minutes here).
+func TestPythonScaffoldBuildsAndServes(t *testing.T) {
+	const name = "py-probe"
+	files := render(t, scaffold.KindExternalPython, name)
+	dir := filepath.Join(t.TempDir(), name)
+	if err := scaffold.Write(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	python := cpexVenv(t, filepath.Join(dir, "requirements.txt"))
+	out := run(t, dir, 2*time.Minute, python, "-m", "unittest", "-v")
+	if !strings.Contains(out, "Ran 4 tests") || !strings.Contains(out, "\nOK") {
+		t.Fatalf("unittest output:\n%s", out)
+	}
+	checkExternal(t, fmt.Sprintf(`{proto: STDIO, script: %q, env: {PYTHON: %q}}`, filepath.Join(dir, "run-server.sh"), python), name, "PY_PROBE_BLOCKED")
+}
+
+// cpexVenv returns the python of a virtual environment holding exactly the
+// hash-pinned requirements, creating it once per requirements file content.
+func cpexVenv(t *testing.T, requirements string) string {
+	t.Helper()
+	data, err := os.ReadFile(requirements)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	sum := sha256.Sum256(data)
+	venv := filepath.Join(cache, "mcp-extproc", "scaffold-venv-"+hex.EncodeToString(sum[:8]))
+	python := filepath.Join(venv, "bin", "python")
+	if _, err := os.Stat(filepath.Join(venv, "installed")); err == nil {
+		return python
+	}
+	_ = os.RemoveAll(venv)
+	run(t, ".", time.Minute, "python3", "-m", "venv", venv)
+	run(t, ".", 8*time.Minute, filepath.Join(venv, "bin", "pip"), "install", "--quiet", "--require-hashes", "--no-deps", "-r", requirements)
+	if err := os.WriteFile(filepath.Join(venv, "installed"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return python
 }
