@@ -23,8 +23,10 @@ RELEASE_PKG ?= ./cmd/extproc
 
 all: build
 
+# A development build (the release and the image are static and -trimpath;
+# this one shares the build cache of go test and the e2e tests).
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/extproc
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/extproc
 
 # Static (CGO_ENABLED=0), reproducible (-trimpath) binaries named
 # extproc-OS-ARCH, and their checksums.
