@@ -48,6 +48,8 @@ type exchange struct {
 	respBody []byte
 	sse      *mcpparse.SSEDecoder
 	respEnc  string
+
+	facts exchangeFacts // told to Envoy as dynamic metadata (metadata.go)
 }
 
 type exchangeKind uint8
@@ -93,7 +95,7 @@ func (e *exchange) handle(req *extprocv3.ProcessingRequest) []*extprocv3.Process
 	if req.GetObservabilityMode() {
 		return nil // Envoy ignores answers in observability mode
 	}
-	return out
+	return e.withMetadata(out)
 }
 
 func one(r *extprocv3.ProcessingResponse) []*extprocv3.ProcessingResponse {

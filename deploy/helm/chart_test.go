@@ -251,6 +251,9 @@ func TestEverythingRender(t *testing.T) {
 	if ep.FailOpen == nil || *ep.FailOpen || !ep.ProcessingMode.AllowModeOverride {
 		t.Errorf("extension policy must fail closed and allow mode override: %+v", ep)
 	}
+	if ep.Metadata == nil || !slices.Contains(ep.Metadata.WritableNamespaces, "mcp_extproc") {
+		t.Errorf("extension policy must let mcp-extproc write its dynamic metadata: %+v", ep.Metadata)
+	}
 }
 
 func checkExtProc(t *testing.T, eps []*extprocv3.ExternalProcessor, cluster string) {
@@ -261,6 +264,9 @@ func checkExtProc(t *testing.T, eps []*extprocv3.ExternalProcessor, cluster stri
 	ep := eps[0]
 	if got := ep.GetGrpcService().GetEnvoyGrpc().GetClusterName(); got != cluster {
 		t.Errorf("cluster %q, want %q", got, cluster)
+	}
+	if !slices.Contains(ep.GetMetadataOptions().GetReceivingNamespaces().GetUntyped(), "mcp_extproc") {
+		t.Error("the EnvoyFilter must accept mcp-extproc's dynamic metadata (metadata_options.receiving_namespaces)")
 	}
 	pm := ep.GetProcessingMode()
 	if ep.GetFailureModeAllow() || !ep.GetAllowModeOverride() ||

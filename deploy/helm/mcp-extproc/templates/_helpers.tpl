@@ -59,4 +59,7 @@ typed_config:
   allow_mode_override: true
   message_timeout: {{ .Values.istio.envoyFilter.messageTimeout }}
   max_message_timeout: 30s
+  metadata_options:
+    receiving_namespaces:
+      untyped: [mcp_extproc]
 {{- end -}}
