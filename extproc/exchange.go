@@ -9,6 +9,7 @@ import (
 
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 	"github.com/mcp-extproc/mcp-extproc/mcpparse"
@@ -50,6 +51,7 @@ type exchange struct {
 	respEnc  string
 
 	facts exchangeFacts // told to Envoy as dynamic metadata (metadata.go)
+	span  trace.Span    // the exchange's span when tracing (tracing.go)
 }
 
 type exchangeKind uint8
@@ -122,6 +124,7 @@ func (e *exchange) onRequestHeaders(h *extprocv3.HttpHeaders) []*extprocv3.Proce
 	}
 	e.global = identity(&e.cfg.MCP.Identity, e.reqHdrs)
 	e.session = e.reqHdrs["mcp-session-id"]
+	e.startTrace()
 	mgr := e.p.mgr
 	mut := &extprocv3.HeaderMutation{}
 	if method == "GET" {

@@ -59,7 +59,8 @@ type callResult[P Payload] struct {
 	err error
 }
 
-// invoke calls one plugin under its deadline. The call runs in its own
+// invokeUntraced calls one plugin under its deadline (invoke, in
+// tracing.go, adds its span). The call runs in its own
 // goroutine so that a plugin that ignores ctx cannot hold the exchange past
 // its timeout; a panic becomes a PanicError.
 //
@@ -67,7 +68,7 @@ type callResult[P Payload] struct {
 // when the call finished (whatever its outcome) so the caller can adopt what
 // the plugin wrote; after a timeout it is nil: the abandoned call may still be
 // running and must not share maps with the exchange.
-func invoke[P Payload](ctx context.Context, e *entry, spec *hookSpec[P], p *P, pc *PluginContext) (Result[P], CallOutcome, *PluginContext, error) {
+func invokeUntraced[P Payload](ctx context.Context, e *entry, spec *hookSpec[P], p *P, pc *PluginContext) (Result[P], CallOutcome, *PluginContext, error) {
 	cctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
 	snap := pc.snapshot()
@@ -119,6 +120,7 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 		content = spec.content(payload)
 	}
 	name := spec.name(payload)
+	ctx, span := startHookSpan(ctx, spec.hook, name)
 	hookStart := time.Now()
 	var deferred []deferredCall[P]
 	sizeChecked := false
@@ -186,6 +188,7 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 	for _, d := range deferred {
 		fireAndForget(m, spec, d, &t.Global, name)
 	}
+	endHookSpan(span, out.Ran, out.Modified, out.Violation)
 	if out.Ran > 0 || out.Violation != nil {
 		m.observer.ObserveHookRun(HookRun{Hook: spec.hook, Plugins: out.Ran, Modified: out.Modified, Blocked: out.Violation != nil, Duration: time.Since(hookStart)})
 	}
