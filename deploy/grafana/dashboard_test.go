@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/mcp-extproc/mcp-extproc/internal/docgen"
@@ -99,7 +99,7 @@ func checkExpr(where, expr string, series map[string][]string) []string {
 			}
 			inScope = append(inScope, vs.Name)
 			for _, m := range vs.LabelMatchers {
-				if m.Name == labels.MetricName {
+				if m.Name == model.MetricNameLabel {
 					continue
 				}
 				if !slices.Contains(labelsOf, m.Name) {
