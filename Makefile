@@ -1,10 +1,12 @@
 # mcp-extproc — build, run and test.
 #
-#   make run    build and start the ext_proc server on the embedded default policy
-#   make test   go vet, gofmt check, staticcheck, go test -race (CI runs exactly this)
-#   make bench  every benchmark, with allocations (the load benchmark against a
-#               pass-through ext_proc server included; the soak excluded)
-#   make soak   10^6 exchanges, heap and goroutines sampled (a few minutes)
+#   make run      build and start the ext_proc server on the embedded default policy
+#   make test     go vet, gofmt check, staticcheck, go test -race (CI runs exactly this)
+#   make bench    every benchmark, with allocations (the load benchmark against a
+#                 pass-through ext_proc server included; the soak excluded)
+#   make soak     10^6 exchanges, heap and goroutines sampled (a few minutes)
+#   make release  static binaries for every platform in PLATFORMS, into dist/, with SHA256SUMS
+#   make docs     regenerate docs/policy.schema.json, docs/configuration.md, docs/metrics.md
 
 GO          ?= go
 BIN         := bin/extproc
@@ -14,13 +16,30 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # A short seed-corpus pass of every fuzz target runs as part of go test; FUZZTIME
 # lets a developer fuzz for longer with `make fuzz`.
 FUZZTIME    ?= 30s
+# make release builds one static binary per platform.
+PLATFORMS   ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+DIST        ?= dist
+RELEASE_PKG ?= ./cmd/extproc
 
-.PHONY: all build run test vet fmt-check staticcheck unit bench soak fuzz clean
+.PHONY: all build run test vet fmt-check staticcheck unit bench soak fuzz clean docs release
 
 all: build
 
+# A development build (the release and the image are static and -trimpath;
+# this one shares the build cache of go test and the e2e tests).
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/extproc
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/extproc
+
+# Static (CGO_ENABLED=0), reproducible (-trimpath) binaries named
+# extproc-OS-ARCH, and their checksums.
+release:
+	@mkdir -p $(DIST)
+	@set -e; for p in $(PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; out=$(DIST)/extproc-$$os-$$arch; \
+	  echo "$$out"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$out $(RELEASE_PKG); \
+	done
+	cd $(DIST) && sha256sum extproc-* > SHA256SUMS
 
 run: build
 	./$(BIN) serve $(if $(CONFIG),--config $(CONFIG))
@@ -53,5 +72,9 @@ fuzz:
 	  done; \
 	done
 
+# The generated documents; internal/docgen's tests fail when they are stale.
+docs:
+	$(GO) run ./cmd/docgen
+
 clean:
-	rm -rf bin
+	rm -rf bin $(DIST)

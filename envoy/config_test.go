@@ -5,14 +5,17 @@ package envoy_test
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	streamv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 
 	"github.com/mcp-extproc/mcp-extproc/envoy"
+	"github.com/mcp-extproc/mcp-extproc/extproc"
 
 	// Typed configs named by "@type" in envoy.yaml must be linked in to resolve.
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
@@ -38,6 +41,7 @@ func TestEnvoyBootstrap(t *testing.T) {
 	if err := b.StaticResources.Listeners[0].FilterChains[0].Filters[0].GetTypedConfig().UnmarshalTo(&hcm); err != nil {
 		t.Fatal(err)
 	}
+	checkAccessLog(t, &hcm)
 	if hcm.HttpFilters[0].Name != "envoy.filters.http.ext_proc" || hcm.HttpFilters[len(hcm.HttpFilters)-1].Name != "envoy.filters.http.router" {
 		t.Fatal("ext_proc must come before the router")
 	}
@@ -71,6 +75,9 @@ func checkExtProc(t *testing.T, ep *extprocv3.ExternalProcessor) {
 	if d := ep.GetMessageTimeout().AsDuration(); d.Seconds() < 5 {
 		t.Errorf("message_timeout %v is shorter than the default plugin timeout", d)
 	}
+	if !slices.Contains(ep.GetMetadataOptions().GetReceivingNamespaces().GetUntyped(), extproc.MetadataNamespace) {
+		t.Errorf("metadata_options.receiving_namespaces must accept %s: Envoy drops the metadata otherwise", extproc.MetadataNamespace)
+	}
 }
 
 // A misspelled field must fail: the check would be worthless otherwise.
@@ -91,6 +98,25 @@ func TestEnvoyBootstrapRejectsMisspelledField(t *testing.T) {
 		}
 		if _, err := loadBootstrap(t, []byte(bad)); err == nil {
 			t.Errorf("%q → %q was accepted", typo.from, typo.to)
+		}
+	}
+}
+
+// The access log shows what mcp-extproc decided, from the dynamic metadata
+// it writes (extproc.MetadataNamespace).
+func checkAccessLog(t *testing.T, hcm *hcmv3.HttpConnectionManager) {
+	t.Helper()
+	if len(hcm.GetAccessLog()) != 1 {
+		t.Fatalf("%d access logs, want one", len(hcm.GetAccessLog()))
+	}
+	var sl streamv3.StdoutAccessLog
+	if err := hcm.GetAccessLog()[0].GetTypedConfig().UnmarshalTo(&sl); err != nil {
+		t.Fatal(err)
+	}
+	format := sl.GetLogFormat().GetTextFormatSource().GetInlineString()
+	for _, key := range []string{"method", "tool", "prompt", "resource", "verdict", "plugin", "violation_code"} {
+		if want := "%DYNAMIC_METADATA(" + extproc.MetadataNamespace + ":" + key + ")%"; !strings.Contains(format, want) {
+			t.Errorf("access log format lacks %s: %s", want, format)
 		}
 	}
 }

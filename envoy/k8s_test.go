@@ -1,70 +1,24 @@
 package envoy_test
 
 import (
-	"errors"
 	"os"
 	"strings"
 	"testing"
 
 	egv1a1 "github.com/envoyproxy/gateway/api/v1alpha1"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
-	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
-	"google.golang.org/protobuf/encoding/protojson"
-	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
-	kjson "sigs.k8s.io/json"
-	"sigs.k8s.io/yaml"
+
+	"github.com/mcp-extproc/mcp-extproc/internal/k8sdecode"
 )
 
-// loadEnvoyFilter decodes an Istio EnvoyFilter strictly: the spec with
-// Istio's own API type, then each patched HTTP filter with Envoy's types
-// (typed_config resolved) and ValidateAll.
+// loadEnvoyFilter decodes an Istio EnvoyFilter strictly (k8sdecode) and
+// returns the ext_proc filters it inserts.
 func loadEnvoyFilter(y []byte) ([]*extprocv3.ExternalProcessor, error) {
-	var obj struct {
-		APIVersion string         `json:"apiVersion"`
-		Kind       string         `json:"kind"`
-		Metadata   map[string]any `json:"metadata"`
-		Spec       map[string]any `json:"spec"`
-	}
-	if err := kubeStrict(y, &obj); err != nil {
-		return nil, err
-	}
-	if obj.APIVersion != "networking.istio.io/v1alpha3" || obj.Kind != "EnvoyFilter" {
-		return nil, errorf("not an EnvoyFilter: %s %s", obj.APIVersion, obj.Kind)
-	}
-	specJSON, err := yamlToJSON(obj.Spec)
+	ef, err := k8sdecode.ParseEnvoyFilter(y)
 	if err != nil {
 		return nil, err
 	}
-	var spec networkingv1alpha3.EnvoyFilter
-	if err := protojson.Unmarshal(specJSON, &spec); err != nil {
-		return nil, err
-	}
-	var out []*extprocv3.ExternalProcessor
-	for _, p := range spec.GetConfigPatches() {
-		if p.GetApplyTo() != networkingv1alpha3.EnvoyFilter_HTTP_FILTER {
-			continue
-		}
-		vj, err := protojson.Marshal(p.GetPatch().GetValue())
-		if err != nil {
-			return nil, err
-		}
-		var hf hcmv3.HttpFilter
-		if err := protojson.Unmarshal(vj, &hf); err != nil {
-			return nil, err
-		}
-		if err := hf.ValidateAll(); err != nil {
-			return nil, err
-		}
-		var ep extprocv3.ExternalProcessor
-		if err := hf.GetTypedConfig().UnmarshalTo(&ep); err != nil {
-			return nil, err
-		}
-		if err := ep.ValidateAll(); err != nil {
-			return nil, err
-		}
-		out = append(out, &ep)
-	}
-	return out, nil
+	return ef.ExtProcs, nil
 }
 
 func TestIstioEnvoyFilter(t *testing.T) {
@@ -93,55 +47,12 @@ func TestIstioEnvoyFilter(t *testing.T) {
 	}
 }
 
-// kubeStrict decodes a manifest as the Kubernetes API server does: field
-// names are case-sensitive, and unknown or duplicate fields are errors.
-func kubeStrict(y []byte, v any) error {
-	j, err := yaml.YAMLToJSON(y)
-	if err != nil {
-		return err
-	}
-	strict, err := kjson.UnmarshalStrict(j, v)
-	if err != nil {
-		return err
-	}
-	return errors.Join(strict...)
-}
-
-// loadExtensionPolicy decodes an Envoy Gateway EnvoyExtensionPolicy
-// strictly with Envoy Gateway's API types, and checks the enums the CRD's
-// schema would.
-func loadExtensionPolicy(y []byte) (*egv1a1.EnvoyExtensionPolicy, error) {
-	var p egv1a1.EnvoyExtensionPolicy
-	if err := kubeStrict(y, &p); err != nil {
-		return nil, err
-	}
-	if p.APIVersion != "gateway.envoyproxy.io/v1alpha1" || p.Kind != egv1a1.KindEnvoyExtensionPolicy {
-		return nil, errorf("not an EnvoyExtensionPolicy: %s %s", p.APIVersion, p.Kind)
-	}
-	valid := map[egv1a1.ExtProcBodyProcessingMode]bool{
-		egv1a1.StreamedExtProcBodyProcessingMode: true, egv1a1.BufferedExtProcBodyProcessingMode: true,
-		egv1a1.BufferedPartialExtBodyHeaderProcessingMode: true, egv1a1.FullDuplexStreamedExtBodyProcessingMode: true,
-	}
-	for _, ep := range p.Spec.ExtProc {
-		pm := ep.ProcessingMode
-		if pm == nil {
-			continue
-		}
-		for _, o := range []*egv1a1.ProcessingModeOptions{pm.Request, pm.Response} {
-			if o != nil && o.Body != nil && !valid[*o.Body] {
-				return nil, errorf("unknown body processing mode %q", *o.Body)
-			}
-		}
-	}
-	return &p, nil
-}
-
 func TestEnvoyGatewayExtensionPolicy(t *testing.T) {
 	y, err := os.ReadFile("envoy-gateway/extension-policy.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := loadExtensionPolicy(y)
+	p, err := k8sdecode.ParseExtensionPolicy(y)
 	if err != nil {
 		t.Fatalf("extension-policy.yaml: %v", err)
 	}
@@ -158,7 +69,7 @@ func TestEnvoyGatewayExtensionPolicy(t *testing.T) {
 		{"body: Buffered", "body: Bufered"},
 	} {
 		bad := strings.Replace(string(y), typo.from, typo.to, 1)
-		if _, err := loadExtensionPolicy([]byte(bad)); err == nil {
+		if _, err := k8sdecode.ParseExtensionPolicy([]byte(bad)); err == nil {
 			t.Errorf("%q → %q was accepted", typo.from, typo.to)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 	"github.com/mcp-extproc/mcp-extproc/mcpparse"
@@ -55,6 +56,9 @@ type exchange struct {
 	// respMaybeSSE: the content type names an event stream among other
 	// types; the buffered body is read as JSON, else as an event stream.
 	respMaybeSSE bool
+
+	facts exchangeFacts // told to Envoy as dynamic metadata (metadata.go)
+	span  trace.Span    // the exchange's span when tracing (tracing.go)
 }
 
 type exchangeKind uint8
@@ -100,7 +104,7 @@ func (e *exchange) handle(req *extprocv3.ProcessingRequest) []*extprocv3.Process
 	if req.GetObservabilityMode() {
 		return nil // Envoy ignores answers in observability mode
 	}
-	return out
+	return e.withMetadata(out)
 }
 
 func one(r *extprocv3.ProcessingResponse) []*extprocv3.ProcessingResponse {
@@ -127,6 +131,7 @@ func (e *exchange) onRequestHeaders(h *extprocv3.HttpHeaders) []*extprocv3.Proce
 	}
 	e.global = identity(&e.cfg.MCP.Identity, e.reqHdrs)
 	e.session = e.reqHdrs["mcp-session-id"]
+	e.startTrace()
 	mgr := e.p.mgr
 	mut := &extprocv3.HeaderMutation{}
 	if method == "GET" {

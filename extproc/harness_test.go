@@ -31,13 +31,21 @@ type harness struct {
 
 func newHarness(t *testing.T, policyYAML string, reg *framework.Registry) *harness {
 	t.Helper()
+	return newHarnessWith(t, policyYAML, reg, Options{})
+}
+
+// newHarnessWith is newHarness with server options (metrics and registry
+// are the harness's own).
+func newHarnessWith(t *testing.T, policyYAML string, reg *framework.Registry, opts Options) *harness {
+	t.Helper()
 	cfg, _, err := framework.Parse([]byte(policyYAML), "test-policy.yaml", framework.LoadOptions{Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	promReg := prometheus.NewRegistry()
 	metrics := NewMetrics(promReg)
-	srv, err := NewServer(context.Background(), cfg, Options{Metrics: metrics, Registry: reg})
+	opts.Metrics, opts.Registry = metrics, reg
+	srv, err := NewServer(context.Background(), cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

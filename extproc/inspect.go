@@ -41,6 +41,7 @@ func (e *exchange) reject(reason string, id *mcpparse.ID, status, code int, msg 
 func (e *exchange) rejectResponse(reason string, id *mcpparse.ID, status, code int, msg string) *extprocv3.ProcessingResponse {
 	e.s.metrics.Rejections.WithLabelValues(reason).Inc()
 	e.s.metrics.Requests.WithLabelValues("unknown", OutcomeRejected).Inc()
+	e.facts.rejected(reason)
 	rid := mcpparse.NullID()
 	if id != nil && !id.IsZero() {
 		rid = *id
@@ -186,6 +187,7 @@ func (e *exchange) runPreHooks(body []byte, b *mcpparse.Body, decoded bool) requ
 			}
 		}
 		e.s.metrics.Requests.WithLabelValues(methodLabel(m.Method), r.outcome).Inc()
+		e.facts.message(m, r.outcome)
 	}
 
 	if len(b.Messages) > 1 && anyPostHook(e.p.mgr) {
@@ -427,6 +429,7 @@ func (e *exchange) settlePre(m *mcpparse.Message, v *framework.Violation, hook f
 		return false
 	}
 	r.outcome = OutcomeBlocked
+	e.facts.violation(v)
 	r.blocked = e.blockBody(m.ID, v, hook.Family() == framework.FamilyTool)
 	if v.HTTPStatusCode != 0 && e.blockStatus == 0 {
 		e.blockStatus = v.HTTPStatusCode

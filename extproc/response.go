@@ -497,6 +497,7 @@ func (e *exchange) postHook(m *mcpparse.Message) (mcpparse.Edit, bool) {
 			newRes = out.Payload.Content
 		}
 	}
+	e.facts.result(pr.hook, pr.name, v, modified && !bytes.Equal(newRes, result))
 	switch {
 	case v != nil:
 		e.s.metrics.Results.WithLabelValues(string(pr.hook), OutcomeBlocked, how).Inc()

@@ -15,6 +15,7 @@ import (
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
@@ -34,6 +35,8 @@ type RunOptions struct {
 	Logger *slog.Logger
 	// Registry resolves plugin kinds; nil means the default registry.
 	Registry *framework.Registry
+	// TracerProvider traces MCP exchanges when set (NewTracerProvider).
+	TracerProvider trace.TracerProvider
 	// Started, if set, is called with the bound addresses once serving
 	// (the metrics address is nil when metrics are disabled).
 	Started func(grpcAddr, metricsAddr net.Addr, s *Server)
@@ -56,7 +59,7 @@ func Run(ctx context.Context, cfg *framework.Config, ro RunOptions) error {
 	// the Go and process collectors, and those plugins register from their
 	// package (mcp_extproc_rate_limit_backend_errors_total).
 	metrics := prometheus.Gatherers{reg, prometheus.DefaultGatherer}
-	srv, err := NewServer(ctx, cfg, Options{Logger: logger, Metrics: NewMetrics(reg), Registry: ro.Registry})
+	srv, err := NewServer(ctx, cfg, Options{Logger: logger, Metrics: NewMetrics(reg), Registry: ro.Registry, TracerProvider: ro.TracerProvider})
 	if err != nil {
 		return err
 	}

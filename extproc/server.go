@@ -11,6 +11,7 @@ import (
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -39,6 +40,8 @@ type Options struct {
 	Metrics *Metrics
 	// Registry resolves plugin kinds; nil means the default registry.
 	Registry *framework.Registry
+	// TracerProvider, when set, traces each MCP exchange (tracing.go).
+	TracerProvider trace.TracerProvider
 }
 
 // policy is one generation of configuration: the config and the Manager
@@ -181,6 +184,7 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error
 	defer s.release(p)
 
 	ex := newExchange(s, p, stream.Context())
+	defer ex.endTrace()
 	for {
 		req, err := stream.Recv()
 		if err != nil {

@@ -2,7 +2,9 @@ package framework
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +57,9 @@ func (m *Mode) setScalar(s string) error {
 	return nil
 }
 
+// values are the names a mode is written as, ContextForge's aliases included.
+func (*Mode) values() []string { return slices.Sorted(maps.Keys(modeAliases)) }
+
 func (*Mode) expected() string {
 	return "one of enforce (sequential), enforce_ignore_error, permissive (transform), audit, concurrent, fire_and_forget, disabled"
 }
@@ -69,10 +74,9 @@ const (
 	OnErrorDisable OnError = "disable"
 )
 
-func (o *OnError) setScalar(s string) error {
-	return setEnum(o, s, OnErrorFail, OnErrorIgnore, OnErrorDisable)
-}
-func (*OnError) expected() string { return "one of fail, ignore, disable" }
+func (o *OnError) setScalar(s string) error { return setEnum(o, s, o.values()...) }
+func (o *OnError) expected() string         { return oneOf(o.values()) }
+func (*OnError) values() []string           { return []string{"fail", "ignore", "disable"} }
 
 // OnParseError says what happens to an MCP body that cannot be parsed.
 type OnParseError string
@@ -83,10 +87,9 @@ const (
 	OnParseErrorAllow  OnParseError = "allow"
 )
 
-func (o *OnParseError) setScalar(s string) error {
-	return setEnum(o, s, OnParseErrorReject, OnParseErrorAllow)
-}
-func (*OnParseError) expected() string { return "one of reject, allow" }
+func (o *OnParseError) setScalar(s string) error { return setEnum(o, s, o.values()...) }
+func (o *OnParseError) expected() string         { return oneOf(o.values()) }
+func (*OnParseError) values() []string           { return []string{"reject", "allow"} }
 
 // OnUnreadableResponse says what happens to a response the filter cannot
 // read: a client might still find a result in it, so by default it does not
@@ -102,10 +105,9 @@ const (
 	OnUnreadableAllow OnUnreadableResponse = "allow"
 )
 
-func (o *OnUnreadableResponse) setScalar(s string) error {
-	return setEnum(o, s, OnUnreadableBlock, OnUnreadableAllow)
-}
-func (*OnUnreadableResponse) expected() string { return "one of block, allow" }
+func (o *OnUnreadableResponse) setScalar(s string) error { return setEnum(o, s, o.values()...) }
+func (o *OnUnreadableResponse) expected() string         { return oneOf(o.values()) }
+func (*OnUnreadableResponse) values() []string           { return []string{"block", "allow"} }
 
 // BatchPolicy says how JSON-RPC batches are handled.
 type BatchPolicy string
@@ -116,10 +118,9 @@ const (
 	BatchesReject  BatchPolicy = "reject"
 )
 
-func (b *BatchPolicy) setScalar(s string) error {
-	return setEnum(b, s, BatchesInspect, BatchesReject)
-}
-func (*BatchPolicy) expected() string { return "one of inspect, reject" }
+func (b *BatchPolicy) setScalar(s string) error { return setEnum(b, s, b.values()...) }
+func (b *BatchPolicy) expected() string         { return oneOf(b.values()) }
+func (*BatchPolicy) values() []string           { return []string{"inspect", "reject"} }
 
 // BlockResponse is the shape of the answer to a blocked message.
 type BlockResponse string
@@ -130,10 +131,9 @@ const (
 	BlockToolError    BlockResponse = "tool_error"
 )
 
-func (b *BlockResponse) setScalar(s string) error {
-	return setEnum(b, s, BlockJSONRPCError, BlockToolError)
-}
-func (*BlockResponse) expected() string { return "one of jsonrpc_error, tool_error" }
+func (b *BlockResponse) setScalar(s string) error { return setEnum(b, s, b.values()...) }
+func (b *BlockResponse) expected() string         { return oneOf(b.values()) }
+func (*BlockResponse) values() []string           { return []string{"jsonrpc_error", "tool_error"} }
 
 // Transport is an external plugin server's MCP transport.
 type Transport string
@@ -145,10 +145,9 @@ const (
 	TransportSSE            Transport = "SSE"
 )
 
-func (t *Transport) setScalar(s string) error {
-	return setEnum(t, strings.ToUpper(s), TransportSTDIO, TransportStreamableHTTP, TransportSSE)
-}
-func (*Transport) expected() string { return "one of STDIO, STREAMABLEHTTP, SSE" }
+func (t *Transport) setScalar(s string) error { return setEnum(t, strings.ToUpper(s), t.values()...) }
+func (t *Transport) expected() string         { return oneOf(t.values()) }
+func (*Transport) values() []string           { return []string{"STDIO", "STREAMABLEHTTP", "SSE"} }
 
 func (h *HookType) setScalar(s string) error {
 	v, err := ParseHookType(s)
@@ -159,19 +158,25 @@ func (h *HookType) setScalar(s string) error {
 	return nil
 }
 
-func (*HookType) expected() string {
-	return "one of prompt_pre_fetch, prompt_post_fetch, tool_pre_invoke, tool_post_invoke, resource_pre_fetch, resource_post_fetch"
+func (h *HookType) expected() string { return oneOf(h.values()) }
+
+func (*HookType) values() []string {
+	out := make([]string, len(Hooks))
+	for i, h := range Hooks {
+		out[i] = string(h)
+	}
+	return out
 }
 
-func setEnum[T ~string](dst *T, s string, valid ...T) error {
-	for _, v := range valid {
-		if string(v) == s {
-			*dst = v
-			return nil
-		}
+func setEnum[T ~string](dst *T, s string, valid ...string) error {
+	if slices.Contains(valid, s) {
+		*dst = T(s)
+		return nil
 	}
 	return fmt.Errorf("unknown value %q", s)
 }
+
+func oneOf(values []string) string { return "one of " + strings.Join(values, ", ") }
 
 // Duration is a time.Duration read from YAML as "5s", "1m30s" or a plain
 // number of seconds ("5", "0.5"), as ContextForge files write it.

@@ -76,7 +76,8 @@ type callResult[P Payload] struct {
 	err error
 }
 
-// invoke calls one plugin under its deadline. The call runs in its own
+// invokeUntraced calls one plugin under its deadline (invoke, in
+// tracing.go, adds its span). The call runs in its own
 // goroutine so that a plugin that ignores ctx cannot hold the exchange past
 // its timeout; a panic becomes a PanicError.
 //
@@ -84,7 +85,7 @@ type callResult[P Payload] struct {
 // when the call finished (whatever its outcome) so the caller can adopt what
 // the plugin wrote; after a timeout it is nil: the abandoned call may still be
 // running and must not share maps with the exchange.
-func invoke[P Payload](ctx context.Context, m *Manager, e *entry, spec *hookSpec[P], p *P, pc *PluginContext) (Result[P], CallOutcome, *PluginContext, error) {
+func invokeUntraced[P Payload](ctx context.Context, m *Manager, e *entry, spec *hookSpec[P], p *P, pc *PluginContext) (Result[P], CallOutcome, *PluginContext, error) {
 	pl, ok := e.pluginFor(spec.hook)
 	if !ok {
 		return Result[P]{}, OutcomeUnavailable, nil, e.unavailableError()
@@ -184,6 +185,7 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 	}
 	name := spec.name(payload)
 	c := &call{hook: spec.hook, name: name, g: &t.Global, content: content, errorResult: errorResult}
+	ctx, span := startHookSpan(ctx, spec.hook, name)
 	hookStart := time.Now()
 	var deferred []deferredCall[P]
 	sizeChecked := false
@@ -244,7 +246,7 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 			err error
 		)
 		if e.inline {
-			res, oc, err = invokeInline(ctx, e, spec, out.Payload, pc)
+			res, oc, err = invokeInlineTraced(ctx, e, spec, out.Payload, pc)
 		} else {
 			var snap *PluginContext
 			res, oc, snap, err = invoke(ctx, m, e, spec, out.Payload, pc)
@@ -265,6 +267,7 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 	for _, d := range deferred {
 		fireAndForget(m, spec, d, &t.Global, name)
 	}
+	endHookSpan(span, out.Ran, out.Modified, out.Violation)
 	if out.Ran > 0 || out.Violation != nil {
 		m.observer.ObserveHookRun(HookRun{Hook: spec.hook, Plugins: out.Ran, Modified: out.Modified, Blocked: out.Violation != nil, Duration: time.Since(hookStart)})
 	}

@@ -27,6 +27,8 @@ Usage:
                                     serve the config's plugins as an external plugin server (ContextForge wire format)
   extproc pin (--from FILE | --upstream URL) --out pins.yaml [--server-id ID]
                                     write a tool_pin lockfile: the fingerprints of a server's tools
+  extproc plugin new NAME --kind go|external-ts|external-python
+                                    scaffold a built-in kind (plugins/NAME) or an external plugin project
   extproc version                   print version and build information
 
 Run "extproc COMMAND -h" for a command's flags.
@@ -58,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdPluginServer(args, stdout, stderr)
 	case "pin":
 		err = cmdPin(args, stdout, stderr)
+	case "plugin":
+		err = cmdPlugin(args, stdout, stderr)
 	case "version":
 		err = cmdVersion(args, stdout, stderr)
 	case "help", "-h", "--help":

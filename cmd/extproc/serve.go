@@ -50,5 +50,11 @@ func cmdServe(args []string, _, stderr io.Writer) error {
 			}
 		}
 	}()
-	return extproc.Run(ctx, cfg, extproc.RunOptions{ConfigPath: path, Reload: reload, Logger: logger})
+	// Tracing is off unless the standard OTEL_* variables turn it on.
+	tp, shutdownTracing, err := extproc.NewTracerProvider(ctx, version)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = shutdownTracing(context.Background()) }()
+	return extproc.Run(ctx, cfg, extproc.RunOptions{ConfigPath: path, Reload: reload, Logger: logger, TracerProvider: tp})
 }

@@ -1,0 +1,160 @@
+package extproc
+
+import (
+	"unicode/utf8"
+
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/mcpparse"
+)
+
+// MetadataNamespace is the Envoy dynamic metadata namespace the server writes
+// to: access logs read %DYNAMIC_METADATA(mcp_extproc:verdict)%, RBAC and
+// later filters match on it. Envoy accepts it only when the ext_proc
+// filter's metadata_options.receiving_namespaces lists it.
+const MetadataNamespace = "mcp_extproc"
+
+// maxMetadataValue bounds each value: names come from the client.
+const maxMetadataValue = 256
+
+// exchangeFacts is what an exchange tells Envoy about itself as dynamic
+// metadata: the first hooked message's method and tool, prompt or resource
+// name, the verdict over all its messages and results, and the first
+// violation's plugin and code. Never payload contents.
+type exchangeFacts struct {
+	method, nameKey, name string
+	verdict               string
+	plugin, code, reason  string
+	changed               bool // since the last response that carried them
+}
+
+// verdictRank orders verdicts: an exchange's verdict is the strongest one.
+var verdictRank = map[string]int{OutcomeAllowed: 1, OutcomeModified: 2, OutcomeBlocked: 3, OutcomeRejected: 4}
+
+func (f *exchangeFacts) setVerdict(v string) {
+	if verdictRank[v] > verdictRank[f.verdict] {
+		f.verdict, f.changed = v, true
+	}
+}
+
+// message records a hooked request and what its pre hooks decided.
+func (f *exchangeFacts) message(m *mcpparse.Message, outcome string) {
+	if m.Family == mcpparse.FamilyNone {
+		return
+	}
+	if f.method == "" {
+		f.method, f.changed = m.Method, true
+		if t, err := m.Target(); err == nil {
+			f.nameKey, f.name = familyKey(t.Family), t.Name
+		}
+	}
+	f.setVerdict(outcome)
+}
+
+// result records what a post hook decided about a result.
+func (f *exchangeFacts) result(hook framework.HookType, name string, v *framework.Violation, modified bool) {
+	if f.method == "" {
+		f.method, f.changed = hookMethod(hook), true
+		f.nameKey, f.name = familyKey(mcpFamily(hook.Family())), name
+	}
+	switch {
+	case v != nil:
+		f.violation(v)
+	case modified:
+		f.setVerdict(OutcomeModified)
+	default:
+		f.setVerdict(OutcomeAllowed)
+	}
+}
+
+// violation records a block.
+func (f *exchangeFacts) violation(v *framework.Violation) {
+	f.setVerdict(OutcomeBlocked)
+	if f.code == "" {
+		f.plugin, f.code, f.changed = v.Plugin, v.Code, true
+	}
+}
+
+// rejected records a body refused before any plugin ran.
+func (f *exchangeFacts) rejected(reason string) {
+	f.setVerdict(OutcomeRejected)
+	if f.reason == "" {
+		f.reason, f.changed = reason, true
+	}
+}
+
+// withMetadata puts the facts, when they changed, on the last response of
+// a phase: Envoy merges each response's metadata into the namespace.
+func (e *exchange) withMetadata(out []*extprocv3.ProcessingResponse) []*extprocv3.ProcessingResponse {
+	f := &e.facts
+	if !f.changed || len(out) == 0 {
+		return out
+	}
+	f.changed = false
+	fields := map[string]*structpb.Value{}
+	add := func(k, v string) {
+		if v != "" {
+			fields[k] = structpb.NewStringValue(bounded(v))
+		}
+	}
+	add("method", f.method)
+	add(f.nameKey, f.name)
+	add("verdict", f.verdict)
+	add("plugin", f.plugin)
+	add("violation_code", f.code)
+	add("reject_reason", f.reason)
+	add("request_id", e.global.RequestID)
+	out[len(out)-1].DynamicMetadata = &structpb.Struct{Fields: map[string]*structpb.Value{
+		MetadataNamespace: structpb.NewStructValue(&structpb.Struct{Fields: fields}),
+	}}
+	return out
+}
+
+func bounded(s string) string {
+	if len(s) <= maxMetadataValue {
+		return s
+	}
+	cut := maxMetadataValue
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
+
+func familyKey(f mcpparse.Family) string {
+	switch f {
+	case mcpparse.FamilyTool:
+		return "tool"
+	case mcpparse.FamilyPrompt:
+		return "prompt"
+	case mcpparse.FamilyResource:
+		return "resource"
+	}
+	return ""
+}
+
+func mcpFamily(f framework.Family) mcpparse.Family {
+	switch f {
+	case framework.FamilyTool:
+		return mcpparse.FamilyTool
+	case framework.FamilyPrompt:
+		return mcpparse.FamilyPrompt
+	case framework.FamilyResource:
+		return mcpparse.FamilyResource
+	}
+	return mcpparse.FamilyNone
+}
+
+func hookMethod(h framework.HookType) string {
+	switch h.Family() {
+	case framework.FamilyTool:
+		return "tools/call"
+	case framework.FamilyPrompt:
+		return "prompts/get"
+	case framework.FamilyResource:
+		return "resources/read"
+	}
+	return ""
+}
