@@ -90,6 +90,7 @@ func init() {
 			framework.ToolPreInvoke, framework.PromptPreFetch, framework.ResourcePreFetch},
 		Defaults: DefaultConfig(),
 		New:      kindconfig.Factory(DefaultConfig, New),
+		Inline:   true,
 	})
 }
 

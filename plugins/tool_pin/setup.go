@@ -49,6 +49,7 @@ func init() {
 		Hooks:       []framework.HookType{framework.ToolsPostList, framework.ToolPreInvoke},
 		Defaults:    DefaultConfig(),
 		New:         kindconfig.Factory(DefaultConfig, New),
+		Inline:      true,
 	})
 }
 
