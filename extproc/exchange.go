@@ -132,10 +132,9 @@ func (e *exchange) onRequestHeaders(h *extprocv3.HttpHeaders) []*extprocv3.Proce
 	e.global = identity(&e.cfg.MCP.Identity, e.reqHdrs)
 	e.session = e.reqHdrs["mcp-session-id"]
 	e.startTrace()
-	mgr := e.p.mgr
 	mut := &extprocv3.HeaderMutation{}
 	if method == "GET" {
-		if !anyPostHook(mgr) {
+		if !e.p.readsResponses {
 			resp := continueRequestHeaders(nil)
 			resp.ModeOverride = skipBodies
 			return one(resp)
@@ -157,7 +156,7 @@ func (e *exchange) onRequestHeaders(h *extprocv3.HttpHeaders) []*extprocv3.Proce
 	}
 	// Ask the server for an uncompressed response so that hooked responses
 	// can be read without decompressing (a compressed one is still decoded).
-	if anyPostHook(mgr) {
+	if e.p.readsResponses {
 		mut.SetHeaders = append(mut.SetHeaders, setHeader("accept-encoding", "identity"))
 	}
 	return one(continueRequestHeaders(mut))

@@ -190,7 +190,7 @@ func (e *exchange) runPreHooks(body []byte, b *mcpparse.Body, decoded bool) requ
 		e.facts.message(m, r.outcome)
 	}
 
-	if len(b.Messages) > 1 && anyPostHook(e.p.mgr) {
+	if len(b.Messages) > 1 && e.p.readsResponses {
 		// The response will be read: remember this body's other requests, so
 		// that their results are not post-hooked by shape.
 		e.known = make(map[string]bool, len(b.Messages))

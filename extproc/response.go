@@ -39,7 +39,7 @@ func (e *exchange) responseBodyMode() filterv3.ProcessingMode_BodySendMode {
 // unrelated POST of the same session (a ping), and a result is post-hooked
 // by its shape when nothing else matches it.
 func (e *exchange) hooked() bool {
-	return e.kind == kindGet || len(e.injected) > 0 || (e.kind == kindPost && anyPostHook(e.p.mgr))
+	return e.kind == kindGet || len(e.injected) > 0 || (e.kind == kindPost && e.p.readsResponses)
 }
 
 func (e *exchange) onResponseHeaders(h *extprocv3.HttpHeaders) []*extprocv3.ProcessingResponse {

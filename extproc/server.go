@@ -48,11 +48,15 @@ type Options struct {
 // built from it. Streams hold a reference while they run, so that a reload
 // retires a Manager only once the exchanges that started on it are done.
 type policy struct {
-	cfg     *framework.Config
-	mgr     *framework.Manager
-	refs    atomic.Int64
-	retired atomic.Bool // replaced by a reload
-	shut    atomic.Bool // its Manager has been shut down
+	cfg *framework.Config
+	mgr *framework.Manager
+	// readsResponses: some hook of the policy runs on responses (results
+	// or list results), so every response on an MCP path is read. Decided
+	// once per policy, not per exchange.
+	readsResponses bool
+	refs           atomic.Int64
+	retired        atomic.Bool // replaced by a reload
+	shut           atomic.Bool // its Manager has been shut down
 }
 
 // NewServer builds the plugin pipeline of cfg and returns a server for it.
@@ -90,7 +94,7 @@ func (s *Server) build(ctx context.Context, cfg *framework.Config) (*policy, err
 	if err != nil {
 		return nil, err
 	}
-	return &policy{cfg: cfg, mgr: mgr}, nil
+	return &policy{cfg: cfg, mgr: mgr, readsResponses: anyPostHook(mgr)}, nil
 }
 
 // Unavailable lists the plugins of the policy in force that are configured

@@ -33,12 +33,9 @@ func (c *mcpCall) claim() bool { return c.claimed.CompareAndSwap(false, true) }
 // unmatched is a result that no remembered request claims: post-hooked by
 // shape, with fresh contexts and an unknown name.
 func unmatched(hook framework.HookType, g framework.GlobalContext) *mcpCall {
-	return &mcpCall{hook: hook, contexts: framework.NewContextTable(g), claimed: atomicTrue()}
-}
-
-func atomicTrue() (b atomic.Bool) {
-	b.Store(true)
-	return
+	c := &mcpCall{hook: hook, contexts: framework.NewContextTable(g)}
+	c.claimed.Store(true) // owned by the caller from the start
+	return c
 }
 
 type sessionKey struct {
