@@ -1,7 +1,6 @@
 package policyinput
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/listitems"
 )
 
 // Decide decides one hook call: a violation denies it, an error is handled
@@ -78,72 +78,67 @@ func (m HookMethods) ResourcePostFetch(ctx context.Context, pl *framework.Resour
 // ToolsPostList decides each listed tool; the denied ones are hidden.
 func (m HookMethods) ToolsPostList(ctx context.Context, pl *framework.ToolsPostListPayload, pc *framework.PluginContext) (framework.Result[framework.ToolsPostListPayload], error) {
 	out, hidden, err := m.filter(ctx, framework.ToolsPostList, pl.Tools, global(pc))
-	res := framework.Result[framework.ToolsPostListPayload]{}
-	if err == nil && out != nil {
-		res.ModifiedPayload = &framework.ToolsPostListPayload{Tools: out, ServerID: pl.ServerID}
-		res.Metadata = map[string]any{framework.MetadataHiddenItems: hidden}
-	}
-	return res, err
+	return listResult(out, hidden, err, func(out json.RawMessage) *framework.ToolsPostListPayload {
+		return &framework.ToolsPostListPayload{Tools: out, ServerID: pl.ServerID}
+	})
 }
 
 // PromptsPostList decides each listed prompt; the denied ones are hidden.
 func (m HookMethods) PromptsPostList(ctx context.Context, pl *framework.PromptsPostListPayload, pc *framework.PluginContext) (framework.Result[framework.PromptsPostListPayload], error) {
 	out, hidden, err := m.filter(ctx, framework.PromptsPostList, pl.Prompts, global(pc))
-	res := framework.Result[framework.PromptsPostListPayload]{}
-	if err == nil && out != nil {
-		res.ModifiedPayload = &framework.PromptsPostListPayload{Prompts: out, ServerID: pl.ServerID}
-		res.Metadata = map[string]any{framework.MetadataHiddenItems: hidden}
-	}
-	return res, err
+	return listResult(out, hidden, err, func(out json.RawMessage) *framework.PromptsPostListPayload {
+		return &framework.PromptsPostListPayload{Prompts: out, ServerID: pl.ServerID}
+	})
 }
 
 // ResourcesPostList decides each listed resource; the denied ones are hidden.
 func (m HookMethods) ResourcesPostList(ctx context.Context, pl *framework.ResourcesPostListPayload, pc *framework.PluginContext) (framework.Result[framework.ResourcesPostListPayload], error) {
 	out, hidden, err := m.filter(ctx, framework.ResourcesPostList, pl.Resources, global(pc))
-	res := framework.Result[framework.ResourcesPostListPayload]{}
-	if err == nil && out != nil {
-		res.ModifiedPayload = &framework.ResourcesPostListPayload{Resources: out, ServerID: pl.ServerID}
-		res.Metadata = map[string]any{framework.MetadataHiddenItems: hidden}
+	return listResult(out, hidden, err, func(out json.RawMessage) *framework.ResourcesPostListPayload {
+		return &framework.ResourcesPostListPayload{Resources: out, ServerID: pl.ServerID}
+	})
+}
+
+// listResult turns a filtered list into a hook result: the shortened list
+// (built by payload) with its hidden items, or no change.
+func listResult[P framework.Payload](out json.RawMessage, hidden []framework.HiddenItem, err error, payload func(json.RawMessage) *P) (framework.Result[P], error) {
+	if err != nil || out == nil {
+		return framework.Result[P]{}, err
 	}
-	return res, err
+	return framework.Result[P]{ModifiedPayload: payload(out), Metadata: map[string]any{framework.MetadataHiddenItems: hidden}}, nil
 }
 
 // filter decides every item of a list (one Input each, variable item) and
-// returns the list without the denied ones, or nil when none was denied. An
-// evaluation error for any item is the hook's error (on_error decides: fail
-// closed by default, the whole list is withheld).
-func (m HookMethods) filter(ctx context.Context, h framework.HookType, list []byte, g *framework.GlobalContext) ([]byte, []framework.HiddenItem, error) {
+// returns the list without the denied ones, or nil when none was denied (or
+// the policy has no rules for h). An evaluation error for any item is the
+// hook's error (on_error decides: fail closed by default, the whole list is
+// withheld).
+func (m HookMethods) filter(ctx context.Context, h framework.HookType, list json.RawMessage, g *framework.GlobalContext) (json.RawMessage, []framework.HiddenItem, error) {
 	if m.Lists == nil || !m.Lists(h) {
 		return nil, nil, nil
 	}
-	arr := gjson.ParseBytes(list)
-	if !arr.IsArray() {
-		return nil, nil, fmt.Errorf("%s: the list is not an array", h)
-	}
-	var kept [][]byte
-	var hidden []framework.HiddenItem
 	var err error
-	arr.ForEach(func(_, item gjson.Result) bool {
-		var v *framework.Violation
-		if v, err = m.Decide(ctx, ListItem(h, json.RawMessage(item.Raw), g)); err != nil {
-			return false
+	out, hidden, ferr := listitems.Filter(list, func(item gjson.Result) *framework.HiddenItem {
+		if err != nil {
+			return nil
 		}
-		if v != nil {
-			name := item.Get("name").String()
-			if h == framework.ResourcesPostList {
-				name = item.Get("uri").String()
-			}
-			hidden = append(hidden, framework.HiddenItem{Name: name, Code: v.Code, Reason: v.Reason})
-			return true
+		v, derr := m.Decide(ctx, ListItem(h, json.RawMessage(item.Raw), g))
+		if err = derr; err != nil || v == nil {
+			return nil
 		}
-		kept = append(kept, []byte(item.Raw))
-		return true
+		name := item.Get("name").String()
+		if h == framework.ResourcesPostList {
+			name = item.Get("uri").String()
+		}
+		return &framework.HiddenItem{Name: name, Code: v.Code, Reason: v.Reason}
 	})
-	if err != nil || len(hidden) == 0 {
-		return nil, nil, err
+	if err == nil {
+		err = ferr
 	}
-	out := append([]byte{'['}, bytes.Join(kept, []byte{','})...)
-	return append(out, ']'), hidden, nil
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", h, err)
+	}
+	return out, hidden, nil
 }
 
 func global(pc *framework.PluginContext) *framework.GlobalContext {
