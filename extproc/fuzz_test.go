@@ -166,15 +166,21 @@ func goSDKEvents(stream string) []string {
 	return out
 }
 
-// mutatedBodyOf is mutatedBody for a response body answer, without a test.
+// mutatedBodyOf is mutatedBody without a test to fail: ok is false when r
+// does not replace or clear its body.
 func mutatedBodyOf(r *extprocv3.ProcessingResponse) (string, bool) {
-	rb := r.GetResponseBody()
-	if rb == nil {
-		return "", false
+	var c *extprocv3.CommonResponse
+	switch x := r.Response.(type) {
+	case *extprocv3.ProcessingResponse_RequestBody:
+		c = x.RequestBody.GetResponse()
+	case *extprocv3.ProcessingResponse_ResponseBody:
+		c = x.ResponseBody.GetResponse()
 	}
-	switch m := rb.GetResponse().GetBodyMutation().GetMutation().(type) {
+	switch m := c.GetBodyMutation().GetMutation().(type) {
 	case *extprocv3.BodyMutation_Body:
 		return string(m.Body), true
+	case *extprocv3.BodyMutation_StreamedResponse:
+		return string(m.StreamedResponse.GetBody()), true
 	case *extprocv3.BodyMutation_ClearBody:
 		return "", m.ClearBody
 	}

@@ -64,11 +64,20 @@ func FuzzCorrelationKey(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		// A string id and its re-quoted key never panic, and a string that
-		// reads as a number keys like that number written as one.
 		k := StringID(s).CorrelationKey()
 		if k == "" {
 			t.Fatalf("empty key for %q", s)
+		}
+		// A string that is a JSON number keys like that number (the TS
+		// SDK's Number("7") is 7), and the same number written another way
+		// (with a fraction or an exponent of zero) keys the same too.
+		if n, err := IDFromRaw([]byte(s)); err == nil && n.IsNumber() {
+			if nk := n.CorrelationKey(); nk != k {
+				t.Fatalf("string %q keys %q, the number %s keys %q", s, k, s, nk)
+			}
+			if e, err := IDFromRaw([]byte(s + "e0")); err == nil && e.CorrelationKey() != k {
+				t.Fatalf("%se0 keys %q, %s keys %q", s, e.CorrelationKey(), s, k)
+			}
 		}
 	})
 }
