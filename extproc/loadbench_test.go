@@ -3,6 +3,7 @@ package extproc
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -227,11 +228,13 @@ func playExchange(client extprocv3.ExternalProcessorClient, msgs []*extprocv3.Pr
 			return fmt.Errorf("exchange blocked: %s", r.GetImmediateResponse().GetBody())
 		}
 		if r.ModeOverride != nil && r.GetResponseHeaders() != nil {
-			break // response body not requested
+			break // response body not requested (no post hook)
 		}
 	}
 	_ = s.CloseSend()
-	_, _ = s.Recv()
+	if _, err := s.Recv(); err == nil {
+		return errors.New("stream not closed")
+	}
 	return nil
 }
 
@@ -309,20 +312,7 @@ func BenchmarkSoak(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	gs := grpc.NewServer()
-	extprocv3.RegisterExternalProcessorServer(gs, srv)
-	go func() { _ = gs.Serve(lis) }()
-	b.Cleanup(gs.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { conn.Close() })
-	client := extprocv3.NewExternalProcessorClient(conn)
+	client := loopbackClient(b, srv)
 	args := `{"text":"` + strings.Repeat("lorem ipsum ", 80) + `"}`
 	resp := `{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"` + strings.Repeat("sunny and warm ", 60) + `"}]}}`
 
