@@ -93,30 +93,51 @@ plugins:
 			mgr.ToolsPostList(ctx, payload, framework.NewContextTable(framework.GlobalContext{ServerID: "s"}))
 		})
 	})
-	// Every list new to the plugins (none of its tools judged before): the
-	// cost of a first list, or of a server that changes everything.
-	b.Run("new list", func(b *testing.B) {
-		cfg.Plugins[2].Config["on_new"] = "allow" // the fresh tools are not pinned
-		b.SetBytes(int64(len(tools)))
-		b.ReportAllocs()
-		var cpu time.Duration
-		n := 0
-		for b.Loop() {
-			b.StopTimer()
-			n++
-			fresh := json.RawMessage(strings.ReplaceAll(string(tools), `"tool_`, fmt.Sprintf(`"t%d_`, n)))
-			m, err := framework.NewManager(ctx, cfg)
-			if err != nil {
-				b.Fatal(err)
+	// The first list after start or reload: every tool pinned, none judged
+	// before by this replica, so each is scanned and fingerprinted.
+	b.Run("first list", func(b *testing.B) {
+		fresh(b, cfg, tools, len(tools), func(m *framework.Manager) {
+			o := m.ToolsPostList(ctx, &framework.ToolsPostListPayload{Tools: tools, ServerID: "s"}, framework.NewContextTable(framework.GlobalContext{ServerID: "s"}))
+			if o.Modified || o.Violation != nil {
+				b.Fatalf("first list: %+v", o)
 			}
-			p := &framework.ToolsPostListPayload{Tools: fresh, ServerID: "s"}
-			b.StartTimer()
-			start := cpuTime()
-			m.ToolsPostList(ctx, p, framework.NewContextTable(framework.GlobalContext{ServerID: "s"}))
-			cpu += cpuTime() - start
-		}
-		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+		})
 	})
+	// A server that changed every tool since it was pinned: all 100 hidden
+	// (and audited), the cost of a rug pull.
+	changed := json.RawMessage(strings.ReplaceAll(string(tools), `"the record's id`, `"the id`))
+	b.Run("every tool changed", func(b *testing.B) {
+		fresh(b, cfg, changed, len(changed), func(m *framework.Manager) {
+			o := m.ToolsPostList(ctx, &framework.ToolsPostListPayload{Tools: changed, ServerID: "s"}, framework.NewContextTable(framework.GlobalContext{ServerID: "s"}))
+			if !o.Modified {
+				b.Fatalf("changed list: %+v", o)
+			}
+		})
+	})
+}
+
+// fresh runs f with a new Manager for cfg each time (made outside the
+// timer): the plugins have judged nothing yet.
+func fresh(b *testing.B, cfg *framework.Config, tools json.RawMessage, size int, f func(*framework.Manager)) {
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	var cpu time.Duration
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		m, err := framework.NewManager(ctx, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := cpuTime()
+		f(m)
+		cpu += cpuTime() - start
+		b.StopTimer()
+		_ = m.Shutdown(ctx)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
 // measure runs f in the benchmark loop and also reports the process's CPU
