@@ -12,18 +12,22 @@ import (
 
 // inputValue builds the input document as OPA values: the payload's JSON
 // (arguments, result) is converted in one pass from its bytes, the other
-// fields from the input's plain values. It has the fields Document has.
-func inputValue(in *policyinput.Input) (ast.Value, error) {
+// fields from the input's plain values. It has the fields Document has that
+// the policy reads (use; nil: all of them).
+func inputValue(in *policyinput.Input, use *inputUse) (ast.Value, error) {
 	h := in.Hook()
 	vars := policyinput.Vars(h)
 	obj := ast.NewObjectWithCapacity(len(vars))
 	for _, name := range vars {
+		if !use.needs(name) {
+			continue
+		}
 		var v ast.Value
 		var err error
 		switch name {
 		case policyinput.VarTool, policyinput.VarPrompt:
 			sub := ast.NewObject(ast.Item(ast.InternedTerm("name"), ast.StringTerm(in.Name())))
-			if h.IsPre() {
+			if h.IsPre() && use.needsArgs(name) {
 				args, err := jsonToValue(in.Args(), true)
 				if err != nil {
 					return nil, fmt.Errorf("%s arguments: %w", name, err)

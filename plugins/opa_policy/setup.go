@@ -103,6 +103,7 @@ func New(cfg Config, pc *framework.PluginConfig) (*Plugin, error) {
 		return nil, bad("headers", "only used with url")
 	}
 	opts := []func(*rego.Rego){rego.Query(cfg.Query)}
+	var modules []*ast.Module
 	for k, f := range cfg.PolicyFiles {
 		path := pc.ResolvePath(f)
 		src, err := os.ReadFile(path)
@@ -114,6 +115,7 @@ func New(cfg Config, pc *framework.PluginConfig) (*Plugin, error) {
 			return nil, regoErrors(pc, fmt.Sprintf("policy_files[%d]", k), err)
 		}
 		opts = append(opts, rego.ParsedModule(mod))
+		modules = append(modules, mod)
 	}
 	if cfg.Bundle != "" {
 		b, err := loader.NewFileLoader().AsBundle(pc.ResolvePath(cfg.Bundle))
@@ -121,6 +123,9 @@ func New(cfg Config, pc *framework.PluginConfig) (*Plugin, error) {
 			return nil, regoErrors(pc, "bundle", err)
 		}
 		opts = append(opts, rego.ParsedBundle(cfg.Bundle, b))
+		for _, m := range b.Modules {
+			modules = append(modules, m.Parsed)
+		}
 	}
 	if len(cfg.DataFiles) > 0 {
 		paths := make([]string, len(cfg.DataFiles))
@@ -141,6 +146,7 @@ func New(cfg Config, pc *framework.PluginConfig) (*Plugin, error) {
 		return nil, regoErrors(pc, "policy_files", err)
 	}
 	p.prepared = &pq
+	p.uses = inputUses(modules)
 	return p, nil
 }
 
