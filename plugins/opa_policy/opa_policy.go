@@ -19,7 +19,7 @@ type Plugin struct {
 	policyinput.HookMethods
 	query    string
 	prepared *rego.PreparedEvalQuery // embedded
-	uses     *inputUse                // what of the input its rules read
+	uses     *inputUse               // what of the input its rules read
 	remote   *remote                 // or an OPA server
 }
 
