@@ -96,3 +96,8 @@ func violation(path mcpparse.Path, w string) *framework.Violation {
 		Details:     details,
 	}
 }
+
+var (
+	_ framework.ToolPreInvoker   = (*Plugin)(nil)
+	_ framework.PromptPreFetcher = (*Plugin)(nil)
+)

@@ -68,3 +68,5 @@ func (p *Plugin) ToolPostInvoke(ctx context.Context, pl *framework.ToolPostInvok
 	}
 	return res, nil
 }
+
+var _ framework.ToolPostInvoker = (*Plugin)(nil)

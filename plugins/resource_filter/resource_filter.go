@@ -93,3 +93,8 @@ func (p *Plugin) uriViolation(v uriVerdict) *framework.Violation {
 	}
 	return nil
 }
+
+var (
+	_ framework.ResourcePreFetcher  = (*Plugin)(nil)
+	_ framework.ResourcePostFetcher = (*Plugin)(nil)
+)
