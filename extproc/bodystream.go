@@ -127,7 +127,10 @@ func (s *bodyStream) add(b *extprocv3.HttpBody) (answer *extprocv3.ProcessingRes
 	case filterv3.ProcessingMode_BUFFERED_PARTIAL:
 		return nil, false, errPartialBody
 	}
-	return continueBody(s.request), false, nil
+	// BUFFERED: the one message is the whole body; its end_of_stream is
+	// false only because trailers ended the body. Answering it with
+	// CONTINUE would forward a body nobody read.
+	return nil, true, nil
 }
 
 // raw returns the complete body as it arrived, and makes the stream ready

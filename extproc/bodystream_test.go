@@ -209,6 +209,22 @@ func TestBodyStreamPartialBufferRefused(t *testing.T) {
 	}
 }
 
+// Envoy sends a BUFFERED body as one message, with end_of_stream false
+// when trailers ended it: that message is the whole body.
+func TestBodyStreamBufferedEndedByTrailers(t *testing.T) {
+	for _, request := range []bool{true, false} {
+		s := newBodyStream(request)
+		_ = s.readWhole("", 1<<20)
+		answer, whole, err := s.add(&extprocv3.HttpBody{Body: []byte(`{"jsonrpc":"2.0"}`)})
+		if !whole || answer != nil || err != nil {
+			t.Fatalf("request %v: a BUFFERED body without end_of_stream was not read whole (answer %v, %v)", request, answer, err)
+		}
+		if got := string(s.raw()); got != `{"jsonrpc":"2.0"}` {
+			t.Fatalf("body %q", got)
+		}
+	}
+}
+
 // A body that is not read passes as it is, in every mode.
 func TestBodyStreamUnreadPasses(t *testing.T) {
 	for _, m := range []filterv3.ProcessingMode_BodySendMode{filterv3.ProcessingMode_NONE, filterv3.ProcessingMode_BUFFERED,
