@@ -341,6 +341,7 @@ func (e *exchange) finishResponseBody() []*extprocv3.ProcessingResponse {
 func (e *exchange) onEvents(b *extprocv3.HttpBody) *extprocv3.ProcessingResponse {
 	events, err := e.resp.nextEvents(b)
 	var out bytes.Buffer
+	out.Grow(len(b.GetBody())) // the events go on mostly as they came
 	for _, ev := range events {
 		data, changed, end := e.processEvent(ev)
 		switch {
