@@ -3,7 +3,8 @@
 #   make run      build and start the ext_proc server on the embedded default policy
 #   make test     go vet, gofmt check, staticcheck, go test -race (CI runs exactly this)
 #   make bench    every benchmark, with allocations (the load benchmark against a
-#                 pass-through ext_proc server included; the soak excluded)
+#                 pass-through ext_proc server and the 256 MiB SSE stream included;
+#                 the soak excluded)
 #   make soak     10^6 exchanges, heap and goroutines sampled (a few minutes)
 #   make release  static binaries for every platform in PLATFORMS, into dist/, with SHA256SUMS
 #   make docs     regenerate docs/policy.schema.json, docs/configuration.md, docs/metrics.md

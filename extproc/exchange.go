@@ -1,7 +1,9 @@
 package extproc
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"net/url"
 	"path"
 	"strconv"
@@ -34,7 +36,7 @@ type exchange struct {
 	reqHdrs headers
 	session string
 	global  framework.GlobalContext
-	reqBody []byte
+	req     bodyStream
 
 	// What the request asked, by JSON-RPC id: hooked requests wait for their
 	// post hook; the others are known so that their results are not
@@ -48,11 +50,7 @@ type exchange struct {
 	blockHeaders map[string]string
 
 	// Response side.
-	respKind respKind
-	respBody []byte
-	sse      *mcpparse.SSEDecoder
-	sseEnded bool // an error event ended the stream: drop the rest
-	respEnc  string
+	resp bodyStream
 	// respMaybeSSE: the content type names an event stream among other
 	// types; the buffered body is read as JSON, else as an event stream.
 	respMaybeSSE bool
@@ -69,22 +67,16 @@ const (
 	kindGet                       // GET on an MCP path: a server-to-client SSE stream
 )
 
-type respKind uint8
-
-const (
-	respNone respKind = iota
-	respJSON
-	respSSE
-)
-
 func newExchange(s *Server, p *policy, ctx context.Context) *exchange {
-	return &exchange{s: s, p: p, cfg: p.cfg, ctx: ctx}
+	return &exchange{s: s, p: p, cfg: p.cfg, ctx: ctx, req: newBodyStream(true), resp: newBodyStream(false)}
 }
 
 // handle dispatches one message from Envoy.
 func (e *exchange) handle(req *extprocv3.ProcessingRequest) []*extprocv3.ProcessingResponse {
 	if pc := req.GetProtocolConfig(); pc != nil && e.protocol == nil {
+		// The modes Envoy announces on the first message of the stream.
 		e.protocol = pc
+		e.req.mode, e.resp.mode = pc.GetRequestBodyMode(), pc.GetResponseBodyMode()
 	}
 	var out []*extprocv3.ProcessingResponse
 	switch r := req.Request.(type) {
@@ -111,15 +103,6 @@ func one(r *extprocv3.ProcessingResponse) []*extprocv3.ProcessingResponse {
 	return []*extprocv3.ProcessingResponse{r}
 }
 
-// requestBodyMode is the mode Envoy announced for request bodies (BUFFERED
-// when it did not say: then each body message is answered as it comes).
-func (e *exchange) requestBodyMode() filterv3.ProcessingMode_BodySendMode {
-	if e.protocol != nil {
-		return e.protocol.GetRequestBodyMode()
-	}
-	return filterv3.ProcessingMode_BUFFERED
-}
-
 func (e *exchange) onRequestHeaders(h *extprocv3.HttpHeaders) []*extprocv3.ProcessingResponse {
 	e.reqHdrs = headersFrom(h.GetHeaders())
 	method := e.reqHdrs[":method"]
@@ -142,7 +125,7 @@ func (e *exchange) onRequestHeaders(h *extprocv3.HttpHeaders) []*extprocv3.Proce
 		e.kind = kindGet
 	} else {
 		e.kind = kindPost
-		if enc := contentEncoding(e.reqHdrs); enc != "" && !mcpparse.SupportedEncoding(enc) {
+		if enc := contentEncoding(e.reqHdrs); e.req.readWhole(enc, e.cfg.MCP.MaxBodyBytes) != nil {
 			return e.reject(rejectUnsupportedEncoding, nil, 415, mcpparse.CodeInvalidRequest,
 				"unsupported content-encoding "+strconv.Quote(enc))
 		}
@@ -160,6 +143,233 @@ func (e *exchange) onRequestHeaders(h *extprocv3.HttpHeaders) []*extprocv3.Proce
 		mut.SetHeaders = append(mut.SetHeaders, setHeader("accept-encoding", "identity"))
 	}
 	return one(continueRequestHeaders(mut))
+}
+
+// onRequestBody takes the request body as Envoy's mode delivers it (see
+// bodyStream) and, once it is complete, runs the pre hooks on it. Only a
+// POST's body is read; a GET on an MCP path must have none, and other
+// exchanges' bodies (when Envoy sends them anyway) pass.
+func (e *exchange) onRequestBody(b *extprocv3.HttpBody) []*extprocv3.ProcessingResponse {
+	if e.done {
+		return nil
+	}
+	if e.kind == kindGet && len(b.GetBody()) > 0 {
+		// A GET on an MCP path carries no JSON-RPC; one with a body is not
+		// passed on uninspected.
+		return e.reject(rejectInvalid, nil, 400, mcpparse.CodeInvalidRequest, "a GET on an MCP path must not have a body")
+	}
+	answer, whole, err := e.req.add(b)
+	switch {
+	case err != nil:
+		return e.rejectRequestBody(err)
+	case whole:
+		return e.finishRequestBody()
+	case answer == nil:
+		return nil
+	}
+	return one(answer)
+}
+
+func (e *exchange) onRequestTrailers() []*extprocv3.ProcessingResponse {
+	var out []*extprocv3.ProcessingResponse
+	if e.req.pending() && !e.done {
+		// The body ended with trailers rather than an end-of-stream chunk.
+		out = append(out, e.finishRequestBody()...)
+		if e.done {
+			return out
+		}
+	}
+	return append(out, trailersResponse(true))
+}
+
+// finishRequestBody inspects the complete request body and answers Envoy.
+func (e *exchange) finishRequestBody() []*extprocv3.ProcessingResponse {
+	raw := e.req.raw()
+	body, err := e.req.decode(raw)
+	if err != nil {
+		return e.rejectRequestBody(err)
+	}
+	d := e.inspectRequest(body)
+	switch {
+	case d.immediate != nil:
+		e.done = true
+		return one(d.immediate)
+	case d.body != nil:
+		return one(e.req.replace(d.body, d.headers))
+	}
+	return one(e.req.pass(raw, d.headers))
+}
+
+// rejectRequestBody answers a request body the server cannot read whole.
+func (e *exchange) rejectRequestBody(err error) []*extprocv3.ProcessingResponse {
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		return e.reject(rejectBodyTooLarge, nil, 413, mcpparse.CodeInvalidRequest, e.tooLargeMessage())
+	case errors.Is(err, errPartialBody):
+		// Envoy would pass the rest of the body on uninspected.
+		return e.reject(rejectBodyTooLarge, nil, 413, mcpparse.CodeInvalidRequest,
+			"request body exceeds Envoy's buffer (BUFFERED_PARTIAL); it cannot be inspected whole")
+	case errors.Is(err, mcpparse.ErrTooLarge):
+		return e.reject(rejectBodyTooLarge, nil, 413, mcpparse.CodeInvalidRequest, "decoded "+e.tooLargeMessage())
+	case errors.Is(err, mcpparse.ErrUnsupportedEncoding):
+		return e.reject(rejectUnsupportedEncoding, nil, 415, mcpparse.CodeInvalidRequest, err.Error())
+	}
+	return e.reject(rejectParse, nil, 400, mcpparse.CodeParseError, "request body could not be decoded ("+e.req.coding+")")
+}
+
+// hooked reports whether the response must be read: it may carry results
+// that post hooks must see. With any post hook in the policy that is every
+// POST and GET on an MCP path, not only those that asked something hooked:
+// a server may answer a hooked request on the SSE stream of a later,
+// unrelated POST of the same session (a ping), and a result is post-hooked
+// by its shape when nothing else matches it.
+func (e *exchange) hooked() bool {
+	return e.kind == kindGet || len(e.injected) > 0 || (e.kind == kindPost && e.p.readsResponses)
+}
+
+func (e *exchange) onResponseHeaders(h *extprocv3.HttpHeaders) []*extprocv3.ProcessingResponse {
+	if e.done {
+		return nil
+	}
+	rh := headersFrom(h.GetHeaders())
+	status, _ := strconv.Atoi(rh[":status"])
+	if e.kind == kindOther || !e.hooked() || status < 200 || status > 299 || h.GetEndOfStream() {
+		return one(e.skipResponseBody())
+	}
+	enc := contentEncoding(rh)
+	switch mt := rh.mediaType(); {
+	case mt != "text/event-stream" && strings.Contains(strings.ToLower(rh["content-type"]), "text/event-stream"):
+		// A content type that names an event stream among other things
+		// ("text/event-stream,application/json", from a repeated header):
+		// the Python and TypeScript SDKs read such a body as SSE, others as
+		// JSON. It is buffered and read both ways.
+		if e.resp.readWhole(enc, e.responseLimit()) != nil {
+			return e.failClosed("response content-encoding " + strconv.Quote(enc) + " cannot be inspected")
+		}
+		e.respMaybeSSE = true
+		return one(continueResponseHeaders(nil))
+	case mt == "text/event-stream":
+		if err := e.resp.readEvents(enc, e.responseLimit()); err != nil {
+			return e.failClosed(err.Error())
+		}
+		resp := continueResponseHeaders(&extprocv3.HeaderMutation{RemoveHeaders: []string{"content-length"}})
+		resp.ModeOverride = &filterv3.ProcessingMode{
+			ResponseHeaderMode:  filterv3.ProcessingMode_SEND,
+			ResponseBodyMode:    filterv3.ProcessingMode_STREAMED,
+			ResponseTrailerMode: filterv3.ProcessingMode_SKIP,
+		}
+		return one(resp)
+	default:
+		// application/json, and any other type a hooked request is answered
+		// with: a client might still read a result from it, so it is read too.
+		if e.resp.readWhole(enc, e.responseLimit()) != nil {
+			return e.failClosed("response content-encoding " + strconv.Quote(enc) + " cannot be inspected")
+		}
+		return one(continueResponseHeaders(nil))
+	}
+}
+
+func (e *exchange) skipResponseBody() *extprocv3.ProcessingResponse {
+	resp := continueResponseHeaders(nil)
+	resp.ModeOverride = &filterv3.ProcessingMode{
+		ResponseHeaderMode:  filterv3.ProcessingMode_SEND,
+		ResponseBodyMode:    filterv3.ProcessingMode_NONE,
+		ResponseTrailerMode: filterv3.ProcessingMode_SKIP,
+	}
+	return resp
+}
+
+// onResponseBody takes the response body as Envoy's mode delivers it: a
+// body read whole is post-hooked once it is complete, an event stream
+// event by event (onEvents).
+func (e *exchange) onResponseBody(b *extprocv3.HttpBody) []*extprocv3.ProcessingResponse {
+	if e.done {
+		return nil
+	}
+	if e.resp.eventStream() {
+		return one(e.onEvents(b))
+	}
+	answer, whole, err := e.resp.add(b)
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		return e.failClosed("response larger than " + strconv.Itoa(e.responseLimit()) + " bytes")
+	case errors.Is(err, errPartialBody):
+		return e.failClosed("response exceeds Envoy's buffer (BUFFERED_PARTIAL)")
+	case whole:
+		return e.finishResponseBody()
+	case answer == nil:
+		return nil
+	}
+	return one(answer)
+}
+
+// finishResponseBody post-hooks the results of a complete response body
+// and answers Envoy. A body that arrived coded goes on decoded, changed or
+// not: the client then reads exactly the bytes the filter read.
+func (e *exchange) finishResponseBody() []*extprocv3.ProcessingResponse {
+	raw := e.resp.raw()
+	body, err := e.resp.decode(raw)
+	if err != nil {
+		return e.failClosed("response could not be decoded: " + err.Error())
+	}
+	out, changed, err := e.readBody(body)
+	if err != nil {
+		if e.cfg.MCP.OnUnreadableResponse != framework.OnUnreadableAllow {
+			e.s.metrics.Unreadable.WithLabelValues("block").Inc()
+			return e.failClosed(err.Error())
+		}
+		e.s.metrics.Unreadable.WithLabelValues("allow").Inc()
+		e.s.logger.Warn("unreadable response passed unread (mcp.on_unreadable_response: allow)", "request_id", e.global.RequestID, "reason", err.Error())
+		out, changed = nil, false
+	}
+	switch {
+	case changed:
+		return one(e.resp.replace(out, nil))
+	case e.resp.coded():
+		return one(e.resp.replace(body, nil))
+	}
+	return one(e.resp.pass(raw, nil))
+}
+
+// onEvents answers one chunk of an event stream with the complete events
+// it ends — the unchanged ones byte for byte, the rewritten ones
+// re-encoded. An incomplete trailing event is held back and sent with a
+// later chunk; nothing else is buffered. An event that grows past the
+// limit, or that cannot be read (on_unreadable_response: block), ends the
+// stream: an error event is sent in its place and nothing after it reaches
+// the client.
+func (e *exchange) onEvents(b *extprocv3.HttpBody) *extprocv3.ProcessingResponse {
+	events, err := e.resp.nextEvents(b)
+	var out bytes.Buffer
+	out.Grow(len(b.GetBody())) // the events go on mostly as they came
+	for _, ev := range events {
+		data, changed, end := e.processEvent(ev)
+		switch {
+		case end:
+			out.Write(data)
+			return e.resp.endEvents(out.Bytes())
+		case changed:
+			out.Write(data)
+		default:
+			out.Write(ev.Raw)
+		}
+	}
+	if err != nil {
+		e.s.metrics.Unreadable.WithLabelValues("block").Inc()
+		out.Write(e.sseError("event larger than " + strconv.Itoa(e.responseLimit()) + " bytes"))
+		return e.resp.endEvents(out.Bytes())
+	}
+	if b.GetEndOfStream() && len(e.injected) > 0 {
+		for _, inj := range e.injected {
+			out.Write(mcpparse.EncodeEvent(mcpparse.Event{Data: string(inj), HasData: true, Type: "message"}))
+		}
+		e.injected = nil
+	}
+	return e.resp.answerEvents(b, out.Bytes())
+}
+
+func (e *exchange) responseLimit() int {
+	return max(e.cfg.MCP.MaxBodyBytes, e.cfg.Server.MaxMessageBytes)
 }
 
 // isMCPPath matches a request path against mcp.paths. Servers and routers
@@ -217,114 +427,4 @@ func contentEncoding(h headers) string {
 
 func (e *exchange) tooLargeMessage() string {
 	return "request body exceeds the " + strconv.Itoa(e.cfg.MCP.MaxBodyBytes) + "-byte limit (mcp.max_body_bytes)"
-}
-
-// onRequestBody accumulates the body and, at its end, runs the pre hooks.
-// In BUFFERED mode Envoy sends the whole body at once. In STREAMED mode each
-// chunk is answered by clearing it (nothing reaches the server before the
-// body is inspected) and the last one carries the whole, possibly rewritten,
-// body. In FULL_DUPLEX_STREAMED mode nothing is answered until the end, then
-// the body is sent back as one streamed response.
-func (e *exchange) onRequestBody(b *extprocv3.HttpBody) []*extprocv3.ProcessingResponse {
-	if e.done {
-		return nil
-	}
-	mode := e.requestBodyMode()
-	if e.kind == kindGet && len(b.GetBody()) > 0 {
-		// A GET on an MCP path carries no JSON-RPC; one with a body is not
-		// passed on uninspected.
-		return e.reject(rejectInvalid, nil, 400, mcpparse.CodeInvalidRequest, "a GET on an MCP path must not have a body")
-	}
-	if e.kind != kindPost {
-		if mode == filterv3.ProcessingMode_FULL_DUPLEX_STREAMED {
-			return one(streamedBody(true, b.GetBody(), b.GetEndOfStream()))
-		}
-		return one(continueBody(true))
-	}
-	if len(e.reqBody)+len(b.GetBody()) > e.cfg.MCP.MaxBodyBytes {
-		return e.reject(rejectBodyTooLarge, nil, 413, mcpparse.CodeInvalidRequest, e.tooLargeMessage())
-	}
-	e.reqBody = append(e.reqBody, b.GetBody()...)
-	if !b.GetEndOfStream() {
-		switch mode {
-		case filterv3.ProcessingMode_FULL_DUPLEX_STREAMED:
-			return nil
-		case filterv3.ProcessingMode_BUFFERED_PARTIAL:
-			// Envoy would pass the rest of the body on uninspected.
-			return e.reject(rejectBodyTooLarge, nil, 413, mcpparse.CodeInvalidRequest,
-				"request body exceeds Envoy's buffer (BUFFERED_PARTIAL); it cannot be inspected whole")
-		case filterv3.ProcessingMode_STREAMED:
-			return one(bodyResponse(true, &extprocv3.CommonResponse{
-				BodyMutation: &extprocv3.BodyMutation{Mutation: &extprocv3.BodyMutation_ClearBody{ClearBody: true}},
-			}))
-		}
-		// BUFFERED never sends a partial body; answer and keep going.
-		return one(continueBody(true))
-	}
-	return e.finishRequestBody()
-}
-
-func (e *exchange) onRequestTrailers() []*extprocv3.ProcessingResponse {
-	var out []*extprocv3.ProcessingResponse
-	if e.kind == kindPost && e.reqBody != nil && !e.done && e.requestBodyMode() != filterv3.ProcessingMode_BUFFERED {
-		// The body ended with trailers rather than an end-of-stream chunk.
-		out = append(out, e.finishRequestBody()...)
-		if e.done {
-			return out
-		}
-	}
-	return append(out, trailersResponse(true))
-}
-
-// finishRequestBody inspects the complete request body and answers Envoy.
-func (e *exchange) finishRequestBody() []*extprocv3.ProcessingResponse {
-	body := e.reqBody
-	e.reqBody = e.reqBody[:0:0]
-	d := e.inspectRequest(body)
-	if d.immediate != nil {
-		e.done = true
-		return one(d.immediate)
-	}
-	mode := e.requestBodyMode()
-	switch mode {
-	case filterv3.ProcessingMode_FULL_DUPLEX_STREAMED:
-		if d.body == nil {
-			d.body = body
-		}
-		return one(streamedBody(true, d.body, true))
-	case filterv3.ProcessingMode_STREAMED:
-		// Earlier chunks were cleared: the last one carries the whole body.
-		if d.body == nil {
-			d.body = body
-		}
-		return one(withHeaders(replaceBody(true, d.body, false), d.headers))
-	}
-	if d.body == nil && d.headers == nil {
-		return one(continueBody(true))
-	}
-	if d.body == nil {
-		return one(withHeaders(continueBody(true), d.headers))
-	}
-	return one(withHeaders(replaceBody(true, d.body, true), d.headers))
-}
-
-// withHeaders adds header changes to a body response.
-func withHeaders(r *extprocv3.ProcessingResponse, mut *extprocv3.HeaderMutation) *extprocv3.ProcessingResponse {
-	if mut == nil {
-		return r
-	}
-	var common *extprocv3.CommonResponse
-	switch b := r.Response.(type) {
-	case *extprocv3.ProcessingResponse_RequestBody:
-		common = b.RequestBody.Response
-	case *extprocv3.ProcessingResponse_ResponseBody:
-		common = b.ResponseBody.Response
-	}
-	if common.HeaderMutation == nil {
-		common.HeaderMutation = mut
-		return r
-	}
-	common.HeaderMutation.SetHeaders = append(common.HeaderMutation.SetHeaders, mut.SetHeaders...)
-	common.HeaderMutation.RemoveHeaders = append(common.HeaderMutation.RemoveHeaders, mut.RemoveHeaders...)
-	return r
 }

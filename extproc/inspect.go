@@ -50,23 +50,9 @@ func (e *exchange) rejectResponse(reason string, id *mcpparse.ID, status, code i
 	return immediate(status, mcpparse.ErrorResponse(rid, code, msg, map[string]any{"code": strings.ToUpper(reason)}), "mcp_extproc_"+reason, nil)
 }
 
-// inspectRequest parses a complete request body and runs the pre hooks of
-// every hooked message in it.
-func (e *exchange) inspectRequest(raw []byte) requestDecision {
-	body := raw
-	enc := contentEncoding(e.reqHdrs)
-	if enc != "" {
-		dec, err := mcpparse.DecodeContent(enc, raw, e.cfg.MCP.MaxBodyBytes)
-		switch {
-		case errors.Is(err, mcpparse.ErrTooLarge):
-			return requestDecision{immediate: e.rejectResponse(rejectBodyTooLarge, nil, 413, mcpparse.CodeInvalidRequest, "decoded "+e.tooLargeMessage())}
-		case errors.Is(err, mcpparse.ErrUnsupportedEncoding):
-			return requestDecision{immediate: e.rejectResponse(rejectUnsupportedEncoding, nil, 415, mcpparse.CodeInvalidRequest, err.Error())}
-		case err != nil:
-			return requestDecision{immediate: e.rejectResponse(rejectParse, nil, 400, mcpparse.CodeParseError, "request body could not be decoded ("+enc+")")}
-		}
-		body = dec
-	}
+// inspectRequest parses a complete, decoded request body and runs the pre
+// hooks of every hooked message in it.
+func (e *exchange) inspectRequest(body []byte) requestDecision {
 	parsed, err := mcpparse.Parse(body, mcpparse.Options{})
 	if err != nil {
 		var pe *mcpparse.Error
@@ -94,7 +80,7 @@ func (e *exchange) inspectRequest(raw []byte) requestDecision {
 	if d, ok := e.checkMCPHeaders(parsed); !ok {
 		return d
 	}
-	return e.runPreHooks(body, parsed, enc != "")
+	return e.runPreHooks(body, parsed)
 }
 
 func notJSON(b []byte) bool {
@@ -145,7 +131,7 @@ type preResult struct {
 
 // runPreHooks runs the pre hook of every hooked message, then builds the
 // decision: pass, rewrite (edits applied to the original bytes) or block.
-func (e *exchange) runPreHooks(body []byte, b *mcpparse.Body, decoded bool) requestDecision {
+func (e *exchange) runPreHooks(body []byte, b *mcpparse.Body) requestDecision {
 	results := make([]preResult, len(b.Messages))
 	var headerMut *extprocv3.HeaderMutation
 	anyEdit, anyBlock, allBlocked := false, false, true
@@ -234,7 +220,7 @@ func (e *exchange) runPreHooks(body []byte, b *mcpparse.Body, decoded bool) requ
 			kept = append(kept, elem)
 		}
 		out := append([]byte{'['}, bytes.Join(kept, []byte{','})...)
-		return e.rewritten(append(out, ']'), headerMut, decoded)
+		return requestDecision{body: append(out, ']'), headers: headerMut}
 	}
 	if anyEdit {
 		var edits []mcpparse.Edit
@@ -245,24 +231,12 @@ func (e *exchange) runPreHooks(body []byte, b *mcpparse.Body, decoded bool) requ
 		if err != nil {
 			return requestDecision{immediate: e.rejectResponse(rejectInvalid, nil, 500, -32603, "internal error rewriting the request")}
 		}
-		return e.rewritten(out, headerMut, decoded)
+		return requestDecision{body: out, headers: headerMut}
 	}
 	if headerMut != nil {
 		return requestDecision{headers: headerMut}
 	}
 	return requestDecision{}
-}
-
-// rewritten forwards a new body; a body that arrived compressed goes on
-// uncompressed, without its content-encoding.
-func (e *exchange) rewritten(body []byte, hm *extprocv3.HeaderMutation, decoded bool) requestDecision {
-	if decoded {
-		if hm == nil {
-			hm = &extprocv3.HeaderMutation{}
-		}
-		hm.RemoveHeaders = append(hm.RemoveHeaders, "content-encoding")
-	}
-	return requestDecision{body: body, headers: hm}
 }
 
 // applyShifted applies edits (offsets in body) to the element body[start:end].

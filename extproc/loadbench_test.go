@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
@@ -57,9 +58,12 @@ func serveChild(role string) {
 		os.Exit(1)
 	}
 	gs := grpc.NewServer(grpc.MaxRecvMsgSize(16 << 20))
-	if role == "passthrough" {
+	switch role {
+	case "passthrough":
 		extprocv3.RegisterExternalProcessorServer(gs, passThrough{})
-	} else {
+	case "passthrough-stream":
+		extprocv3.RegisterExternalProcessorServer(gs, passThrough{streamResponses: true})
+	default:
 		cfg, _, err := framework.Load(role, framework.LoadOptions{})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -74,23 +78,34 @@ func serveChild(role string) {
 	}
 	go func() { _ = gs.Serve(lis) }()
 	// MCP_EXTPROC_BENCH_CPUPROFILE=FILE profiles the filter's process.
-	if f := os.Getenv("MCP_EXTPROC_BENCH_CPUPROFILE"); f != "" && role != "passthrough" {
+	if f := os.Getenv("MCP_EXTPROC_BENCH_CPUPROFILE"); f != "" && !strings.HasPrefix(role, "passthrough") {
 		out, err := os.Create(f)
 		if err == nil && pprof.StartCPUProfile(out) == nil {
 			defer func() { pprof.StopCPUProfile(); out.Close() }()
 		}
 	}
 	fmt.Println(lis.Addr().String())
-	_, _ = io.Copy(io.Discard, os.Stdin)
+	// Each line on stdin asks for the live heap (after a GC), in bytes;
+	// the process ends when stdin closes.
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		fmt.Println(ms.HeapAlloc)
+	}
 }
 
 // passThrough answers every ext_proc message with CONTINUE: the floor an
-// ext_proc server can reach.
+// ext_proc server can reach. With streamResponses it asks for response
+// bodies in STREAMED mode, as any server must that lets an event stream
+// through Envoy unbuffered.
 type passThrough struct {
 	extprocv3.UnimplementedExternalProcessorServer
+	streamResponses bool
 }
 
-func (passThrough) Process(st extprocv3.ExternalProcessor_ProcessServer) error {
+func (pt passThrough) Process(st extprocv3.ExternalProcessor_ProcessServer) error {
 	for {
 		req, err := st.Recv()
 		if err != nil {
@@ -104,6 +119,9 @@ func (passThrough) Process(st extprocv3.ExternalProcessor_ProcessServer) error {
 			resp = continueBody(true)
 		case *extprocv3.ProcessingRequest_ResponseHeaders:
 			resp = continueResponseHeaders(nil)
+			if pt.streamResponses {
+				resp.ModeOverride = &filterv3.ProcessingMode{ResponseBodyMode: filterv3.ProcessingMode_STREAMED}
+			}
 		case *extprocv3.ProcessingRequest_ResponseBody:
 			resp = continueBody(false)
 		default:
@@ -117,9 +135,26 @@ func (passThrough) Process(st extprocv3.ExternalProcessor_ProcessServer) error {
 
 // child is a benchmark server process.
 type child struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	addr  string
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout *bufio.Reader
+	addr   string
+}
+
+// liveHeap returns the child's heap in use after a GC.
+func (c *child) liveHeap(b *testing.B) int64 {
+	if _, err := io.WriteString(c.stdin, "heap\n"); err != nil {
+		b.Fatal(err)
+	}
+	line, err := c.stdout.ReadString('\n')
+	if err != nil {
+		b.Fatal(err)
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(line), 10, 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
 }
 
 func startChild(b *testing.B, role string) *child {
@@ -138,11 +173,12 @@ func startChild(b *testing.B, role string) *child {
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	out := bufio.NewReader(stdout)
+	line, err := out.ReadString('\n')
 	if err != nil {
 		b.Fatalf("benchmark server %s: %v", role, err)
 	}
-	c := &child{cmd: cmd, stdin: stdin, addr: strings.TrimSpace(line)}
+	c := &child{cmd: cmd, stdin: stdin, stdout: out, addr: strings.TrimSpace(line)}
 	b.Cleanup(func() { _ = c.stdin.Close(); _ = c.cmd.Wait() })
 	return c
 }
@@ -280,9 +316,15 @@ func BenchmarkLoadVsPassThrough(b *testing.B) {
 	b.ReportMetric(ft/pt, "throughput_ratio")
 	b.ReportMetric(float64(fp50)/float64(pp50), "p50_ratio")
 	b.ReportMetric(float64(fcpu)/float64(pcpu), "cpu_ratio")
+	// Peak resident memory under the load (VmHWM): the bound for
+	// the filter is 64 MiB.
+	_, ppeak := servers["passthrough"].memory(b)
+	_, fpeak := servers["filter"].memory(b)
+	b.ReportMetric(float64(fpeak)/(1<<20), "filter_peak_rss_MiB")
+	b.ReportMetric(float64(ppeak)/(1<<20), "passthrough_peak_rss_MiB")
 	b.ReportMetric(0, "ns/op")
-	b.Logf("pass-through: %.0f exchanges/s, p50 %v, CPU %v/exchange", pt, pp50, pcpu)
-	b.Logf("filter:       %.0f exchanges/s, p50 %v, CPU %v/exchange", ft, fp50, fcpu)
+	b.Logf("pass-through: %.0f exchanges/s, p50 %v, CPU %v/exchange, peak RSS %.1f MiB", pt, pp50, pcpu, float64(ppeak)/(1<<20))
+	b.Logf("filter:       %.0f exchanges/s, p50 %v, CPU %v/exchange, peak RSS %.1f MiB", ft, fp50, fcpu, float64(fpeak)/(1<<20))
 	b.Logf("ratios: throughput %.2fx, p50 %.2fx, CPU per exchange %.2fx", ft/pt, float64(fp50)/float64(pp50), float64(fcpu)/float64(pcpu))
 }
 

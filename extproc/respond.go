@@ -83,6 +83,27 @@ func streamedBody(request bool, b []byte, endOfStream bool) *extprocv3.Processin
 	})
 }
 
+// withHeaders adds header changes to a body response.
+func withHeaders(r *extprocv3.ProcessingResponse, mut *extprocv3.HeaderMutation) *extprocv3.ProcessingResponse {
+	if mut == nil {
+		return r
+	}
+	var common *extprocv3.CommonResponse
+	switch b := r.Response.(type) {
+	case *extprocv3.ProcessingResponse_RequestBody:
+		common = b.RequestBody.Response
+	case *extprocv3.ProcessingResponse_ResponseBody:
+		common = b.ResponseBody.Response
+	}
+	if common.HeaderMutation == nil {
+		common.HeaderMutation = mut
+		return r
+	}
+	common.HeaderMutation.SetHeaders = append(common.HeaderMutation.SetHeaders, mut.SetHeaders...)
+	common.HeaderMutation.RemoveHeaders = append(common.HeaderMutation.RemoveHeaders, mut.RemoveHeaders...)
+	return r
+}
+
 func trailersResponse(request bool) *extprocv3.ProcessingResponse {
 	if request {
 		return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_RequestTrailers{RequestTrailers: &extprocv3.TrailersResponse{}}}

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"strings"
 
-	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
@@ -21,81 +19,6 @@ const (
 	matchSession = "session"
 	matchShape   = "shape"
 )
-
-func (e *exchange) responseBodyMode() filterv3.ProcessingMode_BodySendMode {
-	if e.respKind == respSSE {
-		return filterv3.ProcessingMode_STREAMED // our own mode_override
-	}
-	if e.protocol != nil {
-		return e.protocol.GetResponseBodyMode()
-	}
-	return filterv3.ProcessingMode_BUFFERED
-}
-
-// hooked reports whether the response must be read: it may carry results
-// that post hooks must see. With any post hook in the policy that is every
-// POST and GET on an MCP path, not only those that asked something hooked:
-// a server may answer a hooked request on the SSE stream of a later,
-// unrelated POST of the same session (a ping), and a result is post-hooked
-// by its shape when nothing else matches it.
-func (e *exchange) hooked() bool {
-	return e.kind == kindGet || len(e.injected) > 0 || (e.kind == kindPost && e.p.readsResponses)
-}
-
-func (e *exchange) onResponseHeaders(h *extprocv3.HttpHeaders) []*extprocv3.ProcessingResponse {
-	if e.done {
-		return nil
-	}
-	rh := headersFrom(h.GetHeaders())
-	status, _ := strconv.Atoi(rh[":status"])
-	if e.kind == kindOther || !e.hooked() || status < 200 || status > 299 || h.GetEndOfStream() {
-		return one(e.skipResponseBody())
-	}
-	e.respEnc = contentEncoding(rh)
-	switch mt := rh.mediaType(); {
-	case mt != "text/event-stream" && strings.Contains(strings.ToLower(rh["content-type"]), "text/event-stream"):
-		// A content type that names an event stream among other things
-		// ("text/event-stream,application/json", from a repeated header):
-		// the Python and TypeScript SDKs read such a body as SSE, others as
-		// JSON. It is buffered and read both ways.
-		if !mcpparse.SupportedEncoding(e.respEnc) {
-			return e.failClosed("response content-encoding " + strconv.Quote(e.respEnc) + " cannot be inspected")
-		}
-		e.respKind, e.respMaybeSSE = respJSON, true
-		return one(continueResponseHeaders(nil))
-	case mt == "text/event-stream":
-		if e.respEnc != "" {
-			return e.failClosed("a compressed event stream cannot be inspected")
-		}
-		e.respKind = respSSE
-		e.sse = mcpparse.NewSSEDecoder()
-		resp := continueResponseHeaders(&extprocv3.HeaderMutation{RemoveHeaders: []string{"content-length"}})
-		resp.ModeOverride = &filterv3.ProcessingMode{
-			ResponseHeaderMode:  filterv3.ProcessingMode_SEND,
-			ResponseBodyMode:    filterv3.ProcessingMode_STREAMED,
-			ResponseTrailerMode: filterv3.ProcessingMode_SKIP,
-		}
-		return one(resp)
-	default:
-		// application/json, and any other type a hooked request is answered
-		// with: a client might still read a result from it, so it is read too.
-		if !mcpparse.SupportedEncoding(e.respEnc) {
-			return e.failClosed("response content-encoding " + strconv.Quote(e.respEnc) + " cannot be inspected")
-		}
-		e.respKind = respJSON
-		return one(continueResponseHeaders(nil))
-	}
-}
-
-func (e *exchange) skipResponseBody() *extprocv3.ProcessingResponse {
-	resp := continueResponseHeaders(nil)
-	resp.ModeOverride = &filterv3.ProcessingMode{
-		ResponseHeaderMode:  filterv3.ProcessingMode_SEND,
-		ResponseBodyMode:    filterv3.ProcessingMode_NONE,
-		ResponseTrailerMode: filterv3.ProcessingMode_SKIP,
-	}
-	return resp
-}
 
 // failClosed replaces a response that cannot be inspected with a JSON-RPC
 // error: a result that might need masking never passes unread.
@@ -116,91 +39,6 @@ func (e *exchange) withheldID() mcpparse.ID {
 		}
 	}
 	return mcpparse.NullID()
-}
-
-func (e *exchange) responseLimit() int {
-	return max(e.cfg.MCP.MaxBodyBytes, e.cfg.Server.MaxMessageBytes)
-}
-
-func (e *exchange) onResponseBody(b *extprocv3.HttpBody) []*extprocv3.ProcessingResponse {
-	if e.done {
-		return nil
-	}
-	switch e.respKind {
-	case respJSON:
-		return e.onJSONResponseBody(b)
-	case respSSE:
-		return e.onSSEResponseBody(b)
-	}
-	if e.responseBodyMode() == filterv3.ProcessingMode_FULL_DUPLEX_STREAMED {
-		return one(streamedBody(false, b.GetBody(), b.GetEndOfStream()))
-	}
-	return one(continueBody(false))
-}
-
-func (e *exchange) onJSONResponseBody(b *extprocv3.HttpBody) []*extprocv3.ProcessingResponse {
-	if len(e.respBody)+len(b.GetBody()) > e.responseLimit() {
-		return e.failClosed("response larger than " + strconv.Itoa(e.responseLimit()) + " bytes")
-	}
-	e.respBody = append(e.respBody, b.GetBody()...)
-	mode := e.responseBodyMode()
-	if !b.GetEndOfStream() {
-		switch mode {
-		case filterv3.ProcessingMode_FULL_DUPLEX_STREAMED:
-			return nil
-		case filterv3.ProcessingMode_STREAMED:
-			return one(bodyResponse(false, &extprocv3.CommonResponse{
-				BodyMutation: &extprocv3.BodyMutation{Mutation: &extprocv3.BodyMutation_ClearBody{ClearBody: true}},
-			}))
-		case filterv3.ProcessingMode_BUFFERED_PARTIAL:
-			return e.failClosed("response exceeds Envoy's buffer (BUFFERED_PARTIAL)")
-		}
-		return one(continueBody(false))
-	}
-	raw := e.respBody
-	body := raw
-	if e.respEnc != "" {
-		dec, err := mcpparse.DecodeContent(e.respEnc, raw, e.responseLimit())
-		if err != nil {
-			return e.failClosed("response could not be decoded: " + err.Error())
-		}
-		body = dec
-	}
-	out, changed, err := e.readBody(body)
-	if err != nil {
-		if e.cfg.MCP.OnUnreadableResponse != framework.OnUnreadableAllow {
-			e.s.metrics.Unreadable.WithLabelValues("block").Inc()
-			return e.failClosed(err.Error())
-		}
-		e.s.metrics.Unreadable.WithLabelValues("allow").Inc()
-		e.s.logger.Warn("unreadable response passed unread (mcp.on_unreadable_response: allow)", "request_id", e.global.RequestID, "reason", err.Error())
-		out, changed = nil, false
-	}
-	if !changed && e.respEnc == "" {
-		switch mode {
-		case filterv3.ProcessingMode_FULL_DUPLEX_STREAMED:
-			return one(streamedBody(false, raw, true))
-		case filterv3.ProcessingMode_STREAMED:
-			return one(replaceBody(false, raw, false))
-		}
-		return one(continueBody(false))
-	}
-	if !changed {
-		out = body
-	}
-	var resp *extprocv3.ProcessingResponse
-	switch mode {
-	case filterv3.ProcessingMode_FULL_DUPLEX_STREAMED:
-		resp = streamedBody(false, out, true)
-	case filterv3.ProcessingMode_STREAMED:
-		resp = replaceBody(false, out, false)
-	default:
-		resp = replaceBody(false, out, true)
-	}
-	if e.respEnc != "" {
-		resp = withHeaders(resp, &extprocv3.HeaderMutation{RemoveHeaders: []string{"content-encoding"}})
-	}
-	return one(resp)
 }
 
 // readBody reads a complete JSON response body the way clients do and
@@ -238,64 +76,6 @@ func (e *exchange) readBody(body []byte) ([]byte, bool, error) {
 }
 
 var utf8BOM = []byte("\xEF\xBB\xBF")
-
-// onSSEResponseBody decodes events across chunk boundaries and answers each
-// chunk with the complete events it ended — the unchanged ones byte for
-// byte, the rewritten ones re-encoded. An incomplete trailing event is held
-// back and sent with a later chunk; nothing else is buffered. An event that
-// grows past the limit, or that cannot be read (on_unreadable_response:
-// block), ends the stream: an error event is sent in its place and nothing
-// after it reaches the client.
-func (e *exchange) onSSEResponseBody(b *extprocv3.HttpBody) []*extprocv3.ProcessingResponse {
-	if e.sseEnded {
-		return one(clearBody(false))
-	}
-	events := e.sse.Feed(b.GetBody())
-	tooLarge := e.sse.Buffered() > e.responseLimit()
-	if b.GetEndOfStream() && !tooLarge {
-		events = append(events, e.sse.Flush()...)
-	}
-	var out bytes.Buffer
-	changed := false
-	for _, ev := range events {
-		data, evChanged, end := e.processEvent(ev)
-		if end {
-			out.Write(data)
-			e.endSSE()
-			return one(replaceBody(false, out.Bytes(), false))
-		}
-		if evChanged {
-			changed = true
-			out.Write(data)
-		} else {
-			out.Write(ev.Raw)
-		}
-	}
-	if tooLarge {
-		e.s.metrics.Unreadable.WithLabelValues("block").Inc()
-		out.Write(e.sseError("event larger than " + strconv.Itoa(e.responseLimit()) + " bytes"))
-		e.endSSE()
-		return one(replaceBody(false, out.Bytes(), false))
-	}
-	if b.GetEndOfStream() && len(e.injected) > 0 {
-		for _, inj := range e.injected {
-			out.Write(mcpparse.EncodeEvent(mcpparse.Event{Data: string(inj), HasData: true, Type: "message"}))
-		}
-		e.injected = nil
-		changed = true
-	}
-	if !changed && bytes.Equal(out.Bytes(), b.GetBody()) {
-		return one(continueBody(false))
-	}
-	return one(replaceBody(false, out.Bytes(), false))
-}
-
-// endSSE ends the event stream after an error event: what the server sends
-// afterwards is dropped, and the decoder's buffer is released.
-func (e *exchange) endSSE() {
-	e.sseEnded = true
-	e.sse = nil
-}
 
 // processEvent post-hooks the JSON-RPC message an event carries and returns
 // what to send instead of the event's raw bytes, if anything. end reports
