@@ -166,25 +166,11 @@ func SplitDocuments(y []byte) ([][]byte, error) {
 // Kubernetes' type, the spec with Istio's API type, then each inserted HTTP
 // filter with Envoy's types (typed_config resolved) and ValidateAll.
 func ParseEnvoyFilter(y []byte) (*EnvoyFilter, error) {
-	var obj struct {
-		metav1.TypeMeta `json:",inline"`
-		Metadata        metav1.ObjectMeta `json:"metadata"`
-		Spec            map[string]any    `json:"spec"`
-	}
-	if err := Strict(y, &obj); err != nil {
-		return nil, err
-	}
-	if obj.APIVersion != "networking.istio.io/v1alpha3" || obj.Kind != "EnvoyFilter" {
-		return nil, fmt.Errorf("not an EnvoyFilter: %s %s", obj.APIVersion, obj.Kind)
-	}
-	specJSON, err := yaml.Marshal(obj.Spec)
+	tm, meta, specJSON, err := istioObject(y, "networking.istio.io/v1alpha3", "EnvoyFilter")
 	if err != nil {
 		return nil, err
 	}
-	if specJSON, err = yaml.YAMLToJSON(specJSON); err != nil {
-		return nil, err
-	}
-	ef := &EnvoyFilter{TypeMeta: obj.TypeMeta, Metadata: obj.Metadata, Spec: &networkingv1alpha3.EnvoyFilter{}}
+	ef := &EnvoyFilter{TypeMeta: tm, Metadata: meta, Spec: &networkingv1alpha3.EnvoyFilter{}}
 	if err := protojson.Unmarshal(specJSON, ef.Spec); err != nil {
 		return nil, fmt.Errorf("EnvoyFilter spec: %w", err)
 	}
@@ -265,24 +251,31 @@ type RequestAuthentication struct {
 // (security.istio.io/v1) strictly: metadata with Kubernetes' type, the spec
 // with Istio's.
 func ParseRequestAuthentication(y []byte) (*RequestAuthentication, error) {
+	tm, meta, specJSON, err := istioObject(y, "security.istio.io/v1", "RequestAuthentication")
+	if err != nil {
+		return nil, err
+	}
+	ra := &RequestAuthentication{TypeMeta: tm, Metadata: meta, Spec: &securityv1beta1.RequestAuthentication{}}
+	if err := protojson.Unmarshal(specJSON, ra.Spec); err != nil {
+		return nil, fmt.Errorf("RequestAuthentication spec: %w", err)
+	}
+	return ra, nil
+}
+
+// istioObject decodes the Kubernetes part of an Istio object strictly and
+// returns its spec as JSON, for protojson and Istio's API type.
+func istioObject(y []byte, apiVersion, kind string) (metav1.TypeMeta, metav1.ObjectMeta, []byte, error) {
 	var obj struct {
 		metav1.TypeMeta `json:",inline"`
 		Metadata        metav1.ObjectMeta `json:"metadata"`
 		Spec            map[string]any    `json:"spec"`
 	}
 	if err := Strict(y, &obj); err != nil {
-		return nil, err
+		return obj.TypeMeta, obj.Metadata, nil, err
 	}
-	if obj.APIVersion != "security.istio.io/v1" || obj.Kind != "RequestAuthentication" {
-		return nil, fmt.Errorf("not a RequestAuthentication: %s %s", obj.APIVersion, obj.Kind)
+	if obj.APIVersion != apiVersion || obj.Kind != kind {
+		return obj.TypeMeta, obj.Metadata, nil, fmt.Errorf("not an Istio %s: %s %s", kind, obj.APIVersion, obj.Kind)
 	}
 	specJSON, err := json.Marshal(obj.Spec)
-	if err != nil {
-		return nil, err
-	}
-	ra := &RequestAuthentication{TypeMeta: obj.TypeMeta, Metadata: obj.Metadata, Spec: &securityv1beta1.RequestAuthentication{}}
-	if err := protojson.Unmarshal(specJSON, ra.Spec); err != nil {
-		return nil, fmt.Errorf("RequestAuthentication spec: %w", err)
-	}
-	return ra, nil
+	return obj.TypeMeta, obj.Metadata, specJSON, err
 }
