@@ -21,6 +21,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 )
 
 func parseDockerfile(t *testing.T, src []byte) []instructions.Stage {
@@ -220,6 +222,71 @@ func TestMakeReleaseBuildsStaticBinaries(t *testing.T) {
 	for _, want := range []string{"version v9.8.7-test\n", "CGO_ENABLED 0\n", "-trimpath true\n"} {
 		if !strings.Contains(string(v), want) {
 			t.Errorf("the release build lacks %q:\n%s", want, v)
+		}
+	}
+}
+
+// The build context leaves out what no binary needs (.git, node_modules,
+// local policies, keys) and keeps every file the image's two targets
+// compile or embed, read with the Docker CLI's own .dockerignore rules.
+func TestDockerignore(t *testing.T) {
+	f, err := os.Open("../.dockerignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	patterns, err := ignorefile.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	excluded := func(rel string) bool {
+		ok, err := pm.MatchesOrParentMatches(rel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	for _, out := range []string{".git/HEAD", "e2e/node/node_modules/x/index.js", "examples/external/keyword-moderation/node_modules/a/b.js", "bin/extproc", "my-policy.yaml", "tls/server.key"} {
+		if !excluded(out) {
+			t.Errorf("%s is in the build context", out)
+		}
+	}
+	// Every file the Dockerfile's targets need: go.mod, go.sum, and the Go
+	// and embedded files of every package of this module they import.
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "list", "-deps", "-f", `{{if .Module}}{{if .Module.Main}}{{.Dir}}{{range .GoFiles}} {{.}}{{end}}{{range .EmbedFiles}} {{.}}{{end}}{{end}}{{end}}`, "./cmd/extproc", "./examples/mcp-server")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	need := []string{"go.mod", "go.sum"}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		dir, err := filepath.Rel(root, fields[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fields[1:] {
+			need = append(need, filepath.ToSlash(filepath.Join(dir, f)))
+		}
+	}
+	if len(need) < 50 {
+		t.Fatalf("only %d files found: %s", len(need), out)
+	}
+	for _, f := range need {
+		if excluded(f) {
+			t.Errorf(".dockerignore leaves out %s, which the image build needs", f)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -62,5 +63,36 @@ func TestTypeScriptClientThroughDev(t *testing.T) {
 		if got.Events[i] != want[i] {
 			t.Fatalf("events %v, want %v", got.Events, want)
 		}
+	}
+}
+
+// What a new user sees when a call is blocked, in the TypeScript SDK: the
+// thrown McpError's message carries the reason and the description (not only
+// "Tool not allowed"), and with block_response: tool_error the same text is
+// the tool result the model reads.
+func TestTypeScriptClientSeesWhyACallIsBlocked(t *testing.T) {
+	up := httptest.NewServer(goServer(false))
+	t.Cleanup(up.Close)
+	dir := nodeDir(t)
+	const why = `Tool not allowed: tool "delete_everything" is denied (deny pattern "delete_*")`
+	for _, tc := range []struct {
+		style string
+		want  string
+	}{
+		{"jsonrpc_error", `{"thrown":"MCP error -32000: ` + strings.ReplaceAll(why, `"`, `\"`) + `"}`},
+		{"tool_error", `{"isError":true,"text":"` + strings.ReplaceAll(why, `"`, `\"`) + `"}`},
+	} {
+		t.Run(tc.style, func(t *testing.T) {
+			base := startDev(t, strings.Replace(tsPolicy, "  paths: [/mcp]\n", "  paths: [/mcp]\n  block_response: "+tc.style+"\n", 1), up.URL)
+			cmd := exec.Command("node", filepath.Join(dir, "blocked.mjs"), base+"/mcp", "delete_everything")
+			cmd.Dir = dir
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("client: %v\n%s", err, out)
+			}
+			if got := strings.TrimSpace(string(out)); got != tc.want {
+				t.Fatalf("the TypeScript SDK shows\n%s\nwant\n%s", got, tc.want)
+			}
+		})
 	}
 }

@@ -42,8 +42,8 @@ func TestEnvoyBootstrap(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkAccessLog(t, &hcm)
-	if hcm.HttpFilters[0].Name != "envoy.filters.http.ext_proc" || hcm.HttpFilters[len(hcm.HttpFilters)-1].Name != "envoy.filters.http.router" {
-		t.Fatal("ext_proc must come before the router")
+	if n := len(hcm.HttpFilters); n < 2 || hcm.HttpFilters[n-2].Name != "envoy.filters.http.ext_proc" || hcm.HttpFilters[n-1].Name != "envoy.filters.http.router" {
+		t.Fatal("ext_proc must come just before the router")
 	}
 	ep, err := envoy.ExtProcFilter(b)
 	if err != nil {

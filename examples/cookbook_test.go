@@ -86,6 +86,8 @@ func TestCookbookGroupClaims(t *testing.T) {
 		{call("payroll_run", `{}`), eng, "GROUP_REQUIRED"},
 		{call("payroll_run", `{}`), none, "GROUP_REQUIRED"},
 		{call("payroll_run", `{}`), nil, "GROUP_REQUIRED"},
+		{call("payroll-run", `{}`), eng, "GROUP_REQUIRED"},
+		{call("payroll-run", `{}`), finance, ""},
 		{call("get_weather", `{}`), eng, ""},
 	})
 }
@@ -184,7 +186,10 @@ func TestCookbookRBAC(t *testing.T) {
 	srv := cookbook(t, "opa-rbac.yaml")
 	checkDecisions(t, srv, toolResult("ok"), []decision{
 		{call("get_ticket", `{}`), viewer, ""},
+		{call("get-ticket", `{}`), viewer, ""},
 		{call("update_ticket", `{}`), viewer, "OPA_DENIED"},
+		{call("update-ticket", `{}`), viewer, "OPA_DENIED"},
+		{call("update-ticket", `{}`), editor, ""},
 		{call("update_ticket", `{}`), editor, ""},
 		{call("delete_ticket", `{}`), editor, "OPA_DENIED"},
 		{call("get_ticket", `{}`), nil, "OPA_DENIED"},

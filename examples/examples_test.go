@@ -68,8 +68,10 @@ func TestSupportDeskPolicy(t *testing.T) {
 	if !strings.Contains(out.Client, "1111") || !strings.Contains(out.Client, "@example.com") {
 		t.Errorf("partial masking should keep the last digits and the domain: %s", out.Client)
 	}
-	if out := srv.Call(t, call("delete_customer", `{"customer_id":"c-1"}`), extproctest.JSON(toolResult("x"))); !out.Blocked || !strings.Contains(out.Client, "TOOL_DENIED") {
-		t.Errorf("delete_customer: %+v", out)
+	for _, name := range []string{"delete_customer", "delete-customer", "drop-table", "reset-admin"} {
+		if out := srv.Call(t, call(name, `{"customer_id":"c-1"}`), extproctest.JSON(toolResult("x"))); !out.Blocked || !strings.Contains(out.Client, "TOOL_DENIED") {
+			t.Errorf("%s: %+v", name, out)
+		}
 	}
 	// An email in the arguments still reaches the tool (PII is masked on the way back only).
 	if out := srv.Call(t, call("send_reply", `{"to":"jane.doe@example.com"}`), extproctest.JSON(toolResult("sent"))); out.Blocked || !strings.Contains(out.Upstream, "jane.doe@example.com") {
@@ -83,14 +85,21 @@ func TestReadOnlyTenantPolicy(t *testing.T) {
 	if out := srv.Call(t, call("update_ticket", `{}`), res, "x-tenant-id", "acme"); !out.Blocked {
 		t.Error("acme may not call a write tool")
 	}
-	if out := srv.Call(t, call("get_ticket", `{}`), res, "x-tenant-id", "acme"); out.Blocked {
-		t.Error("acme may read")
+	for _, name := range []string{"get_ticket", "get-ticket", "list-tickets", "search-docs"} {
+		if out := srv.Call(t, call(name, `{}`), res, "x-tenant-id", "acme"); out.Blocked {
+			t.Errorf("acme may read (%s)", name)
+		}
+	}
+	if out := srv.Call(t, call("update-ticket", `{}`), res, "x-tenant-id", "acme"); !out.Blocked {
+		t.Error("acme may not call a write tool, kebab-case or not")
 	}
 	if out := srv.Call(t, call("update_ticket", `{}`), res, "x-tenant-id", "globex"); out.Blocked {
 		t.Error("other tenants keep write tools")
 	}
-	if out := srv.Call(t, call("reset_admin", `{}`), res, "x-tenant-id", "globex"); !out.Blocked {
-		t.Error("admin tools are denied to everyone")
+	for _, name := range []string{"reset_admin", "reset-admin", "admin-console"} {
+		if out := srv.Call(t, call(name, `{}`), res, "x-tenant-id", "globex"); !out.Blocked {
+			t.Errorf("admin tools are denied to everyone (%s)", name)
+		}
 	}
 }
 

@@ -123,7 +123,7 @@ func TestBlockedToolCall(t *testing.T) {
 			if style == "jsonrpc_error" {
 				e := resp["error"].(map[string]any)
 				data := e["data"].(map[string]any)
-				if e["code"] != -32000.0 || e["message"] != "denied by policy" || data["code"] != "TEST_DENIED" ||
+				if e["code"] != -32000.0 || e["message"] != "denied by policy: tool delete_everything is not allowed" || data["code"] != "TEST_DENIED" ||
 					data["plugin"] != "deny" || data["description"] != "tool delete_everything is not allowed" {
 					t.Fatalf("error %s", ir.Body)
 				}
@@ -182,7 +182,7 @@ func TestPostHookJSON(t *testing.T) {
 		postRequest(t, st, toolCallBody("6", "read_notes", `{}`))
 		r := jsonResponse(t, st, `{"jsonrpc":"2.0","id":6,"result":{"content":[{"type":"text","text":"FORBIDDEN data"}]}}`)
 		got, ok := mutatedBody(t, r)
-		if !ok || !strings.HasPrefix(got, `{"jsonrpc":"2.0","id":6,"error":{"code":-32000,"message":"result withheld"`) || strings.Contains(got, "FORBIDDEN") {
+		if !ok || !strings.HasPrefix(got, `{"jsonrpc":"2.0","id":6,"error":{"code":-32000,"message":"result withheld: the result contains forbidden content","data":{"code":"TEST_RESULT_BLOCKED"`) || strings.Contains(got, "FORBIDDEN") {
 			t.Fatalf("got %s", got)
 		}
 	})

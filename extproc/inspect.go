@@ -420,11 +420,7 @@ func (e *exchange) blockBody(id mcpparse.ID, v *framework.Violation, isTool bool
 		id = mcpparse.NullID()
 	}
 	if isTool && e.cfg.MCP.BlockResponse == framework.BlockToolError {
-		text := v.Reason
-		if v.Description != "" {
-			text += ": " + v.Description
-		}
-		return mcpparse.ToolErrorResult(id, text)
+		return mcpparse.ToolErrorResult(id, blockMessage(v))
 	}
 	code := v.MCPErrorCode
 	if code == 0 {
@@ -434,7 +430,7 @@ func (e *exchange) blockBody(id mcpparse.ID, v *framework.Violation, isTool bool
 	if details == nil {
 		details = map[string]any{}
 	}
-	return mcpparse.ErrorResponse(id, code, v.Reason, map[string]any{
+	return mcpparse.ErrorResponse(id, code, blockMessage(v), map[string]any{
 		"code": v.Code, "description": v.Description, "plugin": v.Plugin, "details": details,
 	})
 }

@@ -114,7 +114,35 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		[]string{"plugin"}, nil)}
 	reg.MustRegister(m.Unavailable, m.Requests, m.Results, m.Rejections, m.HookDuration, m.PluginDuration, m.Violations,
 		m.PluginErrors, m.ActiveStreams, m.ConfigReloads, m.SessionEntries, m.Unreadable, m.HiddenItems, m.FlaggedItems)
+	m.preRegister()
 	return m
+}
+
+// preRegister creates the common series of the counters at zero, so that a
+// scrape before any traffic shows them (and rate() has a starting point)
+// rather than families that appear on first use. Series whose labels come
+// from the policy (plugin names, violation codes) appear when first counted.
+func (m *Metrics) preRegister() {
+	outcomes := []string{OutcomeAllowed, OutcomeModified, OutcomeBlocked}
+	for _, method := range []string{"tools/call", "prompts/get", "resources/read"} {
+		for _, o := range append(outcomes, OutcomeRejected) {
+			m.Requests.WithLabelValues(method, o)
+		}
+	}
+	for _, hook := range []framework.HookType{framework.ToolPostInvoke, framework.PromptPostFetch, framework.ResourcePostFetch} {
+		for _, o := range outcomes {
+			m.Results.WithLabelValues(string(hook), o, matchStream)
+		}
+	}
+	for _, r := range []string{rejectParse, rejectInvalid, rejectBodyTooLarge, rejectUnsupportedEncoding, rejectHeaderMismatch, rejectBatch, rejectResponse} {
+		m.Rejections.WithLabelValues(r)
+	}
+	for _, r := range []string{"success", "failure"} {
+		m.ConfigReloads.WithLabelValues(r)
+	}
+	for _, a := range []string{"block", "allow"} {
+		m.Unreadable.WithLabelValues(a)
+	}
 }
 
 // ObserveHiddenItems implements framework.HiddenItemsObserver.

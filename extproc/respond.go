@@ -5,11 +5,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	"github.com/mcp-extproc/mcp-extproc/framework"
 	"golang.org/x/net/http/httpguts"
 )
 
@@ -147,4 +149,44 @@ func setHeader(k, v string) *corev3.HeaderValueOption {
 		Header:       &corev3.HeaderValue{Key: k, RawValue: []byte(v)},
 		AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
 	}
+}
+
+// maxBlockMessage bounds the error message (and tool_error text) of a
+// blocked message, in bytes of UTF-8. MCP clients show error.message and
+// little else, so it carries the violation's reason and description; a
+// plugin's long description must not turn it into a wall of text.
+const maxBlockMessage = 300
+
+// blockMessage is what a client shows for a blocked message:
+// "<reason>: <description>", bounded to maxBlockMessage bytes and cut on a
+// rune boundary with "…". A description that merely repeats the reason is
+// not written twice; a violation without a reason falls back to its code.
+func blockMessage(v *framework.Violation) string {
+	reason, desc := strings.TrimSpace(v.Reason), strings.TrimSpace(v.Description)
+	if reason == "" {
+		reason = v.Code
+	}
+	if reason == "" {
+		reason = "blocked by policy"
+	}
+	msg := reason
+	if desc != "" && !strings.EqualFold(desc, reason) {
+		msg += ": " + desc
+	}
+	return truncateUTF8(msg, maxBlockMessage)
+}
+
+// truncateUTF8 shortens s to at most n bytes, ending with "…" when cut, and
+// never splits a rune. Invalid UTF-8 is cut at a byte like any rune start,
+// and the JSON encoder replaces it.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const ellipsis = "…"
+	cut := n - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strings.TrimRight(s[:cut], " ") + ellipsis
 }

@@ -89,6 +89,9 @@ func MetricsReference(ms []Metric) string {
 	b.WriteString("beside `/healthz` (the process is up) and `/readyz` (a policy is loaded and the server is not draining). ")
 	b.WriteString("Besides the families below it exports the Go runtime (`go_*`) and process (`process_*`) collectors.\n\n")
 	b.WriteString("Labels hold only bounded values: known MCP methods (anything else is `other`), plugin names from the policy, violation codes, hook names.\n\n")
+	b.WriteString("The common series exist from start-up, at 0, before any traffic: requests of `tools/call`, `prompts/get` and `resources/read` by outcome, ")
+	b.WriteString("results of the three post hooks by outcome (`matched=\"stream\"`), every rejection reason, reload results and unreadable-response actions. ")
+	b.WriteString("Series labelled by plugin or violation code appear when first counted.\n\n")
 	b.WriteString("| metric | type | labels | meaning |\n|---|---|---|---|\n")
 	for _, m := range ms {
 		labels := "—"

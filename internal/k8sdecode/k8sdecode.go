@@ -7,6 +7,7 @@ package k8sdecode
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,10 +15,13 @@ import (
 	egv1a1 "github.com/envoyproxy/gateway/api/v1alpha1"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	// Typed configs an EnvoyFilter may insert besides ext_proc.
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/header_mutation/v3"
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	yamlv3 "go.yaml.in/yaml/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
+	securityv1beta1 "istio.io/api/security/v1beta1"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -60,19 +64,33 @@ type EnvoyFilter struct {
 	Metadata metav1.ObjectMeta
 	Spec     *networkingv1alpha3.EnvoyFilter
 	ExtProcs []*extprocv3.ExternalProcessor
+	// HTTPFilters are the HTTP_FILTER patches in order: how each inserts
+	// its filter, and the filter decoded with Envoy's types.
+	HTTPFilters []HTTPFilterPatch
+}
+
+// HTTPFilterPatch is one HTTP_FILTER patch of an EnvoyFilter.
+type HTTPFilterPatch struct {
+	Operation networkingv1alpha3.EnvoyFilter_Patch_Operation
+	// SubFilter is the filter the patch is placed against (INSERT_BEFORE,
+	// INSERT_AFTER), "" when it names none.
+	SubFilter string
+	Filter    *hcmv3.HttpFilter
 }
 
 // kinds maps apiVersion/kind to a constructor of its Go type.
 var kinds = map[string]func() any{
-	"v1/ConfigMap":                                     func() any { return &corev1.ConfigMap{} },
-	"v1/Service":                                       func() any { return &corev1.Service{} },
-	"v1/ServiceAccount":                                func() any { return &corev1.ServiceAccount{} },
-	"apps/v1/Deployment":                               func() any { return &appsv1.Deployment{} },
-	"autoscaling/v2/HorizontalPodAutoscaler":           func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
-	"policy/v1/PodDisruptionBudget":                    func() any { return &policyv1.PodDisruptionBudget{} },
-	"networking.k8s.io/v1/NetworkPolicy":               func() any { return &networkingv1.NetworkPolicy{} },
-	"monitoring.coreos.com/v1/ServiceMonitor":          func() any { return &monitoringv1.ServiceMonitor{} },
-	"gateway.networking.k8s.io/v1beta1/ReferenceGrant": func() any { return &gwv1beta1.ReferenceGrant{} },
+	"v1/ConfigMap":                                       func() any { return &corev1.ConfigMap{} },
+	"v1/Service":                                         func() any { return &corev1.Service{} },
+	"v1/ServiceAccount":                                  func() any { return &corev1.ServiceAccount{} },
+	"apps/v1/Deployment":                                 func() any { return &appsv1.Deployment{} },
+	"autoscaling/v2/HorizontalPodAutoscaler":             func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
+	"policy/v1/PodDisruptionBudget":                      func() any { return &policyv1.PodDisruptionBudget{} },
+	"networking.k8s.io/v1/NetworkPolicy":                 func() any { return &networkingv1.NetworkPolicy{} },
+	"monitoring.coreos.com/v1/ServiceMonitor":            func() any { return &monitoringv1.ServiceMonitor{} },
+	"gateway.networking.k8s.io/v1beta1/ReferenceGrant":   func() any { return &gwv1beta1.ReferenceGrant{} },
+	"gateway.envoyproxy.io/v1alpha1/ClientTrafficPolicy": func() any { return &egv1a1.ClientTrafficPolicy{} },
+	"gateway.envoyproxy.io/v1alpha1/SecurityPolicy":      func() any { return &egv1a1.SecurityPolicy{} },
 }
 
 // Decode decodes one manifest with the Go type of its apiVersion and kind.
@@ -90,6 +108,12 @@ func Decode(y []byte) (*Object, error) {
 			return nil, err
 		}
 		o.Name, o.Namespace, o.Value = ef.Metadata.Name, ef.Metadata.Namespace, ef
+	case "security.istio.io/v1/RequestAuthentication":
+		ra, err := ParseRequestAuthentication(y)
+		if err != nil {
+			return nil, err
+		}
+		o.Name, o.Namespace, o.Value = ra.Metadata.Name, ra.Metadata.Namespace, ra
 	case "gateway.envoyproxy.io/v1alpha1/EnvoyExtensionPolicy":
 		p, err := ParseExtensionPolicy(y)
 		if err != nil {
@@ -142,25 +166,11 @@ func SplitDocuments(y []byte) ([][]byte, error) {
 // Kubernetes' type, the spec with Istio's API type, then each inserted HTTP
 // filter with Envoy's types (typed_config resolved) and ValidateAll.
 func ParseEnvoyFilter(y []byte) (*EnvoyFilter, error) {
-	var obj struct {
-		metav1.TypeMeta `json:",inline"`
-		Metadata        metav1.ObjectMeta `json:"metadata"`
-		Spec            map[string]any    `json:"spec"`
-	}
-	if err := Strict(y, &obj); err != nil {
-		return nil, err
-	}
-	if obj.APIVersion != "networking.istio.io/v1alpha3" || obj.Kind != "EnvoyFilter" {
-		return nil, fmt.Errorf("not an EnvoyFilter: %s %s", obj.APIVersion, obj.Kind)
-	}
-	specJSON, err := yaml.Marshal(obj.Spec)
+	tm, meta, specJSON, err := istioObject(y, "networking.istio.io/v1alpha3", "EnvoyFilter")
 	if err != nil {
 		return nil, err
 	}
-	if specJSON, err = yaml.YAMLToJSON(specJSON); err != nil {
-		return nil, err
-	}
-	ef := &EnvoyFilter{TypeMeta: obj.TypeMeta, Metadata: obj.Metadata, Spec: &networkingv1alpha3.EnvoyFilter{}}
+	ef := &EnvoyFilter{TypeMeta: tm, Metadata: meta, Spec: &networkingv1alpha3.EnvoyFilter{}}
 	if err := protojson.Unmarshal(specJSON, ef.Spec); err != nil {
 		return nil, fmt.Errorf("EnvoyFilter spec: %w", err)
 	}
@@ -179,14 +189,23 @@ func ParseEnvoyFilter(y []byte) (*EnvoyFilter, error) {
 		if err := hf.ValidateAll(); err != nil {
 			return nil, err
 		}
-		var ep extprocv3.ExternalProcessor
-		if err := hf.GetTypedConfig().UnmarshalTo(&ep); err != nil {
+		msg, err := hf.GetTypedConfig().UnmarshalNew()
+		if err != nil {
 			return nil, err
 		}
-		if err := ep.ValidateAll(); err != nil {
-			return nil, err
+		if v, ok := msg.(interface{ ValidateAll() error }); ok {
+			if err := v.ValidateAll(); err != nil {
+				return nil, err
+			}
 		}
-		ef.ExtProcs = append(ef.ExtProcs, &ep)
+		if ep, ok := msg.(*extprocv3.ExternalProcessor); ok {
+			ef.ExtProcs = append(ef.ExtProcs, ep)
+		}
+		ef.HTTPFilters = append(ef.HTTPFilters, HTTPFilterPatch{
+			Operation: p.GetPatch().GetOperation(),
+			SubFilter: p.GetMatch().GetListener().GetFilterChain().GetFilter().GetSubFilter().GetName(),
+			Filter:    &hf,
+		})
 	}
 	return ef, nil
 }
@@ -218,4 +237,45 @@ func ParseExtensionPolicy(y []byte) (*egv1a1.EnvoyExtensionPolicy, error) {
 		}
 	}
 	return &p, nil
+}
+
+// RequestAuthentication is an Istio RequestAuthentication: its metadata and
+// its spec decoded with Istio's API type.
+type RequestAuthentication struct {
+	metav1.TypeMeta
+	Metadata metav1.ObjectMeta
+	Spec     *securityv1beta1.RequestAuthentication
+}
+
+// ParseRequestAuthentication decodes an Istio RequestAuthentication
+// (security.istio.io/v1) strictly: metadata with Kubernetes' type, the spec
+// with Istio's.
+func ParseRequestAuthentication(y []byte) (*RequestAuthentication, error) {
+	tm, meta, specJSON, err := istioObject(y, "security.istio.io/v1", "RequestAuthentication")
+	if err != nil {
+		return nil, err
+	}
+	ra := &RequestAuthentication{TypeMeta: tm, Metadata: meta, Spec: &securityv1beta1.RequestAuthentication{}}
+	if err := protojson.Unmarshal(specJSON, ra.Spec); err != nil {
+		return nil, fmt.Errorf("RequestAuthentication spec: %w", err)
+	}
+	return ra, nil
+}
+
+// istioObject decodes the Kubernetes part of an Istio object strictly and
+// returns its spec as JSON, for protojson and Istio's API type.
+func istioObject(y []byte, apiVersion, kind string) (metav1.TypeMeta, metav1.ObjectMeta, []byte, error) {
+	var obj struct {
+		metav1.TypeMeta `json:",inline"`
+		Metadata        metav1.ObjectMeta `json:"metadata"`
+		Spec            map[string]any    `json:"spec"`
+	}
+	if err := Strict(y, &obj); err != nil {
+		return obj.TypeMeta, obj.Metadata, nil, err
+	}
+	if obj.APIVersion != apiVersion || obj.Kind != kind {
+		return obj.TypeMeta, obj.Metadata, nil, fmt.Errorf("not an Istio %s: %s %s", kind, obj.APIVersion, obj.Kind)
+	}
+	specJSON, err := json.Marshal(obj.Spec)
+	return obj.TypeMeta, obj.Metadata, specJSON, err
 }

@@ -40,7 +40,7 @@ func TestReasonAndCodeReachTheClient(t *testing.T) {
 	srv := extproctest.New(t, transferPolicy)
 	for _, amount := range []string{"1500", "1000.5", "1e4"} {
 		out := srv.Call(t, transfer(amount), extproctest.JSON(okResult))
-		if !out.Blocked || !strings.Contains(out.Client, `"message":"transfers over 1000 need approval"`) ||
+		if !out.Blocked || !strings.Contains(out.Client, `"message":"transfers over 1000 need approval: policy rule big-transfers denied this tool_pre_invoke"`) ||
 			!strings.Contains(out.Client, `"code":"TRANSFER_LIMIT"`) || !strings.Contains(out.Client, `"rule":"big-transfers"`) ||
 			!strings.Contains(out.Client, `"id":7`) {
 			t.Errorf("amount %s: %+v", amount, out)

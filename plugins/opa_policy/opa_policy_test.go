@@ -58,7 +58,7 @@ func TestRemoteOPAServer(t *testing.T) {
 
 	undefined := extproctest.New(t, strings.Replace(transferPolicy(`      url: `+base), "data.mcp.authz.decision", "data.mcp.nothing", 1))
 	if out := undefined.Call(t, strings.Replace(transferCall, "AMOUNT", "1", 1), extproctest.JSON(okResult)); !out.Blocked ||
-		!strings.Contains(out.Client, `"message":"the policy decision is undefined"`) {
+		!strings.Contains(out.Client, `"message":"the policy decision is undefined: policy data.mcp.nothing denied this tool_pre_invoke"`) {
 		t.Errorf("an undefined decision must deny: %+v", out)
 	}
 

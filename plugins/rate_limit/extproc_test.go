@@ -53,7 +53,7 @@ func TestThroughServer(t *testing.T) {
 	if err := json.Unmarshal([]byte(out.Client), &body); err != nil {
 		t.Fatal(err)
 	}
-	if body.JSONRPC != "2.0" || string(body.ID) != "7" || body.Error.Code != -32000 || body.Error.Message != "Rate limit exceeded" ||
+	if body.JSONRPC != "2.0" || string(body.ID) != "7" || body.Error.Code != -32000 || body.Error.Message != "Rate limit exceeded: "+body.Error.Data.Description ||
 		body.Error.Data.Code != "RATE_LIMITED" || body.Error.Data.Plugin != "limits" || !strings.Contains(body.Error.Data.Description, "60/m") {
 		t.Fatalf("body = %s", out.Client)
 	}

@@ -65,3 +65,38 @@ func BenchmarkPreFetch(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEmbedded is the cost embedded: block adds to every tool result:
+// a 64 KiB text-only result (the prefilter finds no "resource" and skips
+// the walk) and the same result with 64 resource links to check.
+func BenchmarkEmbedded(b *testing.B) {
+	pl := plugintest.Load(b, withConfig(`{blocked_domains: [evil.com]}`)).(framework.ToolPostInvoker)
+	texts := plugintest.Prose(64, 16<<10, "password=hunter2")
+	links := []byte(`{"content":[`)
+	for i, s := range texts {
+		if i > 0 {
+			links = append(links, ',')
+		}
+		links = fmt.Appendf(links, `{"type":"text","text":%q},{"type":"resource_link","uri":"https://docs.example.com/p/%d","name":"p%d"}`, s, i, i)
+	}
+	links = append(links, "]}"...)
+	for _, bc := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"64KiB/text-only", plugintest.ToolResult(texts...)}, {"64KiB/64-links", links}} {
+		if !json.Valid(bc.raw) {
+			b.Fatal("bad bench input")
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			p := &framework.ToolPostInvokePayload{Name: "search", Result: bc.raw}
+			pc := &framework.PluginContext{Global: &framework.GlobalContext{}}
+			b.SetBytes(int64(len(bc.raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if res, err := pl.ToolPostInvoke(context.Background(), p, pc); err != nil || res.Violation != nil {
+					b.Fatal("unexpected result", err)
+				}
+			}
+		})
+	}
+}

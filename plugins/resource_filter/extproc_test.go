@@ -94,3 +94,73 @@ func TestThroughServer(t *testing.T) {
 		})
 	}
 }
+
+func toolCall(name string) string {
+	return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"` + name + `","arguments":{}}}`
+}
+
+func promptGet(name string) string {
+	return `{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"` + name + `"}}`
+}
+
+// The URI rules hold for resources that arrive inside tool and prompt
+// results too (embedded: block, the default): an embedded resource or a
+// resource link that resources/read would refuse refuses the whole result,
+// in JSON and in SSE; allowed ones pass byte for byte.
+func TestThroughServerEmbeddedResources(t *testing.T) {
+	srv := extproctest.New(t, `plugins:
+  - name: rf
+    kind: resource_filter
+    config:
+      blocked_domains: [evil.com]
+`)
+	toolResult := func(block string) string {
+		return `{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"here"},` + block + `]}}`
+	}
+	promptResult := func(content string) string {
+		return `{"jsonrpc":"2.0","id":1,"result":{"messages":[{"role":"user","content":{"type":"text","text":"hi"}},{"role":"user","content":` + content + `}]}}`
+	}
+	for _, tc := range []struct {
+		name, req, res, code string
+	}{
+		{"tool embeds file", toolCall("read"), toolResult(`{"type":"resource","resource":{"uri":"file:///etc/passwd","text":"root:x:0:0"}}`), "PROTOCOL_BLOCKED"},
+		{"tool links demo", toolCall("read"), toolResult(`{"type":"resource_link","uri":"demo://secret/1","name":"s"}`), "PROTOCOL_BLOCKED"},
+		{"tool links blocked domain", toolCall("read"), toolResult(`{"type":"resource_link","uri":"https://cdn.EVIL.com./x","name":"s"}`), "DOMAIN_BLOCKED"},
+		{"tool link with escaped type", toolCall("read"), toolResult(`{"type":"resourc\u0065_link","uri":"file:///etc/shadow","name":"s"}`), "PROTOCOL_BLOCKED"},
+		{"prompt embeds file", promptGet("p"), promptResult(`{"type":"resource","resource":{"uri":"file:///etc/passwd","text":"root"}}`), "PROTOCOL_BLOCKED"},
+		{"prompt content list links demo", promptGet("p"), promptResult(`[{"type":"resource_link","uri":"demo://x","name":"x"}]`), "PROTOCOL_BLOCKED"},
+		{"tool embeds https", toolCall("read"), toolResult(`{"type":"resource","resource":{"uri":"https://docs.example.com/a","text":"ok"}}`), ""},
+		{"tool text mentions file", toolCall("read"), toolResult(`{"type":"text","text":"see file:///etc/passwd","uri":"file:///x"}`), ""},
+		{"prompt links https", promptGet("p"), promptResult(`{"type":"resource_link","uri":"https://docs.example.com/a","name":"a"}`), ""},
+	} {
+		for name, wrap := range map[string]func(string) extproctest.Response{
+			"json": extproctest.JSON,
+			"sse":  func(s string) extproctest.Response { return extproctest.SSE(s) },
+		} {
+			t.Run(tc.name+"/"+name, func(t *testing.T) {
+				out := srv.Call(t, tc.req, wrap(tc.res))
+				if tc.code == "" {
+					if out.Blocked || !strings.Contains(out.Client, tc.res) {
+						t.Fatalf("allowed result changed: %+v", out)
+					}
+					return
+				}
+				if got := blockedCode(t, out.Client); got != tc.code || strings.Contains(out.Client, "root") {
+					t.Fatalf("code %q, want %q: %s", got, tc.code, out.Client)
+				}
+				if !strings.Contains(out.Client, `"embedded":"resource`) || !strings.Contains(out.Client, "result: protocol") && tc.code == "PROTOCOL_BLOCKED" {
+					t.Fatalf("the error does not say where: %s", out.Client)
+				}
+			})
+		}
+	}
+
+	allow := extproctest.New(t, "plugins:\n  - name: rf\n    kind: resource_filter\n    config: {embedded: allow}\n")
+	res := toolResult(`{"type":"resource","resource":{"uri":"file:///etc/passwd","text":"root"}}`)
+	if out := allow.Call(t, toolCall("read"), extproctest.JSON(res)); out.Blocked || out.Client != res {
+		t.Fatalf("embedded: allow refused a tool result: %+v", out)
+	}
+	if out := allow.Call(t, readRequest("file:///etc/passwd"), extproctest.JSON(`{}`)); blockedCode(t, out.Client) != "PROTOCOL_BLOCKED" {
+		t.Fatalf("embedded: allow stopped checking resources/read: %+v", out)
+	}
+}

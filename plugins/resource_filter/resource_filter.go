@@ -24,6 +24,7 @@ type Plugin struct {
 	blocked   []string // normalised blocked_domains
 	maxSize   int
 	filters   []filter
+	embedded  Embedded
 }
 
 // ResourcePreFetch refuses URIs that are unparsable, have no scheme, use a

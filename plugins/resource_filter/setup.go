@@ -26,6 +26,11 @@ type Config struct {
 	MaxContentSize int `yaml:"max_content_size"`
 	// ContentFilters rewrite the text of the contents, in order.
 	ContentFilters []ContentFilter `yaml:"content_filters"`
+	// Embedded is block (the default) to apply allowed_protocols and
+	// blocked_domains to resources embedded in, or linked from, tool and
+	// prompt results as well, refusing the whole result; allow checks only
+	// resources/read.
+	Embedded Embedded `yaml:"embedded"`
 }
 
 // ContentFilter replaces every match of Pattern in text contents.
@@ -48,8 +53,13 @@ func DefaultConfig() Config {
 		BlockedDomains:   []string{},
 		MaxContentSize:   1 << 20,
 		ContentFilters:   []ContentFilter{},
+		Embedded:         EmbeddedBlock,
 	}
 }
+
+// kindHooks are the hooks of the kind; with embedded: allow a plugin runs
+// only the resource ones (Plugin.Hooks).
+var kindHooks = []framework.HookType{framework.ToolPostInvoke, framework.PromptPostFetch, framework.ResourcePreFetch, framework.ResourcePostFetch}
 
 func init() {
 	framework.Register(framework.Kind{
@@ -59,8 +69,8 @@ func init() {
 			"ResourceFilterPlugin",
 			"plugins.resource_filter.ResourceFilterPlugin",
 		},
-		Description: "refuse resource URIs by protocol and domain, bound result size, rewrite text contents",
-		Hooks:       []framework.HookType{framework.ResourcePreFetch, framework.ResourcePostFetch},
+		Description: "refuse resource URIs by protocol and domain, in resources/read and embedded in tool and prompt results; bound result size, rewrite text contents",
+		Hooks:       kindHooks,
 		Defaults:    DefaultConfig(),
 		New:         kindconfig.Factory(DefaultConfig, New),
 		Inline:      true,
@@ -73,6 +83,10 @@ func New(cfg Config) (*Plugin, error) {
 		allowed:   make(map[string]bool, len(cfg.AllowedProtocols)),
 		protocols: make([]string, 0, len(cfg.AllowedProtocols)),
 		maxSize:   cfg.MaxContentSize,
+		embedded:  cfg.Embedded,
+	}
+	if !cfg.Embedded.valid() {
+		return nil, fmt.Errorf("config.embedded: %q is not one of block, allow", cfg.Embedded)
 	}
 	for i, proto := range cfg.AllowedProtocols {
 		s := strings.ToLower(strings.TrimSpace(proto))

@@ -3,6 +3,7 @@ package resourcefilter_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,12 +26,30 @@ func TestKindAndAliasesLoad(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			pl := plugintest.Load(t, "plugins:\n  - name: rf\n    kind: "+kind+"\n")
 			hooks := framework.ImplementedHooks(pl)
-			want := []framework.HookType{framework.ResourcePreFetch, framework.ResourcePostFetch}
-			if len(hooks) != 2 || hooks[0] != want[0] || hooks[1] != want[1] {
+			want := []framework.HookType{framework.ToolPostInvoke, framework.PromptPostFetch, framework.ResourcePreFetch, framework.ResourcePostFetch}
+			if !sameSet(hooks, want) || !sameSet(pl.(framework.HookLister).Hooks(), want) {
 				t.Fatalf("hooks = %v, want %v", hooks, want)
 			}
 		})
 	}
+	// embedded: allow leaves tool and prompt results alone: the plugin does
+	// not even run there.
+	pl := plugintest.Load(t, withConfig("{embedded: allow}"))
+	if got, want := pl.(framework.HookLister).Hooks(), []framework.HookType{framework.ResourcePreFetch, framework.ResourcePostFetch}; !sameSet(got, want) {
+		t.Fatalf("embedded: allow runs on %v, want %v", got, want)
+	}
+}
+
+func sameSet(a, b []framework.HookType) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, h := range b {
+		if !slices.Contains(a, h) {
+			return false
+		}
+	}
+	return true
 }
 
 func TestConfigErrors(t *testing.T) {
@@ -50,6 +69,7 @@ func TestConfigErrors(t *testing.T) {
 		{`{max_content_size: -1}`, "config.max_content_size"},
 		{`{max_content_size: big}`, "plugins[0].config.max_content_size"},
 		{`{allowed_protocol: [http]}`, `unknown key "allowed_protocol"`},
+		{`{embedded: refuse}`, `config.embedded: "refuse" is not one of block, allow`},
 	} {
 		t.Run(tc.config, func(t *testing.T) {
 			_, err := plugintest.Instantiate(withConfig(tc.config))

@@ -63,3 +63,20 @@ typed_config:
     receiving_namespaces:
       untyped: [mcp_extproc]
 {{- end -}}
+
+{{/*
+The identity headers Envoy must remove from client requests: identityHeaders
+plus every header the inline policy names in mcp.identity (user, tenant,
+server id, claims) and mcp.forward_headers, lower-cased, without repeats.
+*/}}
+{{- define "mcp-extproc.identityHeaders" -}}
+{{- $hs := list -}}
+{{- range .Values.identityHeaders }}{{ $hs = append $hs (lower .) }}{{ end -}}
+{{- if and (not .Values.policy.existingConfigMap) .Values.policy.content -}}
+{{- $mcp := (fromYaml .Values.policy.content).mcp | default dict -}}
+{{- $id := $mcp.identity | default dict -}}
+{{- range list $id.user_header $id.tenant_header $id.server_id_header $id.claims_header }}{{ if . }}{{ $hs = append $hs (lower .) }}{{ end }}{{ end -}}
+{{- range ($mcp.forward_headers | default list) }}{{ $hs = append $hs (lower .) }}{{ end -}}
+{{- end -}}
+{{- toJson (uniq $hs) -}}
+{{- end -}}
