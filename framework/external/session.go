@@ -1,0 +1,273 @@
+package external
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+)
+
+// session is one MCP session with a plugin server: JSON-RPC calls and
+// notifications, many in flight at once.
+type session interface {
+	call(ctx context.Context, method string, params []byte) (json.RawMessage, error)
+	notify(ctx context.Context, method string, params []byte) error
+	close() error
+}
+
+// maxMessageBytes bounds one message from a plugin server: a server that
+// sends more in one line, body or event has lost its way.
+const maxMessageBytes = 64 << 20
+
+type rpcReply struct {
+	result json.RawMessage
+	err    error
+}
+
+// pendingCalls correlates the answers arriving on a stream with the calls
+// waiting for them, by id.
+type pendingCalls struct {
+	mu    sync.Mutex
+	next  int64
+	calls map[int64]chan rpcReply
+	err   error // set when the session is lost: no new calls
+}
+
+func (p *pendingCalls) add() (int64, chan rpcReply, error) {
+	ch := make(chan rpcReply, 1)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err != nil {
+		return 0, nil, p.err
+	}
+	if p.calls == nil {
+		p.calls = map[int64]chan rpcReply{}
+	}
+	p.next++
+	p.calls[p.next] = ch
+	return p.next, ch, nil
+}
+
+func (p *pendingCalls) take(id int64) chan rpcReply {
+	p.mu.Lock()
+	ch := p.calls[id]
+	delete(p.calls, id)
+	p.mu.Unlock()
+	return ch
+}
+
+// fail answers every waiting call with err and refuses new ones.
+func (p *pendingCalls) fail(err error) {
+	p.mu.Lock()
+	calls := p.calls
+	p.calls, p.err = nil, err
+	p.mu.Unlock()
+	for _, ch := range calls {
+		ch <- rpcReply{err: err}
+	}
+}
+
+// streamSession is a session whose answers arrive on one stream (a STDIO
+// server's stdout, a legacy SSE stream) in any order: calls are pipelined,
+// each waits for its own id.
+type streamSession struct {
+	pending pendingCalls
+	// send puts one message on the wire; it owns msg.
+	send    func(ctx context.Context, msg *bytes.Buffer) error
+	closeFn func() error
+	logger  *slog.Logger
+
+	done      chan struct{}
+	failOnce  sync.Once
+	closeOnce sync.Once
+}
+
+func newStreamSession(logger *slog.Logger) *streamSession {
+	return &streamSession{logger: logger, done: make(chan struct{})}
+}
+
+func (s *streamSession) fail(err error) {
+	s.failOnce.Do(func() {
+		s.pending.fail(lost(err))
+		close(s.done)
+	})
+}
+
+func (s *streamSession) call(ctx context.Context, method string, params []byte) (json.RawMessage, error) {
+	id, ch, err := s.pending.add()
+	if err != nil {
+		return nil, err
+	}
+	b := getBuf()
+	appendRequest(b, id, method, params)
+	if err := s.send(ctx, b); err != nil {
+		s.pending.take(id)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, lost(err)
+	}
+	select {
+	case r := <-ch:
+		return r.result, r.err
+	case <-ctx.Done():
+		if s.pending.take(id) != nil {
+			// Tell the server, as MCP clients do; it may stop working on it.
+			c := fmt.Appendf(nil, `{"requestId":%d,"reason":%q}`, id, ctx.Err().Error())
+			go func() { _ = s.notify(context.Background(), "notifications/cancelled", c) }()
+		}
+		return nil, ctx.Err()
+	}
+}
+
+func (s *streamSession) notify(ctx context.Context, method string, params []byte) error {
+	b := getBuf()
+	appendRequest(b, 0, method, params)
+	return s.send(ctx, b)
+}
+
+func (s *streamSession) close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.fail(errors.New("session closed"))
+		if s.closeFn != nil {
+			err = s.closeFn()
+		}
+	})
+	return err
+}
+
+// handle reads one message from the server: an answer goes to its call; a
+// request is answered (ping, or "not supported": a plugin server has no
+// business asking its client for sampling or roots); a notification is
+// dropped.
+func (s *streamSession) handle(line []byte) {
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 {
+		return
+	}
+	var msg rpcMessage
+	if err := json.Unmarshal(line, &msg); err != nil {
+		s.logger.Warn("plugin server wrote a line that is not JSON-RPC; ignored", "error", err.Error(), "bytes", len(line))
+		return
+	}
+	switch {
+	case msg.isResponse():
+		id, ok := msg.intID()
+		if !ok {
+			return
+		}
+		if ch := s.pending.take(id); ch != nil {
+			r := rpcReply{result: msg.Result}
+			if msg.Error != nil {
+				r.err = msg.Error
+			}
+			ch <- r
+		}
+	case msg.isRequest():
+		b := getBuf()
+		if msg.Method == "ping" {
+			appendResponse(b, msg.ID, []byte("{}"), nil)
+		} else {
+			appendResponse(b, msg.ID, nil, &rpcError{Code: codeMethodNotFound, Message: "method not supported by mcp-extproc: " + msg.Method})
+		}
+		go func() { _ = s.send(context.Background(), b) }()
+	}
+}
+
+// readLines feeds every line of r to handle until r ends; then the session
+// is lost.
+func (s *streamSession) readLines(r io.Reader) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var long []byte
+	for {
+		line, err := br.ReadSlice('\n')
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			long = append(long, line...)
+			if len(long) > maxMessageBytes {
+				s.fail(fmt.Errorf("plugin server sent a message over %d bytes", maxMessageBytes))
+				return
+			}
+			continue
+		case long != nil:
+			long = append(long, line...)
+			line, long = long, nil
+		}
+		s.handle(line)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = errors.New("plugin server closed its output")
+			}
+			s.fail(err)
+			return
+		}
+	}
+}
+
+// pipeWriter is the send side of a STDIO session: callers queue their
+// messages and one goroutine writes them, as many as are waiting in one
+// write, so that a server that stops reading holds no caller past its
+// deadline and concurrent calls share system calls.
+type pipeWriter struct {
+	s   *streamSession
+	out chan *bytes.Buffer
+}
+
+func newPipeWriter(s *streamSession, w io.Writer) *pipeWriter {
+	p := &pipeWriter{s: s, out: make(chan *bytes.Buffer, 256)}
+	go p.loop(w)
+	return p
+}
+
+func (p *pipeWriter) send(ctx context.Context, msg *bytes.Buffer) error {
+	msg.WriteByte('\n')
+	select {
+	case p.out <- msg:
+		return nil
+	case <-p.s.done:
+		return p.s.pending.err0()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *pipeWriter) loop(w io.Writer) {
+	bw := bufio.NewWriterSize(w, 32<<10)
+	for {
+		select {
+		case b := <-p.out:
+			_, err := bw.Write(b.Bytes())
+			putBuf(b)
+			for err == nil && len(p.out) > 0 {
+				b = <-p.out
+				_, err = bw.Write(b.Bytes())
+				putBuf(b)
+			}
+			if err == nil {
+				err = bw.Flush()
+			}
+			if err != nil {
+				p.s.fail(fmt.Errorf("write to plugin server: %w", err))
+				return
+			}
+		case <-p.s.done:
+			return
+		}
+	}
+}
+
+// err0 is the error the session failed with.
+func (p *pendingCalls) err0() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err == nil {
+		return lost(errors.New("session closed"))
+	}
+	return p.err
+}
