@@ -180,9 +180,19 @@ func (s *streamSession) handle(line []byte) {
 	}
 }
 
-// readLines feeds every line of r to handle until r ends; then the session
-// is lost.
+// readLines feeds every line of r to the session until r ends; then the
+// session is lost.
 func (s *streamSession) readLines(r io.Reader) {
+	err := eachLine(r, s.handle)
+	if errors.Is(err, io.EOF) {
+		err = errors.New("plugin server closed its output")
+	}
+	s.fail(err)
+}
+
+// eachLine calls handle with every line of r (valid until handle returns)
+// and returns what ended r: io.EOF, or a line over maxMessageBytes.
+func eachLine(r io.Reader, handle func([]byte)) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var long []byte
 	for {
@@ -191,75 +201,88 @@ func (s *streamSession) readLines(r io.Reader) {
 		case errors.Is(err, bufio.ErrBufferFull):
 			long = append(long, line...)
 			if len(long) > maxMessageBytes {
-				s.fail(fmt.Errorf("plugin server sent a message over %d bytes", maxMessageBytes))
-				return
+				return fmt.Errorf("a message over %d bytes", maxMessageBytes)
 			}
 			continue
 		case long != nil:
 			long = append(long, line...)
 			line, long = long, nil
 		}
-		s.handle(line)
+		handle(line)
 		if err != nil {
-			if errors.Is(err, io.EOF) {
-				err = errors.New("plugin server closed its output")
-			}
-			s.fail(err)
-			return
+			return err
 		}
 	}
 }
 
-// pipeWriter is the send side of a STDIO session: callers queue their
-// messages and one goroutine writes them, as many as are waiting in one
-// write, so that a server that stops reading holds no caller past its
-// deadline and concurrent calls share system calls.
+// pipeWriter is the send side of a STDIO channel (either end): callers
+// queue their messages and one goroutine writes them, as many as are
+// waiting in one write, so that a peer that stops reading holds no caller
+// past its deadline and concurrent calls share system calls.
 type pipeWriter struct {
-	s   *streamSession
-	out chan *bytes.Buffer
+	out      chan *bytes.Buffer
+	done     <-chan struct{}
+	finished chan struct{}
+	// closedErr is what send answers once done is closed.
+	closedErr func() error
 }
 
-func newPipeWriter(s *streamSession, w io.Writer) *pipeWriter {
-	p := &pipeWriter{s: s, out: make(chan *bytes.Buffer, 256)}
-	go p.loop(w)
+// newPipeWriter writes to w until done is closed or a write fails (then
+// fail is called).
+func newPipeWriter(w io.Writer, done <-chan struct{}, fail func(error), closedErr func() error) *pipeWriter {
+	p := &pipeWriter{out: make(chan *bytes.Buffer, 256), done: done, finished: make(chan struct{}), closedErr: closedErr}
+	go p.loop(w, fail)
 	return p
 }
 
+// send queues one message; it owns msg.
 func (p *pipeWriter) send(ctx context.Context, msg *bytes.Buffer) error {
 	msg.WriteByte('\n')
 	select {
 	case p.out <- msg:
 		return nil
-	case <-p.s.done:
-		return p.s.pending.err0()
+	case <-p.done:
+		return p.closedErr()
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
-func (p *pipeWriter) loop(w io.Writer) {
+func (p *pipeWriter) loop(w io.Writer, fail func(error)) {
+	defer close(p.finished)
 	bw := bufio.NewWriterSize(w, 32<<10)
 	for {
 		select {
-		case b := <-p.out:
-			_, err := bw.Write(b.Bytes())
-			putBuf(b)
-			for err == nil && len(p.out) > 0 {
-				b = <-p.out
+		case b, ok := <-p.out:
+			var err error
+			for ok && err == nil {
 				_, err = bw.Write(b.Bytes())
 				putBuf(b)
+				if len(p.out) == 0 {
+					break
+				}
+				b, ok = <-p.out
 			}
 			if err == nil {
 				err = bw.Flush()
 			}
 			if err != nil {
-				p.s.fail(fmt.Errorf("write to plugin server: %w", err))
+				fail(err)
 				return
 			}
-		case <-p.s.done:
+			if !ok {
+				return
+			}
+		case <-p.done:
 			return
 		}
 	}
+}
+
+// drain writes what is queued and stops; no send may follow.
+func (p *pipeWriter) drain() {
+	close(p.out)
+	<-p.finished
 }
 
 // err0 is the error the session failed with.

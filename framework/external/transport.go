@@ -98,7 +98,7 @@ func dialStdio(m *framework.ExternalMCPConfig, logger *slog.Logger) (session, er
 // server's stdout and stdin); end runs after w is closed.
 func pipeSession(r io.Reader, w io.WriteCloser, logger *slog.Logger, end func() error) session {
 	s := newStreamSession(logger)
-	s.send = newPipeWriter(s, w).send
+	s.send = newPipeWriter(w, s.done, func(err error) { s.fail(fmt.Errorf("write to plugin server: %w", err)) }, s.pending.err0).send
 	s.closeFn = func() error {
 		_ = w.Close()
 		if end != nil {
