@@ -339,7 +339,7 @@ func handshake(ctx context.Context, s session) (*conn, error) {
 		return nil, fmt.Errorf("initialize: the plugin server speaks MCP %q, this client %v", ir.ProtocolVersion, protocolVersions)
 	}
 	if h, ok := s.(*httpSession); ok {
-		h.version = ir.ProtocolVersion
+		h.versionHeader = []string{ir.ProtocolVersion}
 	}
 	if err := s.notify(ctx, "notifications/initialized", []byte("{}")); err != nil {
 		return nil, fmt.Errorf("initialized: %w", err)

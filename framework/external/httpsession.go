@@ -24,24 +24,33 @@ type httpSession struct {
 	client *http.Client
 	next   atomic.Int64
 	// Set by the initialize call, before the session is shared.
-	sessionID string
-	version   string
+	sessionID     string
+	versionHeader []string
 }
+
+// Header values shared by every request; nothing modifies them.
+var (
+	jsonContentType = []string{"application/json"}
+	acceptAnswers   = []string{"application/json, text/event-stream"}
+)
 
 func (h *httpSession) post(ctx context.Context, body []byte) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
+	// One map with shared values per call rather than a Set per header.
+	req.Header = http.Header{"Content-Type": jsonContentType, "Accept": acceptAnswers}
 	if h.sessionID != "" {
-		req.Header.Set("Mcp-Session-Id", h.sessionID)
+		req.Header["Mcp-Session-Id"] = []string{h.sessionID}
 	}
-	if h.version != "" {
-		req.Header.Set("Mcp-Protocol-Version", h.version)
+	if h.versionHeader != nil {
+		req.Header["Mcp-Protocol-Version"] = h.versionHeader
 	}
-	resp, err := h.client.Do(req)
+	// The transport itself: a plugin call follows no redirect and keeps no
+	// cookies, and Client.Do would copy the headers for redirects it never
+	// makes.
+	resp, err := h.client.Transport.RoundTrip(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -91,7 +100,7 @@ func (h *httpSession) call(ctx context.Context, method string, params []byte) (j
 		} else if n > maxMessageBytes {
 			return nil, lost(fmt.Errorf("plugin server answered with over %d bytes", maxMessageBytes))
 		}
-		if err := json.Unmarshal(buf.Bytes(), &msg); err != nil {
+		if err := decodeMessage(buf.Bytes(), &msg); err != nil {
 			return nil, lost(fmt.Errorf("plugin server answered with a body that is not JSON-RPC: %w", err))
 		}
 	case "text/event-stream":
@@ -106,6 +115,9 @@ func (h *httpSession) call(ctx context.Context, method string, params []byte) (j
 	}
 	if msg.Error != nil {
 		return nil, msg.Error
+	}
+	if ct == "application/json" {
+		return bytes.Clone(msg.Result), nil // the buffer goes back to the pool
 	}
 	return msg.Result, nil
 }
@@ -124,11 +136,11 @@ func readAnswer(r *sseReader, id int64, msg *rpcMessage) error {
 		if event != "" && event != "message" {
 			continue
 		}
-		*msg = rpcMessage{}
-		if json.Unmarshal(data, msg) != nil || !msg.isResponse() {
+		if decodeMessage(data, msg) != nil || !msg.isResponse() {
 			continue
 		}
 		if n, ok := msg.intID(); ok && n == id {
+			msg.Result = bytes.Clone(msg.Result) // data is the reader's
 			return nil
 		}
 	}

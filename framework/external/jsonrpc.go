@@ -6,7 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
 )
 
 // The JSON-RPC 2.0 framing of MCP, as both sides of the plugin wire put it
@@ -47,6 +51,61 @@ type rpcError struct {
 }
 
 func (e *rpcError) Error() string { return fmt.Sprintf("JSON-RPC error %d: %s", e.Code, e.Message) }
+
+// decodeMessage reads one message. The envelope is read with gjson: it is
+// validated once and its members are sliced out, not decoded (params and
+// result are decoded by whoever reads them), so a call's payload is not
+// scanned again at each layer. msg's raw members alias data.
+func decodeMessage(data []byte, msg *rpcMessage) error {
+	*msg = rpcMessage{}
+	data = bytes.TrimSpace(data)
+	if !gjson.ValidBytes(data) {
+		return errors.New("not JSON")
+	}
+	if len(data) == 0 || data[0] != '{' {
+		return errors.New("not a JSON object")
+	}
+	var err error
+	parseRaw(data).ForEach(func(k, v gjson.Result) bool {
+		raw := data[v.Index : v.Index+len(v.Raw)]
+		switch k.Str {
+		case "jsonrpc":
+			msg.JSONRPC = strings.Clone(v.Str)
+		case "id":
+			if v.Type != gjson.Null {
+				msg.ID = raw
+			}
+		case "method":
+			if v.Type != gjson.String {
+				err = errors.New("method is not a string")
+				return false
+			}
+			msg.Method = strings.Clone(v.Str)
+		case "params":
+			msg.Params = raw
+		case "result":
+			msg.Result = raw
+		case "error":
+			var e rpcError
+			if err = json.Unmarshal(raw, &e); err != nil {
+				err = fmt.Errorf("error: %w", err)
+				return false
+			}
+			msg.Error = &e
+		}
+		return true
+	})
+	return err
+}
+
+// parseRaw parses JSON without copying it: the result's Raw and Str
+// alias b, which must not change while they are used.
+func parseRaw(b []byte) gjson.Result {
+	if len(b) == 0 {
+		return gjson.Result{}
+	}
+	return gjson.Parse(unsafe.String(&b[0], len(b)))
+}
 
 // JSON-RPC error codes.
 const (
@@ -133,35 +192,30 @@ type toolCallParams struct {
 	Arguments json.RawMessage `json:"arguments,omitempty"`
 }
 
-// toolResult is a tools/call result (MCP's CallToolResult), reduced to what
-// the plugin wire uses: text content.
-type toolResult struct {
-	Content []toolContent `json:"content"`
-	IsError bool          `json:"isError,omitempty"`
-}
-
-type toolContent struct {
-	Type string `json:"type"`
-	Text string `json:"text"`
-}
-
-// firstText returns the first text content of a tools/call result; a result
-// flagged isError is an error.
+// firstText returns the first text content of a tools/call result (raw
+// is valid JSON: it was sliced from a validated message); a result flagged
+// isError is an error.
 func firstText(raw json.RawMessage) (string, error) {
-	var res toolResult
-	if err := json.Unmarshal(raw, &res); err != nil {
-		return "", fmt.Errorf("plugin server answered tools/call with something that is not a tool result: %w", err)
+	res := parseRaw(raw)
+	if !res.IsObject() {
+		return "", errors.New("plugin server answered tools/call with something that is not a tool result")
 	}
-	for _, c := range res.Content {
-		if c.Type == "text" {
-			if res.IsError {
-				return "", fmt.Errorf("plugin server tool error: %s", c.Text)
-			}
-			return c.Text, nil
+	isError := res.Get("isError").Bool()
+	var text gjson.Result
+	res.Get("content").ForEach(func(_, c gjson.Result) bool {
+		if c.Get("type").Str == "text" {
+			text = c.Get("text")
+			return false
 		}
-	}
-	if res.IsError {
+		return true
+	})
+	switch {
+	case text.Exists() && isError:
+		return "", fmt.Errorf("plugin server tool error: %s", text.String())
+	case isError:
 		return "", errors.New("plugin server tool error")
+	case text.Type != gjson.String:
+		return "", errors.New("plugin server answered without text content")
 	}
-	return "", errors.New("plugin server answered without text content")
+	return text.Str, nil
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
 )
 
 // The plugin server's side of MCP over STDIO and Streamable HTTP: the
@@ -51,10 +53,16 @@ func (s *Server) answer(ctx context.Context, msg *rpcMessage, b *bytes.Buffer) {
 	case "tools/list":
 		appendResponse(b, msg.ID, s.toolList, nil)
 	case "tools/call":
-		var p toolCallParams
-		if err := json.Unmarshal(msg.Params, &p); err != nil {
-			appendResponse(b, msg.ID, nil, &rpcError{Code: codeInvalidParams, Message: "tools/call params: " + err.Error()})
+		// params is valid JSON (sliced from a validated message).
+		params := parseRaw(msg.Params)
+		name, args := params.Get("name"), params.Get("arguments")
+		if !params.IsObject() || name.Type != gjson.String || (args.Exists() && !args.IsObject()) {
+			appendResponse(b, msg.ID, nil, &rpcError{Code: codeInvalidParams, Message: "tools/call params must be {name, arguments}"})
 			return
+		}
+		p := toolCallParams{Name: name.Str}
+		if args.Exists() {
+			p.Arguments = msg.Params[args.Index : args.Index+len(args.Raw)]
 		}
 		h := s.tools[p.Name]
 		if h == nil {
@@ -127,14 +135,14 @@ func appendJSONString(b *bytes.Buffer, s []byte) {
 	b.WriteByte('"')
 }
 
-// parseMessage reads one message; a batch or a message that is not
-// JSON-RPC 2.0 is an error to answer.
+// parseMessage reads one message (aliasing data); a batch or a message
+// that is not JSON-RPC 2.0 is an error to answer.
 func parseMessage(data []byte, msg *rpcMessage) *rpcError {
 	data = bytes.TrimSpace(data)
 	if len(data) > 0 && data[0] == '[' {
 		return &rpcError{Code: codeInvalidRequest, Message: "JSON-RPC batches are not supported (MCP 2025-06-18 removed them)"}
 	}
-	if err := json.Unmarshal(data, msg); err != nil {
+	if err := decodeMessage(data, msg); err != nil {
 		return &rpcError{Code: codeParseError, Message: "not JSON-RPC: " + err.Error()}
 	}
 	if msg.JSONRPC != "2.0" {
@@ -178,6 +186,8 @@ func (s *Server) Serve(ctx context.Context, r io.Reader, w io.Writer) error {
 		wg.Add(1)
 		mu.Unlock()
 		defer wg.Done()
+		// The line is bufio's; the message outlives it.
+		line = bytes.Clone(line)
 		var msg rpcMessage
 		if rerr := parseMessage(line, &msg); rerr != nil {
 			b := getBuf()
@@ -301,7 +311,7 @@ func (s *Server) serveStreamable(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
 	_, _ = w.Write(out.Bytes())
 }

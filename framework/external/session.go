@@ -152,7 +152,7 @@ func (s *streamSession) handle(line []byte) {
 		return
 	}
 	var msg rpcMessage
-	if err := json.Unmarshal(line, &msg); err != nil {
+	if err := decodeMessage(line, &msg); err != nil {
 		s.logger.Warn("plugin server wrote a line that is not JSON-RPC; ignored", "error", err.Error(), "bytes", len(line))
 		return
 	}
@@ -163,7 +163,8 @@ func (s *streamSession) handle(line []byte) {
 			return
 		}
 		if ch := s.pending.take(id); ch != nil {
-			r := rpcReply{result: msg.Result}
+			// The line is the reader's buffer: the result is copied out.
+			r := rpcReply{result: bytes.Clone(msg.Result)}
 			if msg.Error != nil {
 				r.err = msg.Error
 			}

@@ -132,6 +132,9 @@ func httpClient(m *framework.ExternalMCPConfig) (*http.Client, error) {
 	// Concurrent calls each hold a connection; keep them for the next calls
 	// (the default keeps 2 per host and dials anew for the rest).
 	tr.MaxIdleConnsPerHost = 64
+	// Answers are a few KB: compressing them costs more than it saves, and
+	// asking for it costs a header per call.
+	tr.DisableCompression = true
 	if m.UDS != "" {
 		// cpex's uds: HTTP over a Unix socket; the URL names the path only.
 		sock := m.UDS
