@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,7 +18,8 @@ import (
 // BenchmarkWire: one tool_pre_invoke from 8 callers at once through the
 // client and the server of this package in one process, over a pair of OS
 // pipes (STDIO's framing) and over Streamable HTTP on 127.0.0.1, without the
-// executor. B/op counts both sides of the wire: what a call costs in all.
+// executor. B/op and cpu-µs/call count both sides of the wire: what a call
+// costs in all, whatever else the machine runs.
 func BenchmarkWire(b *testing.B) {
 	srv := wireServer(b)
 	logger := slog.New(slog.DiscardHandler)
@@ -66,7 +68,7 @@ func BenchmarkWire(b *testing.B) {
 			var failed atomic.Value
 			var wg sync.WaitGroup
 			b.ResetTimer()
-			start := time.Now()
+			start, cpu0 := time.Now(), ProcessCPU()
 			for range 8 {
 				wg.Add(1)
 				go func() {
@@ -82,12 +84,22 @@ func BenchmarkWire(b *testing.B) {
 				}()
 			}
 			wg.Wait()
-			elapsed := time.Since(start)
+			elapsed, cpu := time.Since(start), ProcessCPU()-cpu0
 			b.StopTimer()
 			if v := failed.Load(); v != nil {
 				b.Fatalf("a call failed: %v", v)
 			}
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "calls/s")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/call")
 		})
 	}
+}
+
+// ProcessCPU is the CPU time this process has used (user and system): per
+// call, it does not depend on what else the machine runs. (Exported for the
+// external_test benchmarks.)
+func ProcessCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/framework/external"
 )
 
 // BenchmarkToolPreInvoke: one tool_pre_invoke through the same deny_list
@@ -56,7 +57,7 @@ func parallelCalls(b *testing.B, call func() bool) {
 	var failed atomic.Bool
 	var wg sync.WaitGroup
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu0 := time.Now(), external.ProcessCPU()
 	for range callers {
 		wg.Add(1)
 		go func() {
@@ -70,18 +71,20 @@ func parallelCalls(b *testing.B, call func() bool) {
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), external.ProcessCPU()-cpu0
 	b.StopTimer()
 	if failed.Load() {
 		b.Fatal("a call did not get its verdict")
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "calls/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/call")
 }
 
 // BenchmarkToolPreInvokeConcurrent: 8 callers at once through one client
 // of a plugin server in its own process (the test build of plugin-server),
-// over STDIO and over Streamable HTTP on 127.0.0.1. Allocation is the
-// client's (the server is another process); calls/s is the pair's.
+// over STDIO and over Streamable HTTP on 127.0.0.1. Allocation and
+// cpu-µs/call are the client's (the server is another process); calls/s is
+// the pair's, and depends on what else the machine runs.
 func BenchmarkToolPreInvokeConcurrent(b *testing.B) {
 	for _, bc := range []struct{ name, policy string }{
 		{"stdio", externalPolicy(stdioMCP(b), "deny")},

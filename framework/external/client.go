@@ -460,7 +460,7 @@ func (p *Plugin) invoke(ctx context.Context, hook framework.HookType, payload an
 // returned context back into pc, or the server's error.
 func (p *Plugin) parseResponse(text string, pc *framework.PluginContext) (json.RawMessage, error) {
 	var resp invokeResponse
-	if err := json.Unmarshal([]byte(text), &resp); err != nil {
+	if err := resp.decode(text); err != nil {
 		return nil, fmt.Errorf("plugin server answered with text that is not JSON: %w", err)
 	}
 	if resp.Error != nil {

@@ -186,7 +186,7 @@ func (s *Server) lookup(name string) *served {
 func (s *Server) invokeTool(hook framework.HookType) toolHandler {
 	return func(ctx context.Context, args json.RawMessage) ([]byte, error) {
 		var in invokeRequest
-		if err := json.Unmarshal(args, &in); err != nil {
+		if err := in.decode(args); err != nil {
 			return textResult(failure("", "INVALID_REQUEST", "arguments are not an invoke request: "+err.Error()))
 		}
 		if hook != "" {
