@@ -272,6 +272,12 @@ func (p *Plugin) dialWithBackoff(ctx context.Context, again bool) (*conn, error)
 		delay = d
 	}
 	for attempt := 1; ; attempt++ {
+		p.mu.Lock()
+		closed := p.closed
+		p.mu.Unlock()
+		if closed {
+			return nil, errShutDown
+		}
 		c, err := p.dial(ctx)
 		if err == nil {
 			if attempt > 1 || again {

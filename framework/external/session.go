@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"time"
 )
 
 // session is one MCP session with a plugin server: JSON-RPC calls and
@@ -119,10 +120,18 @@ func (s *streamSession) call(ctx context.Context, method string, params []byte) 
 		if s.pending.take(id) != nil {
 			// Tell the server, as MCP clients do; it may stop working on it.
 			c := fmt.Appendf(nil, `{"requestId":%d,"reason":%q}`, id, ctx.Err().Error())
-			go func() { _ = s.notify(context.Background(), "notifications/cancelled", c) }()
+			go s.sendBriefly(func(ctx context.Context) error { return s.notify(ctx, "notifications/cancelled", c) })
 		}
 		return nil, ctx.Err()
 	}
+}
+
+// sendBriefly runs a send nobody waits for, bounded so that a server that
+// stopped reading does not collect goroutines.
+func (s *streamSession) sendBriefly(send func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = send(ctx)
 }
 
 func (s *streamSession) notify(ctx context.Context, method string, params []byte) error {
@@ -177,7 +186,7 @@ func (s *streamSession) handle(line []byte) {
 		} else {
 			appendResponse(b, msg.ID, nil, &rpcError{Code: codeMethodNotFound, Message: "method not supported by mcp-extproc: " + msg.Method})
 		}
-		go func() { _ = s.send(context.Background(), b) }()
+		go s.sendBriefly(func(ctx context.Context) error { return s.send(ctx, b) })
 	}
 }
 

@@ -200,6 +200,13 @@ type headerTransport struct {
 	headers map[string]string
 }
 
+// CloseIdleConnections lets a closed session drop its kept connections.
+func (h headerTransport) CloseIdleConnections() {
+	if c, ok := h.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	for k, v := range h.headers {
