@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	_ "github.com/mcp-extproc/mcp-extproc/framework/external"
+	"github.com/mcp-extproc/mcp-extproc/framework/external"
 )
 
 // An enforce external plugin whose command does not exist must not open the
@@ -35,7 +35,11 @@ plugins:
       proto: STDIO
       cmd: [/nonexistent/other-server]
 `
-	h := newHarness(t, policy, testRegistry())
+	// kind external is an ordinary kind: a registry of one's own has it
+	// when it is registered there.
+	reg := testRegistry()
+	reg.Register(external.Kind())
+	h := newHarness(t, policy, reg)
 	ir := immediateOf(t, postRequest(t, h.open(buffered, buffered), toolCallBody("1", "get_weather", `{}`)))
 	body := string(ir.Body)
 	if !strings.Contains(body, `"code":"PLUGIN_UNAVAILABLE"`) || !strings.Contains(body, `"plugin":"guard"`) {

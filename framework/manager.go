@@ -148,7 +148,7 @@ func NewManager(ctx context.Context, cfg *Config, opts ...Option) (*Manager, err
 		if er, ok := pl.(ErrorResultReader); ok {
 			e.readsErrors = er.ReadsErrorResults()
 		}
-		if k, ok := o.registry.Resolve(pc.Kind); ok && pc.Kind != KindExternal {
+		if k, ok := o.registry.Resolve(pc.Kind); ok {
 			e.inline = k.Inline
 		}
 		m.entries = append(m.entries, e)
@@ -210,21 +210,14 @@ func Instantiate(pc *PluginConfig, reg *Registry) (Plugin, error) {
 	if reg == nil {
 		reg = defaultRegistry
 	}
-	var factory Factory
-	var kind *Kind
-	if pc.Kind == KindExternal {
-		factory = ExternalFactory
-		if factory == nil {
-			return nil, fmt.Errorf("%s: plugins[%d] %q: kind external is not available in this build", pc.Pos(), pc.Index, pc.Name)
-		}
-	} else {
-		k, ok := reg.Resolve(pc.Kind)
-		if !ok {
-			return nil, fmt.Errorf("%s: plugins[%d] %q: unknown kind %q", pc.Pos(), pc.Index, pc.Name, pc.Kind)
-		}
-		factory, kind = k.New, k
+	kind, ok := reg.Resolve(pc.Kind)
+	if !ok && pc.Kind == KindExternal {
+		return nil, fmt.Errorf("%s: plugins[%d] %q: kind external is not available in this build (import framework/external)", pc.Pos(), pc.Index, pc.Name)
 	}
-	pl, err := factory(pc)
+	if !ok {
+		return nil, fmt.Errorf("%s: plugins[%d] %q: unknown kind %q", pc.Pos(), pc.Index, pc.Name, pc.Kind)
+	}
+	pl, err := kind.New(pc)
 	if err != nil {
 		var ces ConfigErrors
 		if errors.As(err, &ces) {
@@ -235,7 +228,7 @@ func Instantiate(pc *PluginConfig, reg *Registry) (Plugin, error) {
 	if pl == nil {
 		return nil, fmt.Errorf("%s: plugins[%d] %q: kind %s returned no plugin", pc.Pos(), pc.Index, pc.Name, pc.Kind)
 	}
-	if kind != nil && len(kind.Hooks) > 0 && !sameHooks(kind.Hooks, ImplementedHooks(pl)) {
+	if len(kind.Hooks) > 0 && !sameHooks(kind.Hooks, ImplementedHooks(pl)) {
 		// A kind's documented hooks and its methods must agree: the
 		// methods are what runs.
 		return nil, fmt.Errorf("plugins[%d] %q: kind %s declares hooks %v but its plugin implements %v (a bug in the kind)", pc.Index, pc.Name, pc.Kind, kind.Hooks, ImplementedHooks(pl))

@@ -96,6 +96,9 @@ func typeName(t reflect.Type) string {
 var ErrNotServed = errors.New("not served by this kind")
 
 // KindExternal is the kind of plugins reached over MCP (design section 7).
+// Package framework/external registers it, so that the framework does not
+// import the MCP client; a build without that package reports the kind as
+// not available.
 const KindExternal = "external"
 
 // Registry maps kind names and aliases to kinds. Built-in kinds register
@@ -128,9 +131,6 @@ func (r *Registry) Register(k Kind) {
 	if k.Name == "" || k.New == nil {
 		panic("framework: Register needs a Name and a New factory")
 	}
-	if k.Name == KindExternal {
-		panic("framework: kind name external is reserved")
-	}
 	for _, n := range append([]string{k.Name}, k.Aliases...) {
 		if _, dup := r.kinds[n]; dup {
 			panic(fmt.Sprintf("framework: kind %q registered twice", n))
@@ -159,7 +159,8 @@ func (r *Registry) Resolve(name string) (*Kind, bool) {
 	return nil, false
 }
 
-// Kinds returns every registered kind, sorted by name.
+// Kinds returns every registered kind, sorted by name; kind: external is
+// among them when framework/external is imported.
 func (r *Registry) Kinds() []Kind {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -170,8 +171,3 @@ func (r *Registry) Kinds() []Kind {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
-
-// ExternalFactory builds kind: external plugins. Package framework/external
-// sets it from its init(), so that the framework does not import the MCP
-// client; until then external plugins fail to load with a clear error.
-var ExternalFactory Factory

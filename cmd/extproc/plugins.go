@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
@@ -15,7 +16,7 @@ func cmdPlugins(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	kinds := framework.DefaultRegistry().Kinds()
+	kinds := slices.DeleteFunc(framework.DefaultRegistry().Kinds(), func(k framework.Kind) bool { return k.Name == framework.KindExternal })
 	fmt.Fprintf(stdout, "%d built-in plugin kinds (and kind: external, for plugins served over MCP)\n", len(kinds))
 	for _, k := range kinds {
 		fmt.Fprintf(stdout, "\n%s — %s\n", k.Name, k.Description)

@@ -7,52 +7,76 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 )
 
 // Plugin is a kind: external plugin: a client of one plugin server. It
 // implements every hook; Hooks narrows them to those the server declared.
-// Calls share one MCP session (the SDK multiplexes them); a session that is
+// Calls share one MCP session, many in flight at once; a session that is
 // lost is re-established with backoff and the call retried once.
 type Plugin struct {
 	pc     *framework.PluginConfig
 	logger *slog.Logger
 
+	// cur is the session calls use: read without a lock on every call.
+	cur atomic.Pointer[conn]
+	// mu guards the fields below, never across I/O or a wait.
 	mu      sync.Mutex
-	session *mcp.ClientSession
-	gen     int // bumped on every new session
+	gen     int       // of the newest session
+	dialing *dialCall // the connection attempt under way, shared by every caller
 	closed  bool
 
-	perHookTools bool // the server predates invoke_hook
-	hooks        []framework.HookType
+	hooks []framework.HookType
 }
 
-var client = &mcp.Implementation{Name: "mcp-extproc", Version: "1"}
+// conn is one established session.
+type conn struct {
+	s            session
+	gen          int
+	perHookTools bool // the server predates invoke_hook
+}
+
+// dialCall is one connection attempt that every caller who needs a new
+// session waits for (a singleflight).
+type dialCall struct {
+	done chan struct{}
+	c    *conn
+	err  error
+}
 
 func newPlugin(pc *framework.PluginConfig) (framework.Plugin, error) {
 	if pc.MCP == nil {
 		return nil, errors.New("kind external needs mcp")
 	}
-	// Building the transport checks TLS files and the like without I/O on
-	// the network.
-	if _, err := newTransport(pc.MCP, nil); err != nil {
+	// Checks TLS files and the like without I/O on the network.
+	if err := checkTransport(pc.MCP); err != nil {
 		return nil, err
 	}
 	return &Plugin{pc: pc, logger: slog.New(slog.DiscardHandler)}, nil
 }
 
-func init() { framework.ExternalFactory = newPlugin }
+// Kind is kind: external, registered in the default registry when the
+// package is imported; a program with its own framework.Registry registers
+// it there too.
+func Kind() framework.Kind {
+	return framework.Kind{
+		Name:        framework.KindExternal,
+		Description: "a plugin served by an MCP plugin server (cpex 0.1.x wire format) over STDIO, Streamable HTTP or SSE",
+		New:         newPlugin,
+	}
+}
+
+func init() { framework.Register(Kind()) }
 
 // Validate implements framework.Validator: a STDIO server's command or
 // script must exist, so that `extproc validate` reports the typo that would
@@ -93,14 +117,12 @@ func (p *Plugin) Validate() error {
 // completes the local entry with it: what the policy file sets wins, the
 // server's config: block is kept.
 func (p *Plugin) Initialize(ctx context.Context) error {
-	if _, err := p.connect(ctx, 0); err != nil {
+	c, err := p.connect(ctx, 0)
+	if err != nil {
 		return err
 	}
-	res, err := p.callTool(ctx, toolGetPluginConfig, map[string]any{"name": p.pc.Name})
-	if err != nil {
-		return fmt.Errorf("get_plugin_config: %w", err)
-	}
-	raw, err := firstText(res)
+	args, _ := json.Marshal(map[string]string{"name": p.pc.Name})
+	raw, err := p.callTool(ctx, c, toolGetPluginConfig, args)
 	if err != nil {
 		return fmt.Errorf("get_plugin_config: %w", err)
 	}
@@ -170,44 +192,98 @@ func (p *Plugin) Hooks() []framework.HookType { return p.hooks }
 // Shutdown closes the session; a STDIO server's process is ended.
 func (p *Plugin) Shutdown(context.Context) error {
 	p.mu.Lock()
-	s := p.session
-	p.session, p.closed = nil, true
+	p.closed = true
+	c := p.cur.Swap(nil)
 	p.mu.Unlock()
-	if s != nil {
-		return s.Close()
+	if c != nil {
+		return c.s.close()
 	}
 	return nil
 }
 
-// connect returns the current session, or makes one if the session of
-// generation gen (0: none yet) is the current one. Attempts back off
-// (50 ms doubling to 2 s) until ctx ends.
-func (p *Plugin) connect(ctx context.Context, staleGen int) (*mcp.ClientSession, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return nil, errors.New("plugin is shut down")
+var errShutDown = errors.New("plugin is shut down")
+
+// connect returns a session newer than generation stale (0: any), making
+// one if there is none. Callers that arrive while an attempt is under way
+// wait for that attempt; none holds the lock while dialing or backing off.
+func (p *Plugin) connect(ctx context.Context, stale int) (*conn, error) {
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, errShutDown
+		}
+		if c := p.cur.Load(); c != nil && c.gen != stale {
+			p.mu.Unlock()
+			return c, nil // someone reconnected already
+		}
+		d := p.dialing
+		leader := d == nil
+		var old *conn
+		if leader {
+			d = &dialCall{done: make(chan struct{})}
+			p.dialing = d
+			old = p.cur.Swap(nil)
+		}
+		p.mu.Unlock()
+		if leader {
+			if old != nil {
+				_ = old.s.close()
+			}
+			c, err := p.dialWithBackoff(ctx, stale != 0)
+			p.mu.Lock()
+			p.dialing = nil
+			if err == nil && p.closed {
+				_ = c.s.close()
+				c, err = nil, errShutDown
+			}
+			if err == nil {
+				p.gen++
+				c.gen = p.gen
+				p.cur.Store(c)
+			}
+			p.mu.Unlock()
+			d.c, d.err = c, err
+			close(d.done)
+			return c, err
+		}
+		select {
+		case <-d.done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("connect to plugin server: %w", ctx.Err())
+		}
+		if d.err == nil {
+			return d.c, nil
+		}
+		if errors.Is(d.err, context.DeadlineExceeded) || errors.Is(d.err, context.Canceled) {
+			continue // the leader's deadline ended, not ours: try ourselves
+		}
+		return nil, d.err
 	}
-	if p.session != nil && p.gen != staleGen {
-		return p.session, nil // someone reconnected already
-	}
-	if p.session != nil {
-		_ = p.session.Close()
-		p.session = nil
-	}
+}
+
+// dialWithBackoff dials until it succeeds or ctx ends, waiting 50 ms
+// doubling to 2 s between attempts (mcp.reconnect_delay sets the first
+// wait, mcp.reconnect_attempts bounds the attempts), each wait jittered so
+// that replicas do not retry in step.
+func (p *Plugin) dialWithBackoff(ctx context.Context, again bool) (*conn, error) {
 	delay, maxAttempts := 50*time.Millisecond, p.pc.MCP.ReconnectAttempts
 	if d := time.Duration(p.pc.MCP.ReconnectDelay); d > 0 {
 		delay = d
 	}
 	for attempt := 1; ; attempt++ {
-		s, err := p.dial(ctx)
+		p.mu.Lock()
+		closed := p.closed
+		p.mu.Unlock()
+		if closed {
+			return nil, errShutDown
+		}
+		c, err := p.dial(ctx)
 		if err == nil {
-			p.session = s
-			p.gen++
-			if attempt > 1 || staleGen != 0 {
+			if attempt > 1 || again {
 				p.logger.Info("reconnected to plugin server", "attempts", attempt)
 			}
-			return s, nil
+			return c, nil
 		}
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 			// A command that is not there will not appear by waiting; the
@@ -218,91 +294,143 @@ func (p *Plugin) connect(ctx context.Context, staleGen int) (*mcp.ClientSession,
 			return nil, fmt.Errorf("connect to plugin server: %d attempts (mcp.reconnect_attempts): %w", attempt, err)
 		}
 		p.logger.Warn("plugin server unreachable", "attempt", attempt, "error", err.Error())
+		t := time.NewTimer(jitter(delay))
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return nil, fmt.Errorf("connect to plugin server: %w (last error: %v)", ctx.Err(), err)
-		case <-time.After(delay):
+		case <-t.C:
 		}
 		delay = min(2*delay, max(2*time.Second, delay))
 	}
 }
 
-func (p *Plugin) dial(ctx context.Context) (*mcp.ClientSession, error) {
-	t, err := newTransport(p.pc.MCP, slogWriter{p.logger})
-	if err != nil {
-		return nil, err
-	}
-	s, err := mcp.NewClient(client, nil).Connect(ctx, t, nil)
-	if err != nil {
-		return nil, err
-	}
-	tools, err := s.ListTools(ctx, nil)
-	if err != nil {
-		_ = s.Close()
-		return nil, fmt.Errorf("list tools: %w", err)
-	}
-	p.perHookTools = !slices.ContainsFunc(tools.Tools, func(t *mcp.Tool) bool { return t.Name == toolInvokeHook })
-	return s, nil
+// jitter spreads a wait over [d/2, 3d/2).
+func jitter(d time.Duration) time.Duration {
+	return d/2 + rand.N(d)
 }
 
-// callTool calls a tool on the current session; when the session turns out
-// to be lost (not a JSON-RPC error from the server) it reconnects and
-// retries once.
-func (p *Plugin) callTool(ctx context.Context, name string, args any) (*mcp.CallToolResult, error) {
-	p.mu.Lock()
-	s, gen := p.session, p.gen
-	p.mu.Unlock()
-	if s == nil {
-		var err error
-		if s, err = p.connect(ctx, gen); err != nil {
-			return nil, err
-		}
-		p.mu.Lock()
-		gen = p.gen
-		p.mu.Unlock()
+// MCP protocol versions this client speaks, newest first; it asks for the
+// first.
+var protocolVersions = []string{"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"}
+
+var initializeParams = []byte(`{"protocolVersion":"` + protocolVersions[0] + `","capabilities":{},"clientInfo":{"name":"mcp-extproc","version":"1"}}`)
+
+// dial opens and initializes a session and lists the server's tools.
+func (p *Plugin) dial(ctx context.Context) (*conn, error) {
+	s, err := dial(ctx, p.pc.MCP, p.logger)
+	if err != nil {
+		return nil, err
 	}
-	res, err := s.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
-	if err == nil || !sessionLost(err) || ctx.Err() != nil {
-		return res, err
+	c, err := handshake(ctx, s)
+	if err != nil {
+		_ = s.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func handshake(ctx context.Context, s session) (*conn, error) {
+	raw, err := s.call(ctx, "initialize", initializeParams)
+	if err != nil {
+		return nil, fmt.Errorf("initialize: %w", err)
+	}
+	var ir struct {
+		ProtocolVersion string `json:"protocolVersion"`
+	}
+	if err := json.Unmarshal(raw, &ir); err != nil {
+		return nil, fmt.Errorf("initialize: %w", err)
+	}
+	if !slices.Contains(protocolVersions, ir.ProtocolVersion) {
+		return nil, fmt.Errorf("initialize: the plugin server speaks MCP %q, this client %v", ir.ProtocolVersion, protocolVersions)
+	}
+	if h, ok := s.(*httpSession); ok {
+		h.versionHeader = []string{ir.ProtocolVersion}
+	}
+	if err := s.notify(ctx, "notifications/initialized", []byte("{}")); err != nil {
+		return nil, fmt.Errorf("initialized: %w", err)
+	}
+	c := &conn{s: s, perHookTools: true}
+	var cursor string
+	for page := 0; page < 100; page++ {
+		var params []byte
+		if cursor != "" {
+			params, _ = json.Marshal(map[string]string{"cursor": cursor})
+		}
+		raw, err := s.call(ctx, "tools/list", params)
+		if err != nil {
+			return nil, fmt.Errorf("list tools: %w", err)
+		}
+		var tl struct {
+			Tools []struct {
+				Name string `json:"name"`
+			} `json:"tools"`
+			NextCursor string `json:"nextCursor"`
+		}
+		if err := json.Unmarshal(raw, &tl); err != nil {
+			return nil, fmt.Errorf("list tools: %w", err)
+		}
+		for _, t := range tl.Tools {
+			if t.Name == toolInvokeHook {
+				c.perHookTools = false
+			}
+		}
+		if cursor = tl.NextCursor; cursor == "" {
+			break
+		}
+	}
+	return c, nil
+}
+
+// callTool calls a tool on the current session and returns its text;
+// when the session turns out to be lost (not an answer of the server) it
+// reconnects and retries once.
+func (p *Plugin) callTool(ctx context.Context, c *conn, name string, args []byte) (string, error) {
+	if c == nil {
+		var err error
+		if c, err = p.connect(ctx, 0); err != nil {
+			return "", err
+		}
+	}
+	text, err := toolCall(ctx, c.s, name, args)
+	if err == nil || !errors.Is(err, errSessionLost) || ctx.Err() != nil {
+		return text, err
 	}
 	p.logger.Warn("plugin server session lost; reconnecting", "error", err.Error())
-	if s, err = p.connect(ctx, gen); err != nil {
-		return nil, err
+	if c, err = p.connect(ctx, c.gen); err != nil {
+		return "", err
 	}
-	return s.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+	return toolCall(ctx, c.s, name, args)
 }
 
-// sessionLost tells transport failures (retry on a new session) from
-// answers of the server (do not).
-func sessionLost(err error) bool {
-	var rpc *jsonrpc.Error
-	return !errors.As(err, &rpc) || errors.Is(err, mcp.ErrConnectionClosed)
-}
-
-func firstText(res *mcp.CallToolResult) (string, error) {
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			if res.IsError {
-				return "", fmt.Errorf("plugin server tool error: %s", tc.Text)
-			}
-			return tc.Text, nil
-		}
+func toolCall(ctx context.Context, s session, name string, args []byte) (string, error) {
+	b := getBuf()
+	b.WriteString(`{"name":`)
+	writeString(b, name)
+	b.WriteString(`,"arguments":`)
+	b.Write(args)
+	b.WriteByte('}')
+	raw, err := s.call(ctx, "tools/call", b.Bytes())
+	putBuf(b)
+	if err != nil {
+		return "", err
 	}
-	if res.IsError {
-		return "", errors.New("plugin server tool error")
-	}
-	return "", errors.New("plugin server answered without text content")
+	return firstText(raw)
 }
 
 // request builds the tool call for a hook: invoke_hook, or the hook's own
 // tool on servers that predate it.
 func (p *Plugin) request(hook framework.HookType, payload any, pc *framework.PluginContext) (string, invokeRequest, error) {
+	return p.requestOn(p.cur.Load(), hook, payload, pc)
+}
+
+func (p *Plugin) requestOn(c *conn, hook framework.HookType, payload any, pc *framework.PluginContext) (string, invokeRequest, error) {
 	pj, err := json.Marshal(payload)
 	if err != nil {
 		return "", invokeRequest{}, err
 	}
 	req := invokeRequest{HookType: hook, PluginName: p.pc.Name, Payload: pj, Context: contextToWire(pc)}
-	if p.perHookTools {
+	if c != nil && c.perHookTools {
 		req.HookType = ""
 		return string(hook), req, nil
 	}
@@ -312,15 +440,22 @@ func (p *Plugin) request(hook framework.HookType, payload any, pc *framework.Plu
 // invoke calls one hook and returns the raw result JSON, having copied the
 // returned context back into pc.
 func (p *Plugin) invoke(ctx context.Context, hook framework.HookType, payload any, pc *framework.PluginContext) (json.RawMessage, error) {
-	tool, req, err := p.request(hook, payload, pc)
+	c := p.cur.Load()
+	if c == nil {
+		var err error
+		if c, err = p.connect(ctx, 0); err != nil {
+			return nil, err
+		}
+	}
+	tool, req, err := p.requestOn(c, hook, payload, pc)
 	if err != nil {
 		return nil, err
 	}
-	res, err := p.callTool(ctx, tool, req)
+	args, err := json.Marshal(req)
 	if err != nil {
 		return nil, err
 	}
-	text, err := firstText(res)
+	text, err := p.callTool(ctx, c, tool, args)
 	if err != nil {
 		return nil, err
 	}
@@ -331,7 +466,7 @@ func (p *Plugin) invoke(ctx context.Context, hook framework.HookType, payload an
 // returned context back into pc, or the server's error.
 func (p *Plugin) parseResponse(text string, pc *framework.PluginContext) (json.RawMessage, error) {
 	var resp invokeResponse
-	if err := json.Unmarshal([]byte(text), &resp); err != nil {
+	if err := resp.decode(text); err != nil {
 		return nil, fmt.Errorf("plugin server answered with text that is not JSON: %w", err)
 	}
 	if resp.Error != nil {

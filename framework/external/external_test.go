@@ -24,8 +24,9 @@ var (
 	buildErr  error
 )
 
-// testServer builds internal/testserver once: a plugin server with test
-// kinds and every built-in kind.
+// testServer builds the repository's internal/testpluginserver once: a
+// plugin server with test kinds and every built-in kind. It lives outside
+// framework/, which must not import plugins/.
 func testServer(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -36,8 +37,8 @@ func testServer(t testing.TB) string {
 		}
 		serverBin = filepath.Join(dir, "testserver")
 		_, file, _, _ := runtime.Caller(0)
-		cmd := exec.Command("go", "build", "-o", serverBin, "./internal/testserver")
-		cmd.Dir = filepath.Dir(file)
+		cmd := exec.Command("go", "build", "-o", serverBin, "./internal/testpluginserver")
+		cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("build testserver: %v\n%s", err, out)
 		}

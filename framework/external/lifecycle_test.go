@@ -15,28 +15,57 @@ import (
 	"github.com/mcp-extproc/mcp-extproc/framework"
 )
 
-// Many calls at once share one session and each gets its own verdict.
+// Many calls at once share one session (over STDIO, many in flight on
+// one pipe) and each gets its own verdict.
 func TestConcurrentCallsOnOneSession(t *testing.T) {
-	m := manager(t, externalPolicy(httpMCP(startHTTPServer(t)), "deny"))
+	for name, mcp := range map[string]string{"stdio": stdioMCP(t), "http": httpMCP(startHTTPServer(t))} {
+		t.Run(name, func(t *testing.T) {
+			m := manager(t, externalPolicy(mcp, "deny"))
+			var wg sync.WaitGroup
+			errs := make(chan string, 64)
+			for i := range 32 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					args, want := fmt.Sprintf(`{"i":%d,"text":"fine"}`, i), false
+					if i%2 == 0 {
+						args, want = fmt.Sprintf(`{"i":%d,"text":"classified"}`, i), true
+					}
+					if v := pre(m, args); v.blocked != want {
+						errs <- fmt.Sprintf("call %d: blocked=%v, want %v", i, v.blocked, want)
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for e := range errs {
+				t.Error(e)
+			}
+		})
+	}
+}
+
+// After the server is lost, the callers that find out at once share one
+// new connection: one new process, not one per caller.
+func TestReconnectIsShared(t *testing.T) {
+	marker := writeFile(t, serverPolicy)
+	m := manager(t, externalPolicy(fmt.Sprintf(`{proto: STDIO, cmd: [%q, "-config", %q]}`, testServer(t), marker), "keyword"))
+	if v := pre(m, `{"text":"crash-now"}`); !v.blocked {
+		t.Fatalf("a crashed server must block: %+v", v)
+	}
 	var wg sync.WaitGroup
-	errs := make(chan string, 64)
-	for i := range 32 {
+	for range 16 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			args, want := fmt.Sprintf(`{"i":%d,"text":"fine"}`, i), false
-			if i%2 == 0 {
-				args, want = fmt.Sprintf(`{"i":%d,"text":"classified"}`, i), true
-			}
-			if v := pre(m, args); v.blocked != want {
-				errs <- fmt.Sprintf("call %d: blocked=%v, want %v", i, v.blocked, want)
+			if v := pre(m, `{"text":"forbidden"}`); v.code != "KEYWORD_BLOCKED" {
+				t.Errorf("after the crash: %+v", v)
 			}
 		}()
 	}
 	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Error(e)
+	if n := processesWithArg(marker); n != 1 {
+		t.Fatalf("%d plugin server processes after 16 callers reconnected, want 1", n)
 	}
 }
 
@@ -52,7 +81,7 @@ func TestShutdownEndsChildProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	running := func() bool { return processWithArg(marker) }
+	running := func() bool { return processesWithArg(marker) > 0 }
 	if !running() {
 		t.Fatal("the plugin server process is not running")
 	}
@@ -82,14 +111,16 @@ func TestHealthEndpoint(t *testing.T) {
 	}
 }
 
-// processWithArg reports whether a running process has arg on its command line.
-func processWithArg(arg string) bool {
+// processesWithArg counts the running processes that have arg on their
+// command line (zombies, whose command line is empty, do not count).
+func processesWithArg(arg string) int {
+	n := 0
 	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, f := range cmdlines {
 		b, err := os.ReadFile(f)
 		if err == nil && strings.Contains(string(b), arg) {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }

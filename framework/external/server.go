@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 
@@ -20,9 +21,11 @@ import (
 // per-hook tools. Each plugin runs in its own single-plugin pipeline, so its
 // mode, timeout, on_error and conditions apply as they would in-process.
 type Server struct {
-	plugins map[string]*served
-	names   []string
-	mcp     *mcp.Server
+	plugins  map[string]*served
+	names    []string
+	tools    map[string]toolHandler
+	toolList []byte // the tools/list result
+	mcp      *mcp.Server
 }
 
 type served struct {
@@ -48,25 +51,48 @@ func NewServer(ctx context.Context, cfg *framework.Config, opts ...framework.Opt
 		s.plugins[pc.Name] = &served{pc: &one.Plugins[0], mgr: mgr}
 		s.names = append(s.names, pc.Name)
 	}
-	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "mcp-extproc-plugin-server", Version: "1"}, nil)
-	object := &jsonschema.Schema{Type: "object"}
-	s.mcp.AddTool(&mcp.Tool{Name: toolGetPluginConfigs, Description: "The configs of every plugin served", InputSchema: object}, s.getConfigs)
-	s.mcp.AddTool(&mcp.Tool{Name: toolGetPluginConfig, Description: "One plugin's config ({} if unknown)", InputSchema: object}, s.getConfig)
-	s.mcp.AddTool(&mcp.Tool{Name: toolInvokeHook, Description: "Run a plugin hook", InputSchema: object}, s.invokeTool(""))
+	s.tools = map[string]toolHandler{toolGetPluginConfigs: s.getConfigs, toolGetPluginConfig: s.getConfig, toolInvokeHook: s.invokeTool("")}
+	type tool struct {
+		Name        string          `json:"name"`
+		Description string          `json:"description"`
+		InputSchema json.RawMessage `json:"inputSchema"`
+	}
+	object := json.RawMessage(`{"type":"object"}`)
+	list := []tool{
+		{toolGetPluginConfigs, "The configs of every plugin served", object},
+		{toolGetPluginConfig, "One plugin's config ({} if unknown)", object},
+		{toolInvokeHook, "Run a plugin hook", object},
+	}
 	for _, h := range framework.Hooks {
-		s.mcp.AddTool(&mcp.Tool{Name: string(h), Description: "Run the " + string(h) + " hook", InputSchema: object}, s.invokeTool(h))
+		s.tools[string(h)] = s.invokeTool(h)
+		list = append(list, tool{string(h), "Run the " + string(h) + " hook", object})
+	}
+	s.toolList, _ = json.Marshal(map[string][]tool{"tools": list})
+	// The legacy SSE transport is served by the SDK, with the same tools.
+	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "mcp-extproc-plugin-server", Version: "1"}, nil)
+	for _, t := range list {
+		h := s.tools[t.Name]
+		s.mcp.AddTool(&mcp.Tool{Name: t.Name, Description: t.Description, InputSchema: &jsonschema.Schema{Type: "object"}},
+			func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+				text, err := h(ctx, req.Params.Arguments)
+				if err != nil {
+					return nil, err
+				}
+				return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(text)}}}, nil
+			})
 	}
 	return s, nil
 }
 
-// MCP returns the MCP server, to run on any transport.
+// MCP returns the server as an SDK MCP server (what /sse serves), to run on
+// any transport of the SDK.
 func (s *Server) MCP() *mcp.Server { return s.mcp }
 
 // Handler serves Streamable HTTP on /mcp, the legacy SSE transport on /sse,
 // and GET /health.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp }, nil))
+	mux.HandleFunc("/mcp", s.serveStreamable)
 	mux.Handle("/sse", mcp.NewSSEHandler(func(*http.Request) *mcp.Server { return s.mcp }, nil))
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -77,7 +103,7 @@ func (s *Server) Handler() http.Handler {
 
 // ServeStdio serves on stdin/stdout until the client goes away or ctx ends.
 func (s *Server) ServeStdio(ctx context.Context) error {
-	return s.mcp.Run(ctx, &mcp.StdioTransport{})
+	return s.Serve(ctx, os.Stdin, os.Stdout)
 }
 
 // Plugins returns the names of the plugins served.
@@ -92,13 +118,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func textResult(v any) (*mcp.CallToolResult, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(b)}}}, nil
-}
+func textResult(v any) ([]byte, error) { return json.Marshal(v) }
 
 // configJSON is a plugin's config in cpex's field names.
 func (p *served) configJSON() map[string]any {
@@ -127,7 +147,7 @@ func emptyList(s []string) []string {
 	return s
 }
 
-func (s *Server) getConfigs(context.Context, *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+func (s *Server) getConfigs(context.Context, json.RawMessage) ([]byte, error) {
 	out := make([]map[string]any, 0, len(s.names))
 	names := append([]string(nil), s.names...)
 	sort.Strings(names)
@@ -137,11 +157,11 @@ func (s *Server) getConfigs(context.Context, *mcp.CallToolRequest) (*mcp.CallToo
 	return textResult(out)
 }
 
-func (s *Server) getConfig(_ context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+func (s *Server) getConfig(_ context.Context, raw json.RawMessage) ([]byte, error) {
 	var args struct {
 		Name string `json:"name"`
 	}
-	_ = json.Unmarshal(req.Params.Arguments, &args)
+	_ = json.Unmarshal(raw, &args)
 	if p := s.lookup(args.Name); p != nil {
 		return textResult(p.configJSON())
 	}
@@ -163,10 +183,10 @@ func (s *Server) lookup(name string) *served {
 }
 
 // invokeTool handles invoke_hook (hook "") or one per-hook tool.
-func (s *Server) invokeTool(hook framework.HookType) mcp.ToolHandler {
-	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+func (s *Server) invokeTool(hook framework.HookType) toolHandler {
+	return func(ctx context.Context, args json.RawMessage) ([]byte, error) {
 		var in invokeRequest
-		if err := json.Unmarshal(req.Params.Arguments, &in); err != nil {
+		if err := in.decode(args); err != nil {
 			return textResult(failure("", "INVALID_REQUEST", "arguments are not an invoke request: "+err.Error()))
 		}
 		if hook != "" {

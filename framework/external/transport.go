@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -15,41 +16,98 @@ import (
 	"strings"
 	"time"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/mcp-extproc/mcp-extproc/framework"
 )
 
-// newTransport builds a fresh MCP transport for one connection attempt
-// (a STDIO transport owns its child process, so it cannot be reused).
-func newTransport(m *framework.ExternalMCPConfig, stderr io.Writer) (mcp.Transport, error) {
+// command is the STDIO server's process, not yet started.
+func command(m *framework.ExternalMCPConfig, stderr io.Writer) *exec.Cmd {
+	argv := m.Cmd
+	if len(argv) == 0 {
+		argv = scriptCommand(m.Script)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = m.Cwd
+	cmd.Env = os.Environ()
+	for k, v := range m.Env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stderr = stderr
+	return cmd
+}
+
+// checkTransport checks what can be checked without I/O on the network:
+// the transport is one we speak, TLS files load.
+func checkTransport(m *framework.ExternalMCPConfig) error {
 	switch m.Proto {
 	case framework.TransportSTDIO:
-		argv := m.Cmd
-		if len(argv) == 0 {
-			argv = scriptCommand(m.Script)
-		}
-		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.Dir = m.Cwd
-		cmd.Env = os.Environ()
-		for k, v := range m.Env {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		cmd.Stderr = stderr
-		return &mcp.CommandTransport{Command: cmd, TerminateDuration: 2 * time.Second}, nil
+		return nil
 	case framework.TransportStreamableHTTP, framework.TransportSSE:
-		client, err := httpClient(m)
-		if err != nil {
-			return nil, err
-		}
-		if m.Proto == framework.TransportSSE {
-			return &mcp.SSEClientTransport{Endpoint: m.URL, HTTPClient: client}, nil
-		}
-		// Reconnection is the plugin's business (with the call's deadline),
-		// not the transport's.
-		return &mcp.StreamableClientTransport{Endpoint: m.URL, HTTPClient: client, MaxRetries: -1, DisableStandaloneSSE: true}, nil
+		_, err := httpClient(m)
+		return err
 	}
-	return nil, fmt.Errorf("unsupported transport %q", m.Proto)
+	return fmt.Errorf("unsupported transport %q", m.Proto)
+}
+
+// dial opens a session with the plugin server m names, not yet initialized.
+func dial(ctx context.Context, m *framework.ExternalMCPConfig, logger *slog.Logger) (session, error) {
+	if err := checkTransport(m); err != nil {
+		return nil, err
+	}
+	switch m.Proto {
+	case framework.TransportSTDIO:
+		return dialStdio(m, logger)
+	case framework.TransportSSE:
+		client, _ := httpClient(m)
+		return dialSSE(ctx, m.URL, client, logger)
+	}
+	client, _ := httpClient(m)
+	return &httpSession{url: m.URL, client: client}, nil
+}
+
+// dialStdio starts the server's process and speaks over its stdin and
+// stdout; its stderr goes to the log.
+func dialStdio(m *framework.ExternalMCPConfig, logger *slog.Logger) (session, error) {
+	cmd := command(m, slogWriter{logger})
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return pipeSession(stdout, stdin, logger, func() error {
+		// Closing stdin asks the server to end; one that does not within
+		// 2 s is killed.
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		select {
+		case <-exited:
+		case <-time.After(2 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		return nil
+	}), nil
+}
+
+// pipeSession speaks newline-delimited JSON-RPC over r and w (a STDIO
+// server's stdout and stdin); end runs after w is closed.
+func pipeSession(r io.Reader, w io.WriteCloser, logger *slog.Logger, end func() error) session {
+	s := newStreamSession(logger)
+	s.send = newPipeWriter(w, s.done, func(err error) { s.fail(fmt.Errorf("write to plugin server: %w", err)) }, s.pending.err0).send
+	s.closeFn = func() error {
+		_ = w.Close()
+		if end != nil {
+			return end()
+		}
+		return nil
+	}
+	go s.readLines(r)
+	return s
 }
 
 // scriptCommand runs a script with the interpreter its extension names, as
@@ -71,6 +129,12 @@ func scriptCommand(script string) []string {
 // httpClient applies the entry's TLS settings and fixed headers.
 func httpClient(m *framework.ExternalMCPConfig) (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	// Concurrent calls each hold a connection; keep them for the next calls
+	// (the default keeps 2 per host and dials anew for the rest).
+	tr.MaxIdleConnsPerHost = 64
+	// Answers are a few KB: compressing them costs more than it saves, and
+	// asking for it costs a header per call.
+	tr.DisableCompression = true
 	if m.UDS != "" {
 		// cpex's uds: HTTP over a Unix socket; the URL names the path only.
 		sock := m.UDS
@@ -134,6 +198,13 @@ func verifyChainOnly(tc *tls.Config) {
 type headerTransport struct {
 	base    http.RoundTripper
 	headers map[string]string
+}
+
+// CloseIdleConnections lets a closed session drop its kept connections.
+func (h headerTransport) CloseIdleConnections() {
+	if c, ok := h.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }
 
 func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {

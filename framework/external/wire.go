@@ -2,7 +2,12 @@ package external
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 )
@@ -21,6 +26,88 @@ type invokeRequest struct {
 	PluginName string             `json:"plugin_name"`
 	Payload    json.RawMessage    `json:"payload"`
 	Context    *wireContext       `json:"context"`
+}
+
+// decode reads invoke arguments the server was sent (valid JSON, sliced
+// from a validated message). The envelope is read with gjson and the
+// payload sliced, not decoded: the hook's own decode reads it once. The
+// payload aliases b. Fields of the wrong type are errors, as with
+// encoding/json.
+func (r *invokeRequest) decode(b []byte) error {
+	*r = invokeRequest{}
+	v := parseRaw(b)
+	if !v.IsObject() {
+		return errors.New("arguments are not an object")
+	}
+	var err error
+	v.ForEach(func(k, v gjson.Result) bool {
+		raw := b[v.Index : v.Index+len(v.Raw)]
+		switch k.Str {
+		case "hook_type", "plugin_name":
+			if v.Type != gjson.String && v.Type != gjson.Null {
+				err = fmt.Errorf("%s: expected a string, got %s", k.Str, v.Raw)
+				return false
+			}
+			if k.Str == "hook_type" {
+				r.HookType = framework.HookType(strings.Clone(v.Str))
+			} else {
+				r.PluginName = strings.Clone(v.Str)
+			}
+		case "payload":
+			r.Payload = raw
+		case "context":
+			if err = json.Unmarshal(raw, &r.Context); err != nil {
+				err = fmt.Errorf("context: %w", err)
+				return false
+			}
+		}
+		return true
+	})
+	return err
+}
+
+// decode reads the JSON text of an invoke answer: the envelope with gjson,
+// the context and error with encoding/json; the result is sliced (it
+// aliases text) for the caller to decode once.
+func (r *invokeResponse) decode(text string) error {
+	*r = invokeResponse{}
+	if !gjson.Valid(text) {
+		return errors.New("not JSON")
+	}
+	v := gjson.Parse(text)
+	if !v.IsObject() {
+		return errors.New("not a JSON object")
+	}
+	var err error
+	v.ForEach(func(k, v gjson.Result) bool {
+		raw := readOnlyBytes(v.Raw)
+		switch k.Str {
+		case "plugin_name":
+			r.PluginName = v.String()
+		case "result":
+			if v.Type != gjson.Null {
+				r.Result = raw
+			}
+		case "context":
+			err = json.Unmarshal(raw, &r.Context)
+		case "error":
+			err = json.Unmarshal(raw, &r.Error)
+		}
+		if err != nil {
+			err = fmt.Errorf("%s: %w", k.Str, err)
+			return false
+		}
+		return true
+	})
+	return err
+}
+
+// readOnlyBytes is s as bytes without a copy, for decoders that only read.
+func readOnlyBytes(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 // wireContext is cpex's PluginContext: the plugin's own state and metadata

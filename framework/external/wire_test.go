@@ -38,7 +38,7 @@ func (wireKeyword) ToolPreInvoke(_ context.Context, p *framework.ToolPreInvokePa
 	return framework.Result[framework.ToolPreInvokePayload]{}, nil
 }
 
-func wireServer(t *testing.T) *Server {
+func wireServer(t testing.TB) *Server {
 	t.Helper()
 	reg := framework.NewRegistry()
 	reg.Register(framework.Kind{Name: "wire_keyword", Hooks: []framework.HookType{framework.ToolPreInvoke},

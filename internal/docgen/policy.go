@@ -3,6 +3,7 @@ package docgen
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 )
@@ -26,7 +27,7 @@ func PolicySchema(src *Source, reg *framework.Registry) *Schema {
 	plugin.Properties.Get("name").Type = "string"
 	plugin.Properties.Get("name").Default = nil
 
-	kinds := reg.Kinds()
+	kinds := builtinKinds(reg)
 	var names []any
 	for _, k := range kinds {
 		names = append(names, k.Name)
@@ -92,4 +93,10 @@ func SchemaJSON(s *Schema) ([]byte, error) {
 		return nil, err
 	}
 	return append(out, '\n'), nil
+}
+
+// builtinKinds are the registry's kinds but external, which the documents
+// describe on its own.
+func builtinKinds(reg *framework.Registry) []framework.Kind {
+	return slices.DeleteFunc(reg.Kinds(), func(k framework.Kind) bool { return k.Name == framework.KindExternal })
 }

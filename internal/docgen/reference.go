@@ -63,7 +63,7 @@ func ConfigReference(src *Source, reg *framework.Registry) string {
 
 	w("## Built-in kinds\n\n")
 	w("Each kind's `config` keys. A key left out keeps the default shown.\n\n")
-	for _, k := range reg.Kinds() {
+	for _, k := range builtinKinds(reg) {
 		w("### `%s`\n\n%s.\n\n", k.Name, capitalise(k.Description))
 		var hooks []string
 		for _, h := range k.Hooks {

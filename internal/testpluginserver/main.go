@@ -1,4 +1,4 @@
-// Command testserver is a plugin server for the external package's tests:
+// Command testpluginserver is a plugin server for framework/external's tests:
 // it serves test kinds (a crashing one, a hanging one, a keyword blocker
 // with a state counter) and every built-in kind, over STDIO or HTTP.
 package main
