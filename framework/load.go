@@ -88,7 +88,7 @@ func Parse(data []byte, name string, opts LoadOptions) (*Config, []Warning, erro
 
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, nil, ConfigErrors{yamlSyntaxError(name, err)}
+		return nil, nil, ConfigErrors{yamlSyntaxError(name, data, err)}
 	}
 	if len(root.Content) > 0 {
 		d.decode(&root, reflect.ValueOf(&cfg).Elem(), "")
@@ -107,20 +107,58 @@ func Parse(data []byte, name string, opts LoadOptions) (*Config, []Warning, erro
 	return &cfg, d.warns, nil
 }
 
-func yamlSyntaxError(file string, err error) *ConfigError {
+func yamlSyntaxError(file string, data []byte, err error) *ConfigError {
+	line := syntaxErrorLine(data)
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	var te *yaml.TypeError
-	msg := err.Error()
 	if errors.As(err, &te) && len(te.Errors) > 0 {
 		msg = te.Errors[0]
 	}
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	e := &ConfigError{File: file, Msg: "invalid YAML: " + msg, Err: err}
-	// yaml.v3 writes "line N: …"; lift the line into the position.
-	var line int
-	if _, scanErr := fmt.Sscanf(strings.TrimPrefix(msg, "invalid YAML: "), "line %d:", &line); scanErr == nil {
-		e.Line = line
+	// The position is the ConfigError's; yaml.v3 starts some messages with
+	// a line of its own (where the construct began), which only confuses.
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if i := strings.Index(rest, ": "); i > 0 && strings.Trim(rest[:i], "0123456789") == "" {
+			msg = rest[i+2:]
+		}
 	}
-	return e
+	return &ConfigError{File: file, Line: line, Msg: "invalid YAML: " + msg, Err: err}
+}
+
+// syntaxErrorLine finds the line of a YAML syntax error from the parser's
+// verdicts alone (yaml.v3's errors carry no position, only text): the
+// shortest run of leading lines that no longer parses ends on the line where
+// the document stops being YAML. Found by bisection, since a file's first
+// lines parse and the whole does not. 0 when it cannot tell.
+func syntaxErrorLine(data []byte) int {
+	var ends []int // ends[i] is the offset just past line i+1
+	for i, b := range data {
+		if b == '\n' {
+			ends = append(ends, i+1)
+		}
+	}
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		ends = append(ends, len(data))
+	}
+	parses := func(lines int) bool {
+		if lines == 0 {
+			return true
+		}
+		var n yaml.Node
+		return yaml.Unmarshal(data[:ends[lines-1]], &n) == nil
+	}
+	lo, hi := 0, len(ends) // parses(lo), !parses(hi)
+	if hi == 0 || parses(hi) {
+		return 0
+	}
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if parses(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return hi
 }
 
 // recordNode keeps the entry's position and its config subtree, so that the
@@ -158,7 +196,7 @@ func (*HookType) tolerate(s string) (string, bool) {
 	if !HookType(s).Valid() {
 		// cpex lets plugins define hooks of their own (email_pre_send, …);
 		// such a hook never fires here.
-		return fmt.Sprintf("hook %q is not one mcp-extproc runs (%v); ignored", s, Hooks), true
+		return fmt.Sprintf("hook %q%s is not one mcp-extproc runs (%v); ignored", s, Suggest(s, (*HookType)(nil).values()), Hooks), true
 	}
 	return "", false
 }
@@ -382,13 +420,18 @@ func checkPlugin(d *yamlDecoder, p *PluginConfig, path string, reg *Registry, na
 		}
 		k, ok := reg.Resolve(p.Kind)
 		if !ok {
+			names := []string{KindExternal}
+			for _, k := range reg.Kinds() {
+				names = append(names, k.Name)
+			}
+			hint := Suggest(p.Kind, names)
 			switch {
 			case p.Mode == ModeDisabled:
-				d.warnf(at, path+".kind", "unknown kind %q (plugin is disabled, so this is not an error)", p.Kind)
+				d.warnf(at, path+".kind", "unknown kind %q%s (plugin is disabled, so this is not an error)", p.Kind, hint)
 			case failOnPluginError:
-				d.errorf(at, path+".kind", "unknown kind %q; see `extproc plugins` for the built-in kinds", p.Kind)
+				d.errorf(at, path+".kind", "unknown kind %q%s; see `extproc plugins` for the built-in kinds", p.Kind, hint)
 			default:
-				p.markUnrunnable(d, path+".kind", fmt.Sprintf("unknown kind %q", p.Kind))
+				p.markUnrunnable(d, path+".kind", fmt.Sprintf("unknown kind %q%s", p.Kind, hint))
 			}
 			return
 		}
