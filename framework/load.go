@@ -72,8 +72,35 @@ var contextForgeKeys = map[reflect.Type]map[string]string{
 	},
 }
 
+// Check reads a policy file for a validator: as Load does, but beside the
+// errors it returns the config as far as it decoded (nil only when the file
+// cannot be read or is not YAML), so that the caller can go on to build each
+// plugin whose kind resolved and report every mistake of the file in one
+// pass. A config returned with errors must not be served.
+func Check(path string, opts LoadOptions) (*Config, []Warning, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read config: %w", err)
+	}
+	cfg, warns, errs := parse(data, path, opts)
+	if len(errs) > 0 {
+		return cfg, warns, errs
+	}
+	return cfg, warns, nil
+}
+
 // Parse checks a policy held in memory; name is used in messages.
 func Parse(data []byte, name string, opts LoadOptions) (*Config, []Warning, error) {
+	cfg, warns, errs := parse(data, name, opts)
+	if len(errs) > 0 {
+		return nil, warns, errs
+	}
+	return cfg, warns, nil
+}
+
+// parse decodes and checks a policy, returning the config as far as it
+// decoded and every error (nil config only for a YAML syntax error).
+func parse(data []byte, name string, opts LoadOptions) (*Config, []Warning, ConfigErrors) {
 	lookup := opts.LookupEnv
 	if lookup == nil {
 		lookup = os.LookupEnv
@@ -101,10 +128,7 @@ func Parse(data []byte, name string, opts LoadOptions) (*Config, []Warning, erro
 	// Report in file order, whichever pass found the mistake.
 	slices.SortStableFunc(d.errs, func(a, b *ConfigError) int { return cmp.Compare(a.Line, b.Line) })
 	slices.SortStableFunc(d.warns, func(a, b Warning) int { return cmp.Compare(a.Line, b.Line) })
-	if len(d.errs) > 0 {
-		return nil, d.warns, d.errs
-	}
-	return &cfg, d.warns, nil
+	return &cfg, d.warns, d.errs
 }
 
 func yamlSyntaxError(file string, data []byte, err error) *ConfigError {
@@ -514,4 +538,27 @@ func checkExternal(d *yamlDecoder, p *PluginConfig, path string, at *yaml.Node, 
 			d.errorf(at, path+".mcp", "script and cmd are only for STDIO")
 		}
 	}
+}
+
+// keyError places a factory's error about one key of its config at that
+// key. Kinds name the key they reject the way messages show it to the
+// operator — "config.by_user: rate "3/x": …", the path relative to the
+// entry, as DecodeConfig's errors do (see framework/README.md) — so the
+// error is read back along that path, and it points at the value's own line
+// rather than the entry's first one. nil when err does not name a key of
+// the entry's config, which then stays an error about the entry.
+func (p *PluginConfig) keyError(err error) *ConfigError {
+	rest, ok := strings.CutPrefix(err.Error(), "config.")
+	if !ok || p.configNode == nil {
+		return nil
+	}
+	i := strings.Index(rest, ": ")
+	if i <= 0 {
+		return nil
+	}
+	path := rest[:i]
+	if strings.ContainsAny(path, " ,") || configNodeAt(p.configNode, path) == nil {
+		return nil
+	}
+	return p.ConfigError(path, 0, rest[i+2:], err)
 }

@@ -3,11 +3,13 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -45,6 +47,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
+	} else if len(args) > 0 && isHelpFlag(args[0]) {
+		// extproc -h is the command list, not serve's flags.
+		cmd, args = "help", nil
 	}
 	var err error
 	switch cmd {
@@ -64,7 +69,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdPlugin(args, stdout, stderr)
 	case "version":
 		err = cmdVersion(args, stdout, stderr)
-	case "help", "-h", "--help":
+	case "help":
+		if len(args) > 0 && args[0] != "help" {
+			// extproc help COMMAND is extproc COMMAND -h.
+			return run([]string{args[0], "-h"}, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
@@ -93,21 +102,54 @@ type exitError int
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
+func isHelpFlag(a string) bool { return a == "-h" || a == "-help" || a == "--help" || a == "--h" }
+
+// newFlagSet returns a command's flag set; its -h prints the command's
+// synopsis (setUsage) and flags.
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("extproc "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	setUsage(fs, name, "")
 	return fs
 }
 
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+// setUsage sets what a command's -h prints: "Usage: extproc SYNOPSIS", what
+// the command does, and its flags.
+func setUsage(fs *flag.FlagSet, synopsis, about string) {
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: extproc %s\n", synopsis)
+		if about != "" {
+			fmt.Fprintf(w, "\n%s\n", about)
+		}
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(w, "\nFlags:")
+			fs.PrintDefaults()
+		}
+	}
+}
+
+// parseFlags parses a command's flags. -h prints the command's usage on
+// stdout and returns flag.ErrHelp (exit status 0); a mistake prints the
+// message and the usage on stderr and returns errUsage (exit status 2).
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	var buf bytes.Buffer
+	out := fs.Output()
+	fs.SetOutput(&buf)
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			_, _ = buf.WriteTo(stdout)
 			return err
 		}
+		_, _ = buf.WriteTo(out)
 		return errUsage
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
+		fmt.Fprintf(fs.Output(), "unexpected argument %q (see extproc %s -h)\n", fs.Arg(0), strings.TrimPrefix(fs.Name(), "extproc "))
 		return errUsage
 	}
 	return nil

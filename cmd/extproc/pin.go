@@ -40,7 +40,7 @@ name, title, description, inputSchema, outputSchema and annotations. The entry o
 the server id is replaced; other servers' entries in an existing --out are kept.`)
 		fs.PrintDefaults()
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if (*from == "") == (*upstream == "") || *out == "" || *serverID == "" {

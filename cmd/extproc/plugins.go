@@ -12,7 +12,7 @@ import (
 // config keys with their defaults, and the names it also answers to.
 func cmdPlugins(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("plugins", stderr)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	kinds := framework.DefaultRegistry().Kinds()

@@ -25,7 +25,7 @@ func cmdPluginServer(args []string, stdout, stderr io.Writer) error {
 	config := fs.String("config", "", "policy file naming the plugins to serve (required)")
 	stdio := fs.Bool("stdio", false, "serve over stdin/stdout")
 	listen := fs.String("listen", "", "serve Streamable HTTP on this address (/mcp; legacy SSE on /sse; GET /health)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if *config == "" || *stdio == (*listen != "") {

@@ -228,7 +228,7 @@ func (p *Plugin) connect(ctx context.Context, staleGen int) (*mcp.ClientSession,
 }
 
 func (p *Plugin) dial(ctx context.Context) (*mcp.ClientSession, error) {
-	t, err := newTransport(p.pc.MCP, slogWriter{p.logger})
+	t, err := newTransport(p.pc.MCP, newStderrLog(p.logger))
 	if err != nil {
 		return nil, err
 	}
@@ -400,14 +400,6 @@ func (p *Plugin) PromptsPostList(ctx context.Context, pl *framework.PromptsPostL
 // ResourcesPostList implements framework.ResourcesPostLister.
 func (p *Plugin) ResourcesPostList(ctx context.Context, pl *framework.ResourcesPostListPayload, pc *framework.PluginContext) (framework.Result[framework.ResourcesPostListPayload], error) {
 	return call(p, ctx, framework.ResourcesPostList, pl, pc)
-}
-
-// slogWriter sends a plugin server's stderr to the log, line by line.
-type slogWriter struct{ l *slog.Logger }
-
-func (w slogWriter) Write(b []byte) (int, error) {
-	w.l.Info("plugin server stderr", "line", string(b))
-	return len(b), nil
 }
 
 var _ framework.LoggerSetter = (*Plugin)(nil)
