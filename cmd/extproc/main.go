@@ -18,13 +18,15 @@ var version = "dev"
 const usage = `extproc — Envoy ext_proc policy filter for MCP traffic
 
 Usage:
-  extproc [serve] [--config FILE]   run the ext_proc server (EXTPROC_CONFIG also names the file;
+  extproc [serve] [--config FILE] [--listen ADDR] [--metrics-listen ADDR] [--log-level LEVEL]
+                                    run the ext_proc server (EXTPROC_CONFIG also names the file;
                                     without either, the embedded default policy runs)
   extproc validate --config FILE    check a policy file: exit 0 and a summary, or 1 and every error
-  extproc dev --upstream URL [--listen ADDR] [--config FILE]
-                                    DEVELOPMENT AID: an Envoy stand-in and the server in one process,
-                                    to put a policy in front of an MCP server without Envoy
-  extproc plugins                   list the built-in plugin kinds: hooks, config keys, aliases
+  extproc dev --upstream URL [--listen ADDR] [--config FILE | --extproc ADDR]
+                                    DEVELOPMENT AID: an Envoy stand-in and the server in one process
+                                    (or in front of a running server), to put a policy in front of an
+                                    MCP server without Envoy
+  extproc plugins                   list the built-in plugin kinds: hooks, config keys, defaults, aliases
   extproc plugin-server --config FILE (--stdio | --listen ADDR)
                                     serve the config's plugins as an external plugin server (ContextForge wire format)
   extproc pin (--from FILE | --upstream URL) --out pins.yaml [--server-id ID]
@@ -33,7 +35,11 @@ Usage:
                                     scaffold a built-in kind (plugins/NAME) or an external plugin project
   extproc version                   print version and build information
 
-Run "extproc COMMAND -h" for a command's flags.
+Environment: EXTPROC_CONFIG names the policy file; EXTPROC_LISTEN, EXTPROC_METRICS_LISTEN and
+EXTPROC_LOG_LEVEL override server.listen, server.metrics_listen and --log-level for any policy
+(the flags win over them).
+
+Run "extproc COMMAND -h" (or "extproc help COMMAND") for a command's flags.
 `
 
 func main() {

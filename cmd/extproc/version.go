@@ -9,6 +9,7 @@ import (
 
 func cmdVersion(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("version", stderr)
+	setUsage(fs, "version", "Print the version and build information: Go version, platform, cgo, trimpath, VCS revision.")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
