@@ -41,10 +41,9 @@ func cmdDev(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "extproc dev: --config and --extproc exclude each other (the running server has its policy)")
 		return errUsage
 	}
-	logger, err := newLogger(*logLevel, stderr)
+	logger, err := newLogger("dev", *logLevel, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "extproc dev: %v\n", err)
-		return errUsage
+		return err
 	}
 	filter, err := envoy.ShippedExtProcFilter()
 	if err != nil {

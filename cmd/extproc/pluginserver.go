@@ -36,10 +36,9 @@ func cmdPluginServer(args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	// stdout is the protocol channel in --stdio mode: logs go to stderr.
-	logger, err := newLogger(*logLevel, stderr)
+	logger, err := newLogger("plugin-server", *logLevel, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "extproc plugin-server: %v\n", err)
-		return errUsage
+		return err
 	}
 	cfg, _, err := loadPolicy(*config, logger, stderr)
 	if err != nil {

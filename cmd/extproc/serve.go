@@ -24,10 +24,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	logger, err := newLogger(*logLevel, stderr)
+	logger, err := newLogger("serve", *logLevel, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "extproc serve: %v\n", err)
-		return errUsage
+		return err
 	}
 	override, err := lf.override()
 	if err != nil {

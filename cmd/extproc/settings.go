@@ -27,14 +27,16 @@ func logFlag(fs *flag.FlagSet) *string {
 	return fs.String("log-level", def, "debug, info, warn or error (default $"+envLogLevel+", else info)")
 }
 
-// newLogger is the process's one logger: JSON on w at level. The server,
-// every plugin and the external plugins' stderr log through it.
-func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+// newLogger is the process's one logger: JSON on stderr at level. The
+// server, every plugin and the external plugins' stderr log through it. A
+// bad level is a usage error of command.
+func newLogger(command, level string, stderr io.Writer) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", level)
+		fmt.Fprintf(stderr, "extproc %s: --log-level: %q is not one of debug, info, warn, error\n", command, level)
+		return nil, errUsage
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
+	return slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: l})), nil
 }
 
 // listenFlags are serve's --listen and --metrics-listen.
