@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc/grpclog"
 )
 
 // TestMain lets a test run the command as its own process (signals, exit
@@ -389,5 +391,20 @@ func TestDevInFrontOfRunningServer(t *testing.T) {
 	}
 	if code, _, errs := runCLI(t, "dev", "--upstream", up.URL, "--extproc", grpcAddr, "--config", "x.yaml"); code != 2 || !strings.Contains(errs, "exclude each other") {
 		t.Errorf("--extproc with --config: exit %d %q", code, errs)
+	}
+}
+
+// grpc-go's own messages go to the JSON logger too, not as plain text.
+func TestGRPCLogsAreRecords(t *testing.T) {
+	var buf strings.Builder
+	if _, err := newLogger("serve", "info", &buf); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = newLogger("serve", "info", io.Discard) })
+	grpclog.Warningf("transport: %s", "closing")
+	grpclog.Info("channel state chatter") // debug: below info
+	var r map[string]any
+	if err := json.Unmarshal([]byte(buf.String()), &r); err != nil || r["msg"] != "transport: closing" || r["level"] != "WARN" || r["component"] != "grpc" {
+		t.Fatalf("grpc's log: %q (%v)", buf.String(), err)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 
+	"google.golang.org/grpc/grpclog"
+
 	"github.com/mcp-extproc/mcp-extproc/framework"
 )
 
@@ -36,7 +38,9 @@ func newLogger(command, level string, stderr io.Writer) (*slog.Logger, error) {
 		fmt.Fprintf(stderr, "extproc %s: --log-level: %q is not one of debug, info, warn, error\n", command, level)
 		return nil, errUsage
 	}
-	return slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: l})), nil
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: l}))
+	grpclog.SetLoggerV2(grpcLog{logger})
+	return logger, nil
 }
 
 // listenFlags are serve's --listen and --metrics-listen.
