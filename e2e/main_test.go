@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -157,15 +158,16 @@ func startDev(t *testing.T, policy, upstream string) string {
 }
 
 // startDevWith runs `extproc dev` on the policy file at path (which it
-// watches: rewrite the file to reload) and returns the base URL.
+// watches: rewrite the file to reload) and returns the base URL (dev prints
+// the client URL, MCP path included; the tests add the paths they use).
 func startDevWith(t *testing.T, path, upstream string) string {
 	t.Helper()
 	bin := build(t, "extproc", "./cmd/extproc")
 	line, _ := startProcess(t, "MCP clients connect to", bin, "dev", "--upstream", upstream, "--listen", "127.0.0.1:0", "--config", path)
 	f := strings.Fields(line)
 	for _, w := range f {
-		if strings.HasPrefix(w, "http://") {
-			return w
+		if u, err := url.Parse(w); err == nil && u.Scheme == "http" {
+			return "http://" + u.Host
 		}
 	}
 	t.Fatalf("no URL in %q", line)

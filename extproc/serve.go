@@ -31,6 +31,11 @@ type RunOptions struct {
 	ConfigPath string
 	// Reload triggers a reload (SIGHUP).
 	Reload <-chan struct{}
+	// Override, if set, adjusts each policy a reload reads before it
+	// replaces the running one: the command line's --listen and the
+	// environment's EXTPROC_* win over the file on a reload too. (The first
+	// policy is the caller's, adjusted already.)
+	Override func(*framework.Config)
 	// Logger receives JSON logs.
 	Logger *slog.Logger
 	// Registry resolves plugin kinds; nil means the default registry.
@@ -48,7 +53,7 @@ type RunOptions struct {
 func Run(ctx context.Context, cfg *framework.Config, ro RunOptions) error {
 	logger := ro.Logger
 	if logger == nil {
-		logger = slog.Default()
+		logger = slog.New(slog.DiscardHandler)
 	}
 	// The server's families go in a registry of its own (a reload or a
 	// test can build another); /metrics also gathers the process-wide
@@ -105,7 +110,7 @@ func Run(ctx context.Context, cfg *framework.Config, ro RunOptions) error {
 	}
 
 	stopSweep := make(chan struct{})
-	go srv.sessions.run(cfg.PluginSettings.ContextCleanupInterval.Std(), stopSweep)
+	go srv.sessions.run(stopSweep)
 	defer close(stopSweep)
 
 	reloadCtx, stopReload := context.WithCancel(ctx)
@@ -185,6 +190,9 @@ func reloadFrom(ctx context.Context, srv *Server, ro RunOptions, logger *slog.Lo
 		logger.Warn("config warning", "warning", w.String())
 	}
 	if err == nil {
+		if ro.Override != nil {
+			ro.Override(cfg)
+		}
 		err = srv.Reload(ctx, cfg)
 	} else {
 		srv.metrics.ConfigReloads.WithLabelValues("failure").Inc()

@@ -72,7 +72,7 @@ func NewServer(ctx context.Context, cfg *framework.Config, opts Options) (*Serve
 		logger:  opts.Logger,
 		opts:    opts,
 		sessions: NewSessionTable(cfg.PluginSettings.ContextMaxAge.Std(),
-			cfg.PluginSettings.ContextMaxEntries),
+			cfg.PluginSettings.ContextCleanupInterval.Std(), cfg.PluginSettings.ContextMaxEntries),
 	}
 	s.sessions.gauge = func(n int) { s.metrics.SessionEntries.Set(float64(n)) }
 	unavailable := s.Unavailable
@@ -122,18 +122,38 @@ func (s *Server) Reload(ctx context.Context, cfg *framework.Config) error {
 		s.metrics.ConfigReloads.WithLabelValues("failure").Inc()
 		return err
 	}
-	if old := s.policy.Load().cfg; needsRestart(old, cfg) {
-		s.logger.Warn("config reloaded, but server settings (listen, metrics_listen, tls, max_message_bytes) take effect only after a restart")
+	if changed := needsRestart(s.policy.Load().cfg, cfg); len(changed) > 0 {
+		s.logger.Warn("config reloaded, but these server settings take effect only after a restart; the old ones stay in force", "settings", changed)
 	}
+	ps := cfg.PluginSettings
+	s.sessions.Configure(ps.ContextMaxAge.Std(), ps.ContextCleanupInterval.Std(), ps.ContextMaxEntries)
 	old := s.policy.Swap(p)
 	s.metrics.ConfigReloads.WithLabelValues("success").Inc()
 	s.retire(old)
 	return nil
 }
 
-func needsRestart(a, b *framework.Config) bool {
-	return a.Server.Listen != b.Server.Listen || a.Server.MetricsListen != b.Server.MetricsListen ||
-		a.Server.TLS != b.Server.TLS || a.Server.MaxMessageBytes != b.Server.MaxMessageBytes
+// needsRestart lists the settings that differ between a and b and are read
+// only at start-up (plugin settings, the session table's included, apply on
+// reload).
+func needsRestart(a, b *framework.Config) []string {
+	var out []string
+	for _, s := range []struct {
+		name    string
+		changed bool
+	}{
+		{"server.listen", a.Server.Listen != b.Server.Listen},
+		{"server.metrics_listen", a.Server.MetricsListen != b.Server.MetricsListen},
+		{"server.tls", a.Server.TLS != b.Server.TLS},
+		{"server.max_message_bytes", a.Server.MaxMessageBytes != b.Server.MaxMessageBytes},
+		{"server.shutdown_grace", a.Server.ShutdownGrace != b.Server.ShutdownGrace},
+		{"server.pprof", a.Server.Pprof != b.Server.Pprof},
+	} {
+		if s.changed {
+			out = append(out, s.name)
+		}
+	}
+	return out
 }
 
 // acquire returns the current policy with a reference held.

@@ -64,10 +64,13 @@ const sessionShards = 64
 type SessionTable struct {
 	shards [sessionShards]sessionShard
 	seed   maphash.Seed
-	maxAge time.Duration
+	maxAge atomic.Int64 // a time.Duration; a reload may change it
 	now    func() time.Time
 	size   atomic.Int64
 	gauge  func(int)
+	// interval is the sweep interval; run picks up a new one from it.
+	interval atomic.Int64
+	retick   chan struct{}
 }
 
 type sessionShard struct {
@@ -77,14 +80,40 @@ type sessionShard struct {
 	max     int
 }
 
-// NewSessionTable returns an empty table.
-func NewSessionTable(maxAge time.Duration, maxEntries int) *SessionTable {
-	t := &SessionTable{seed: maphash.MakeSeed(), maxAge: maxAge, now: time.Now, gauge: func(int) {}}
+// NewSessionTable returns an empty table; Sweep runs every cleanup interval
+// once run is started.
+func NewSessionTable(maxAge, cleanup time.Duration, maxEntries int) *SessionTable {
+	t := &SessionTable{seed: maphash.MakeSeed(), now: time.Now, gauge: func(int) {}, retick: make(chan struct{}, 1)}
+	for i := range t.shards {
+		t.shards[i] = sessionShard{entries: map[sessionKey]*list.Element{}, order: list.New()}
+	}
+	t.Configure(maxAge, cleanup, maxEntries)
+	return t
+}
+
+// Configure applies new settings (plugin_settings.context_*, on a reload):
+// requests remembered from now on live maxAge (those already remembered keep
+// their lifetime), a smaller maxEntries evicts the oldest entries at once,
+// and the sweep runs every cleanup from its next tick.
+func (t *SessionTable) Configure(maxAge, cleanup time.Duration, maxEntries int) {
+	t.maxAge.Store(int64(maxAge))
+	if t.interval.Swap(int64(cleanup)) != int64(cleanup) {
+		select {
+		case t.retick <- struct{}{}:
+		default:
+		}
+	}
 	per := max(1, (maxEntries+sessionShards-1)/sessionShards)
 	for i := range t.shards {
-		t.shards[i] = sessionShard{entries: map[sessionKey]*list.Element{}, order: list.New(), max: per}
+		sh := &t.shards[i]
+		sh.mu.Lock()
+		sh.max = per
+		for sh.order.Len() > sh.max {
+			sh.removeLocked(t, sh.order.Front())
+		}
+		sh.mu.Unlock()
 	}
-	return t
+	t.gauge(int(t.size.Load()))
 }
 
 func (t *SessionTable) shard(k sessionKey) *sessionShard {
@@ -102,7 +131,7 @@ func (t *SessionTable) Put(session, id string, c *mcpCall) {
 	k := sessionKey{session, id}
 	sh := t.shard(k)
 	sh.mu.Lock()
-	e := &sessionEntry{key: k, call: c, expires: t.now().Add(t.maxAge)}
+	e := &sessionEntry{key: k, call: c, expires: t.now().Add(time.Duration(t.maxAge.Load()))}
 	if el, ok := sh.entries[k]; ok {
 		prev := el.Value.(*sessionEntry)
 		if !t.now().After(prev.expires) && (prev.ambiguous || prev.call.hook != c.hook || prev.call.name != c.name) {
@@ -194,14 +223,16 @@ func (sh *sessionShard) removeLocked(t *SessionTable, el *list.Element) {
 	t.size.Add(-1)
 }
 
-// run sweeps every interval until stop is closed.
-func (t *SessionTable) run(interval time.Duration, stop <-chan struct{}) {
-	tk := time.NewTicker(interval)
+// run sweeps every cleanup interval until stop is closed.
+func (t *SessionTable) run(stop <-chan struct{}) {
+	tk := time.NewTicker(time.Duration(t.interval.Load()))
 	defer tk.Stop()
 	for {
 		select {
 		case <-tk.C:
 			t.Sweep()
+		case <-t.retick:
+			tk.Reset(time.Duration(t.interval.Load()))
 		case <-stop:
 			return
 		}

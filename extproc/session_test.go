@@ -1,10 +1,14 @@
 package extproc
 
 import (
+	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcp-extproc/mcp-extproc/framework"
 )
 
 // One request's result arriving on several GET streams of its session at
@@ -84,7 +88,7 @@ func TestDeliveredResultLeavesNoSessionEntry(t *testing.T) {
 
 func TestSessionTableTakeExpiryAndBounds(t *testing.T) {
 	now := time.Unix(1000, 0)
-	tbl := NewSessionTable(time.Minute, 64*2)
+	tbl := NewSessionTable(time.Minute, time.Minute, 64*2)
 	tbl.now = func() time.Time { return now }
 	a := &mcpCall{hook: "tool_post_invoke", name: "a"}
 	tbl.Put("s", "1", a)
@@ -117,5 +121,46 @@ func TestSessionTableTakeExpiryAndBounds(t *testing.T) {
 	}
 	if n := tbl.Len(); n > 64*2 {
 		t.Fatalf("%d entries, bound is %d", n, 64*2)
+	}
+}
+
+// A reload applies plugin_settings.context_*: on main the table kept the
+// limits it was built with until a restart, though the reload said nothing.
+func TestReloadAppliesSessionSettings(t *testing.T) {
+	load := func(src string) *framework.Config {
+		t.Helper()
+		cfg, _, err := framework.Parse([]byte(src), "policy.yaml", framework.LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	srv, err := NewServer(context.Background(), load("plugin_settings:\n  context_max_entries: 100000\n  context_max_age: 1h\n"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(context.Background())
+	tbl := srv.Sessions()
+	now := time.Unix(1000, 0)
+	tbl.now = func() time.Time { return now }
+	for i := range 1000 {
+		tbl.Put("s", strconv.Itoa(i), &mcpCall{})
+	}
+	if tbl.Len() != 1000 {
+		t.Fatalf("%d entries before the reload", tbl.Len())
+	}
+	if err := srv.Reload(context.Background(), load("plugin_settings:\n  context_max_entries: 64\n  context_max_age: 1m\n  context_cleanup_interval: 1s\n")); err != nil {
+		t.Fatal(err)
+	}
+	if n := tbl.Len(); n > 64 {
+		t.Fatalf("%d entries after reloading with context_max_entries: 64", n)
+	}
+	if got := time.Duration(tbl.interval.Load()); got != time.Second {
+		t.Fatalf("sweep interval %s after the reload, want 1s", got)
+	}
+	tbl.Put("s", "new", &mcpCall{})
+	now = now.Add(2 * time.Minute) // past the new max age, well within the old one
+	if _, ok := tbl.Take("s", "new"); ok {
+		t.Fatal("an entry outlived the reloaded context_max_age")
 	}
 }

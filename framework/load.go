@@ -72,8 +72,35 @@ var contextForgeKeys = map[reflect.Type]map[string]string{
 	},
 }
 
+// Check reads a policy file for a validator: as Load does, but beside the
+// errors it returns the config as far as it decoded (nil only when the file
+// cannot be read or is not YAML), so that the caller can go on to build each
+// plugin whose kind resolved and report every mistake of the file in one
+// pass. A config returned with errors must not be served.
+func Check(path string, opts LoadOptions) (*Config, []Warning, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read config: %w", err)
+	}
+	cfg, warns, errs := parse(data, path, opts)
+	if len(errs) > 0 {
+		return cfg, warns, errs
+	}
+	return cfg, warns, nil
+}
+
 // Parse checks a policy held in memory; name is used in messages.
 func Parse(data []byte, name string, opts LoadOptions) (*Config, []Warning, error) {
+	cfg, warns, errs := parse(data, name, opts)
+	if len(errs) > 0 {
+		return nil, warns, errs
+	}
+	return cfg, warns, nil
+}
+
+// parse decodes and checks a policy, returning the config as far as it
+// decoded and every error (nil config only for a YAML syntax error).
+func parse(data []byte, name string, opts LoadOptions) (*Config, []Warning, ConfigErrors) {
 	lookup := opts.LookupEnv
 	if lookup == nil {
 		lookup = os.LookupEnv
@@ -88,7 +115,7 @@ func Parse(data []byte, name string, opts LoadOptions) (*Config, []Warning, erro
 
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, nil, ConfigErrors{yamlSyntaxError(name, err)}
+		return nil, nil, ConfigErrors{yamlSyntaxError(name, data, err)}
 	}
 	if len(root.Content) > 0 {
 		d.decode(&root, reflect.ValueOf(&cfg).Elem(), "")
@@ -101,26 +128,61 @@ func Parse(data []byte, name string, opts LoadOptions) (*Config, []Warning, erro
 	// Report in file order, whichever pass found the mistake.
 	slices.SortStableFunc(d.errs, func(a, b *ConfigError) int { return cmp.Compare(a.Line, b.Line) })
 	slices.SortStableFunc(d.warns, func(a, b Warning) int { return cmp.Compare(a.Line, b.Line) })
-	if len(d.errs) > 0 {
-		return nil, d.warns, d.errs
-	}
-	return &cfg, d.warns, nil
+	return &cfg, d.warns, d.errs
 }
 
-func yamlSyntaxError(file string, err error) *ConfigError {
+func yamlSyntaxError(file string, data []byte, err error) *ConfigError {
+	line := syntaxErrorLine(data)
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	var te *yaml.TypeError
-	msg := err.Error()
 	if errors.As(err, &te) && len(te.Errors) > 0 {
 		msg = te.Errors[0]
 	}
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	e := &ConfigError{File: file, Msg: "invalid YAML: " + msg, Err: err}
-	// yaml.v3 writes "line N: …"; lift the line into the position.
-	var line int
-	if _, scanErr := fmt.Sscanf(strings.TrimPrefix(msg, "invalid YAML: "), "line %d:", &line); scanErr == nil {
-		e.Line = line
+	// The position is the ConfigError's; yaml.v3 starts some messages with
+	// a line of its own (where the construct began), which only confuses.
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if i := strings.Index(rest, ": "); i > 0 && strings.Trim(rest[:i], "0123456789") == "" {
+			msg = rest[i+2:]
+		}
 	}
-	return e
+	return &ConfigError{File: file, Line: line, Msg: "invalid YAML: " + msg, Err: err}
+}
+
+// syntaxErrorLine finds the line of a YAML syntax error from the parser's
+// verdicts alone (yaml.v3's errors carry no position, only text): the
+// shortest run of leading lines that no longer parses ends on the line where
+// the document stops being YAML. Found by bisection, since a file's first
+// lines parse and the whole does not. 0 when it cannot tell.
+func syntaxErrorLine(data []byte) int {
+	var ends []int // ends[i] is the offset just past line i+1
+	for i, b := range data {
+		if b == '\n' {
+			ends = append(ends, i+1)
+		}
+	}
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		ends = append(ends, len(data))
+	}
+	parses := func(lines int) bool {
+		if lines == 0 {
+			return true
+		}
+		var n yaml.Node
+		return yaml.Unmarshal(data[:ends[lines-1]], &n) == nil
+	}
+	lo, hi := 0, len(ends) // parses(lo), !parses(hi)
+	if hi == 0 || parses(hi) {
+		return 0
+	}
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if parses(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return hi
 }
 
 // recordNode keeps the entry's position and its config subtree, so that the
@@ -158,7 +220,7 @@ func (*HookType) tolerate(s string) (string, bool) {
 	if !HookType(s).Valid() {
 		// cpex lets plugins define hooks of their own (email_pre_send, …);
 		// such a hook never fires here.
-		return fmt.Sprintf("hook %q is not one mcp-extproc runs (%v); ignored", s, Hooks), true
+		return fmt.Sprintf("hook %q%s is not one mcp-extproc runs (%v); ignored", s, Suggest(s, (*HookType)(nil).values()), Hooks), true
 	}
 	return "", false
 }
@@ -382,13 +444,18 @@ func checkPlugin(d *yamlDecoder, p *PluginConfig, path string, reg *Registry, na
 		}
 		k, ok := reg.Resolve(p.Kind)
 		if !ok {
+			names := []string{KindExternal}
+			for _, k := range reg.Kinds() {
+				names = append(names, k.Name)
+			}
+			hint := Suggest(p.Kind, names)
 			switch {
 			case p.Mode == ModeDisabled:
-				d.warnf(at, path+".kind", "unknown kind %q (plugin is disabled, so this is not an error)", p.Kind)
+				d.warnf(at, path+".kind", "unknown kind %q%s (plugin is disabled, so this is not an error)", p.Kind, hint)
 			case failOnPluginError:
-				d.errorf(at, path+".kind", "unknown kind %q; see `extproc plugins` for the built-in kinds", p.Kind)
+				d.errorf(at, path+".kind", "unknown kind %q%s; see `extproc plugins` for the built-in kinds", p.Kind, hint)
 			default:
-				p.markUnrunnable(d, path+".kind", fmt.Sprintf("unknown kind %q", p.Kind))
+				p.markUnrunnable(d, path+".kind", fmt.Sprintf("unknown kind %q%s", p.Kind, hint))
 			}
 			return
 		}
@@ -471,4 +538,27 @@ func checkExternal(d *yamlDecoder, p *PluginConfig, path string, at *yaml.Node, 
 			d.errorf(at, path+".mcp", "script and cmd are only for STDIO")
 		}
 	}
+}
+
+// keyError places a factory's error about one key of its config at that
+// key. Kinds name the key they reject the way messages show it to the
+// operator — "config.by_user: rate "3/x": …", the path relative to the
+// entry, as DecodeConfig's errors do (see framework/README.md) — so the
+// error is read back along that path, and it points at the value's own line
+// rather than the entry's first one. nil when err does not name a key of
+// the entry's config, which then stays an error about the entry.
+func (p *PluginConfig) keyError(err error) *ConfigError {
+	rest, ok := strings.CutPrefix(err.Error(), "config.")
+	if !ok || p.configNode == nil {
+		return nil
+	}
+	i := strings.Index(rest, ": ")
+	if i <= 0 {
+		return nil
+	}
+	path := rest[:i]
+	if strings.ContainsAny(path, " ,") || configNodeAt(p.configNode, path) == nil {
+		return nil
+	}
+	return p.ConfigError(path, 0, rest[i+2:], err)
 }

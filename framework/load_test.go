@@ -108,13 +108,13 @@ func TestLoadErrors(t *testing.T) {
 		want []string
 	}{
 		{"unknown top-level key", "servr:\n  listen: x\n",
-			[]string{`policy.yaml:1:1: servr: unknown key "servr"; expected one of: server, mcp, plugin_settings, plugin_dirs, plugins`}},
+			[]string{`policy.yaml:1:1: servr: unknown key "servr" (did you mean "server"?); expected one of: server, mcp, plugin_settings, plugin_dirs, plugins`}},
 		{"unknown nested key", "mcp:\n  max_body: 10\n",
 			[]string{`policy.yaml:2:3: mcp.max_body: unknown key "max_body"; expected one of: paths, max_body_bytes,`}},
 		{"unknown plugin key", "plugins:\n  - name: a\n    kind: probe\n    modes: enforce\n",
 			[]string{`policy.yaml:4:5: plugins[0].modes: unknown key "modes"`}},
 		{"bad enum", "plugins:\n  - name: a\n    kind: probe\n  - name: b\n    kind: probe\n  - name: c\n    kind: probe\n    mode: enforcing\n",
-			[]string{`policy.yaml:8:11: plugins[2].mode: unknown mode "enforcing"; expected one of enforce (sequential), enforce_ignore_error, permissive (transform), audit, concurrent, fire_and_forget, disabled`}},
+			[]string{`policy.yaml:8:11: plugins[2].mode: unknown mode "enforcing" (did you mean "enforce"?); expected one of enforce (sequential), enforce_ignore_error, permissive (transform), audit, concurrent, fire_and_forget, disabled`}},
 		{"bad on_error", "plugins:\n  - {name: a, kind: probe, on_error: explode}\n",
 			[]string{`plugins[0].on_error: unknown value "explode"; expected one of fail, ignore, disable`}},
 		{"bad mcp enum", "mcp:\n  on_parse_error: maybe\n", []string{`policy.yaml:2:19: mcp.on_parse_error: unknown value "maybe"; expected one of reject, allow`}},
@@ -142,7 +142,7 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`policy.yaml:4:20: plugins[0].config.x.x: alias *c refers to itself`}},
 		{"alias bomb", "plugin_dirs: [&a [x, x, x, x, x, x, x, x, x, x], &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a], &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b], &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c], &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d], &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e], &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]]\nplugins:\n  - name: a\n    kind: probe\n    config: {x: *g}\n",
 			[]string{`the file expands to more than 1048576 values (aliases)`}},
-		{"syntax", "server:\n  listen: [\n", []string{`policy.yaml:2: invalid YAML: line 2: did not find expected node content`}},
+		{"syntax", "server:\n  listen: [\n", []string{`policy.yaml:2: invalid YAML: did not find expected node content`}},
 		{"bad path and limits", "mcp:\n  paths: [mcp]\n  max_body_bytes: 0\nplugin_settings:\n  execution_pool: 0\n",
 			[]string{`policy.yaml:2:11: mcp.paths[0]: "mcp" must start with /`, `policy.yaml:3:3: mcp.max_body_bytes: must be positive`, `policy.yaml:5:3: plugin_settings.execution_pool: must be at least 1`}},
 		{"several errors at once", "server:\n  listen: 1\n  bogus: 2\nplugins:\n  - name: a\n    kind: probe\n    mode: x\n    priority: y\n",
@@ -183,7 +183,7 @@ func TestKindConfigErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Instantiate(&cfg.Plugins[0], testRegistry())
-	if err == nil || !strings.Contains(err.Error(), `policy.yaml:6:7: plugins[0].config.slep: unknown key "slep"; expected one of: action, sleep, barrier, code`) {
+	if err == nil || !strings.Contains(err.Error(), `policy.yaml:6:7: plugins[0].config.slep: unknown key "slep" (did you mean "sleep"?); expected one of: action, sleep, barrier, code`) {
 		t.Fatalf("got %v", err)
 	}
 }

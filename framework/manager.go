@@ -223,6 +223,9 @@ func Instantiate(pc *PluginConfig, reg *Registry) (Plugin, error) {
 		if errors.As(err, &ces) {
 			return nil, ces
 		}
+		if ce := pc.keyError(err); ce != nil {
+			return nil, ConfigErrors{ce}
+		}
 		return nil, fmt.Errorf("%s: plugins[%d] %q: %w", pc.Pos(), pc.Index, pc.Name, err)
 	}
 	if pl == nil {

@@ -47,6 +47,11 @@ type ConfigKey struct {
 	Name    string
 	Type    string
 	Default string
+	// Value is the default value itself.
+	Value any
+	// Keys are the settings of an object-typed setting (a nested struct),
+	// with their defaults.
+	Keys []ConfigKey
 }
 
 // ConfigKeys lists the kind's settings with their defaults.
@@ -54,7 +59,10 @@ func (k Kind) ConfigKeys() []ConfigKey {
 	if k.Defaults == nil {
 		return nil
 	}
-	v := reflect.Indirect(reflect.ValueOf(k.Defaults))
+	return configKeys(reflect.Indirect(reflect.ValueOf(k.Defaults)))
+}
+
+func configKeys(v reflect.Value) []ConfigKey {
 	if v.Kind() != reflect.Struct {
 		return nil
 	}
@@ -65,10 +73,17 @@ func (k Kind) ConfigKeys() []ConfigKey {
 		if name == "" || name == "-" || !f.IsExported() {
 			continue
 		}
-		keys = append(keys, ConfigKey{Name: name, Type: typeName(f.Type), Default: fmt.Sprint(v.Field(i).Interface())})
+		fv := v.Field(i)
+		key := ConfigKey{Name: name, Type: typeName(f.Type), Default: fmt.Sprint(fv.Interface()), Value: fv.Interface()}
+		if st := reflect.Indirect(fv); st.Kind() == reflect.Struct && !st.Type().Implements(stringerType) {
+			key.Keys = configKeys(st)
+		}
+		keys = append(keys, key)
 	}
 	return keys
 }
+
+var stringerType = reflect.TypeFor[fmt.Stringer]()
 
 func typeName(t reflect.Type) string {
 	switch {
@@ -82,6 +97,10 @@ func typeName(t reflect.Type) string {
 		return "object"
 	case t.Kind() == reflect.Int || t.Kind() == reflect.Int64:
 		return "int"
+	case t.Kind() == reflect.Float64:
+		return "number"
+	case t.Kind() == reflect.Pointer:
+		return typeName(t.Elem()) + " (optional)"
 	}
 	return t.Kind().String()
 }

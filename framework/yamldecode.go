@@ -189,7 +189,11 @@ func (d *yamlDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		if err := s.setScalar(str); err != nil {
-			d.errorf(n, path, "%v; expected %s", err, s.expected())
+			hint := ""
+			if e, ok := s.(enumerated); ok {
+				hint = Suggest(str, e.values())
+			}
+			d.errorf(n, path, "%v%s; expected %s", err, hint, s.expected())
 		}
 		return
 	}
@@ -226,32 +230,35 @@ func (d *yamlDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		}
 		v.SetString(s)
 	case reflect.Bool:
-		s, ok := d.scalar(n, path)
+		s, tag, ok := d.typedScalar(n, path, "true or false")
+		if !ok {
+			return
+		}
 		b, err := strconv.ParseBool(strings.ToLower(s))
-		if !ok || err != nil || isNull(n) {
-			if ok || n.Kind != yaml.ScalarNode {
-				d.errorf(n, path, "expected true or false, got %s", describe(n))
-			}
+		if tag != "!!bool" || err != nil {
+			d.errorf(n, path, "expected true or false, got %s", describeTyped(n, s, tag))
 			return
 		}
 		v.SetBool(b)
 	case reflect.Int, reflect.Int64, reflect.Int32:
-		s, ok := d.scalar(n, path)
+		s, tag, ok := d.typedScalar(n, path, "an integer")
+		if !ok {
+			return
+		}
 		i, err := parseInt(s)
-		if !ok || err != nil || isNull(n) || v.OverflowInt(i) {
-			if ok || n.Kind != yaml.ScalarNode {
-				d.errorf(n, path, "expected an integer, got %s", describe(n))
-			}
+		if tag != "!!int" || err != nil || v.OverflowInt(i) {
+			d.errorf(n, path, "expected an integer, got %s", describeTyped(n, s, tag))
 			return
 		}
 		v.SetInt(i)
 	case reflect.Float64:
-		s, ok := d.scalar(n, path)
-		f, err := strconv.ParseFloat(s, 64)
-		if !ok || err != nil || isNull(n) {
-			if ok || n.Kind != yaml.ScalarNode {
-				d.errorf(n, path, "expected a number, got %s", describe(n))
-			}
+		s, tag, ok := d.typedScalar(n, path, "a number")
+		if !ok {
+			return
+		}
+		f, err := parseFloat(s)
+		if tag != "!!float" && tag != "!!int" || err != nil {
+			d.errorf(n, path, "expected a number, got %s", describeTyped(n, s, tag))
 			return
 		}
 		v.SetFloat(f)
@@ -260,10 +267,58 @@ func (d *yamlDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	}
 }
 
+// typedScalar returns a scalar's expanded value and its YAML type: the tag
+// the parser resolved (a quoted "true" is a string, not a bool), or, for a
+// plain scalar made of an environment reference, the type of the value it
+// expanded to. A number or a bool must be written as one: "10" in quotes is a
+// string. ok is false, with the error recorded, when there is no scalar.
+func (d *yamlDecoder) typedScalar(n *yaml.Node, path, want string) (s, tag string, ok bool) {
+	if isNull(n) || n.Kind != yaml.ScalarNode {
+		d.errorf(n, path, "expected %s, got %s", want, describe(n))
+		return "", "", false
+	}
+	expanded := d.expand != nil && strings.Contains(n.Value, "$")
+	s, ok = d.scalar(n, path)
+	if !ok {
+		return "", "", false
+	}
+	tag = n.Tag
+	if expanded && n.Style == 0 {
+		tag = resolveTag(s)
+	}
+	return s, tag, true
+}
+
+// describeTyped describes a scalar that has the wrong YAML type, saying
+// so when quotes made a number or a bool a string.
+func describeTyped(n *yaml.Node, value, tag string) string {
+	if tag == "!!str" && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && resolveTag(value) != "!!str" {
+		return fmt.Sprintf("the string %q (quoted; write it without quotes)", n.Value)
+	}
+	return describe(n)
+}
+
+func parseFloat(s string) (float64, error) {
+	switch strings.ToLower(s) {
+	case ".inf", "+.inf":
+		return math.Inf(1), nil
+	case "-.inf":
+		return math.Inf(-1), nil
+	}
+	f, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)
+	if err == nil && math.IsNaN(f) {
+		// No setting means anything with NaN, and it passes every range check.
+		return 0, fmt.Errorf("not a number")
+	}
+	return f, err
+}
+
 func parseInt(s string) (int64, error) {
 	s = strings.ReplaceAll(s, "_", "")
-	if rest, ok := strings.CutPrefix(strings.ToLower(s), "0x"); ok {
-		return strconv.ParseInt(rest, 16, 64)
+	for prefix, base := range map[string]int{"0x": 16, "0o": 8, "0b": 2} {
+		if rest, ok := strings.CutPrefix(strings.ToLower(s), prefix); ok {
+			return strconv.ParseInt(rest, base, 64)
+		}
 	}
 	return strconv.ParseInt(s, 10, 64)
 }
@@ -321,7 +376,7 @@ func (d *yamlDecoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 				d.warnf(kn, kpath, "ContextForge key ignored: %s", note)
 				continue
 			}
-			d.errorf(kn, kpath, "unknown key %q; expected one of: %s", key, strings.Join(names, ", "))
+			d.errorf(kn, kpath, "unknown key %q%s; expected one of: %s", key, Suggest(key, names), strings.Join(names, ", "))
 			continue
 		}
 		if seen[fi.name] {

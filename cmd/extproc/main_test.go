@@ -28,7 +28,7 @@ func writeFile(t *testing.T, content string) string {
 func TestValidateOK(t *testing.T) {
 	p := writeFile(t, "plugins:\n  - name: ext\n    kind: external\n    hooks: [tool_pre_invoke, tool_post_invoke]\n    mcp: {proto: STREAMABLEHTTP, url: \"http://127.0.0.1:8000/mcp\"}\n  - name: off\n    kind: whatever\n    mode: disabled\n")
 	code, out, errs := runCLI(t, "validate", "--config", p)
-	if code != 0 || out != "ok: 1 plugins, 2 hooks ("+p+")\n" {
+	if code != 0 || out != "ok: 1 plugin, 2 hooks ("+p+")\n" {
 		t.Fatalf("exit %d, out %q, err %q", code, out, errs)
 	}
 	if !strings.Contains(errs, `warning: `+p+`:7: plugins[1].kind: unknown kind "whatever"`) {

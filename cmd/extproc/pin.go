@@ -29,18 +29,13 @@ func cmdPin(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "lockfile to write (required); an existing one keeps its other servers' entries")
 	serverID := fs.String("server-id", toolpin.AnyServer, "server id the pins are for (mcp.identity.server_id_header); \"*\" for any server")
 	timeout := fs.Duration("timeout", 30*time.Second, "time allowed for --upstream")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, `extproc pin — write a tool_pin lockfile (plugins/tool_pin/README.md).
-
-  extproc pin --from FILE --out pins.yaml [--server-id ID]
-  extproc pin --upstream URL --out pins.yaml [--server-id ID]
+	setUsage(fs, "pin (--from FILE | --upstream URL) --out pins.yaml [--server-id ID]",
+		`Write a tool_pin lockfile (plugins/tool_pin/README.md).
 
 Each tool's fingerprint is the hex SHA-256 of the RFC 8785 canonical JSON of its
 name, title, description, inputSchema, outputSchema and annotations. The entry of
 the server id is replaced; other servers' entries in an existing --out are kept.`)
-		fs.PrintDefaults()
-	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if (*from == "") == (*upstream == "") || *out == "" || *serverID == "" {

@@ -124,7 +124,10 @@ func TestPinUsageAndErrors(t *testing.T) {
 		{[]string{"pin", "--upstream", "ftp://x", "--out", filepath.Join(dir, "p.yaml")}, 1, "want an http(s) URL"},
 		{[]string{"pin", "-h"}, 0, "RFC 8785"},
 	} {
-		code, _, stderr := runCLI(t, tc.args...)
+		code, stdout, stderr := runCLI(t, tc.args...)
+		if code == 0 {
+			stderr = stdout // -h answers on stdout
+		}
 		if code != tc.code || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, stderr, tc.code, tc.want)
 		}

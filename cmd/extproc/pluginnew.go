@@ -15,6 +15,10 @@ const modulePath = "github.com/mcp-extproc/mcp-extproc"
 
 // cmdPlugin runs `extproc plugin SUBCOMMAND`; new is the only one.
 func cmdPlugin(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelpFlag(args[0]) {
+		fmt.Fprintln(stdout, "Usage: extproc plugin new NAME --kind go|external-ts|external-python [--dir DIR]\n\nScaffold a plugin (see extproc plugin new -h).")
+		return nil
+	}
 	if len(args) == 0 || args[0] != "new" {
 		fmt.Fprintln(stderr, "usage: extproc plugin new NAME --kind go|external-ts|external-python [--dir DIR]")
 		return errUsage
@@ -29,12 +33,15 @@ func cmdPluginNew(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("plugin new", stderr)
 	kind := fs.String("kind", scaffold.KindGo, "go (a built-in kind), external-ts (TypeScript, official MCP SDK) or external-python (cpex)")
 	dir := fs.String("dir", "", "where to write it (default plugins/NAME for go, ./NAME otherwise)")
+	setUsage(fs, "plugin new NAME --kind go|external-ts|external-python [--dir DIR]",
+		"Scaffold a plugin: a built-in kind in plugins/NAME (run from the repository's root; the kind is\n"+
+			"added to plugins/all), or an external plugin server project in ./NAME.")
 	// NAME may come before or after the flags.
 	var name string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if name == "" && fs.NArg() == 1 {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -25,7 +24,11 @@ func cmdPluginServer(args []string, stdout, stderr io.Writer) error {
 	config := fs.String("config", "", "policy file naming the plugins to serve (required)")
 	stdio := fs.Bool("stdio", false, "serve over stdin/stdout")
 	listen := fs.String("listen", "", "serve Streamable HTTP on this address (/mcp; legacy SSE on /sse; GET /health)")
-	if err := parseFlags(fs, args); err != nil {
+	logLevel := logFlag(fs)
+	setUsage(fs, "plugin-server --config FILE (--stdio | --listen ADDR) [--log-level LEVEL]",
+		"Serve the config's plugins as an external plugin server (ContextForge cpex 0.1.x wire format),\n"+
+			"for kind: external entries of another mcp-extproc or of ContextForge. Logs go to stderr as JSON.")
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if *config == "" || *stdio == (*listen != "") {
@@ -33,8 +36,10 @@ func cmdPluginServer(args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	// stdout is the protocol channel in --stdio mode: logs go to stderr.
-	logger := slog.New(slog.NewJSONHandler(stderr, nil))
-	slog.SetDefault(logger)
+	logger, err := newLogger("plugin-server", *logLevel, stderr)
+	if err != nil {
+		return err
+	}
 	cfg, _, err := loadPolicy(*config, logger, stderr)
 	if err != nil {
 		return err

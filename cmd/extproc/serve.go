@@ -4,57 +4,51 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/mcp-extproc/mcp-extproc/extproc"
 )
 
 // cmdServe runs the ext_proc server until SIGTERM or SIGINT; SIGHUP reloads
 // the policy file (which is also watched for changes).
-func cmdServe(args []string, _, stderr io.Writer) error {
+func cmdServe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
 	config := fs.String("config", "", "policy file (default: $EXTPROC_CONFIG, else the embedded default policy)")
-	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	if err := parseFlags(fs, args); err != nil {
+	logLevel := logFlag(fs)
+	lf := addListenFlags(fs)
+	setUsage(fs, "[serve] [--config FILE] [--listen ADDR] [--metrics-listen ADDR] [--log-level LEVEL]",
+		"Run the ext_proc server that Envoy's ext_proc filter talks to. SIGHUP reloads the policy\n"+
+			"file, which is also watched; SIGTERM and SIGINT drain open streams and stop.\n"+
+			"Without --config or $EXTPROC_CONFIG the embedded default policy runs.\n"+
+			"$EXTPROC_LISTEN, $EXTPROC_METRICS_LISTEN and $EXTPROC_LOG_LEVEL override any policy;\n"+
+			"the flags override them.")
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		fmt.Fprintf(stderr, "extproc serve: --log-level: %v\n", err)
+	logger, err := newLogger("serve", *logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	override, err := lf.override()
+	if err != nil {
+		fmt.Fprintf(stderr, "extproc serve: %v\n", err)
 		return errUsage
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
-
 	cfg, path, err := loadPolicy(*config, logger, stderr)
 	if err != nil {
 		return err
 	}
+	override(cfg)
 	if path == "" {
 		logger.Info("no --config given: running the " + cfg.Source)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	ctx, reload, stop := serverSignals()
 	defer stop()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	reload := make(chan struct{}, 1)
-	go func() {
-		for range hup {
-			select {
-			case reload <- struct{}{}:
-			default:
-			}
-		}
-	}()
 	// Tracing is off unless the standard OTEL_* variables turn it on.
 	tp, shutdownTracing, err := extproc.NewTracerProvider(ctx, version)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = shutdownTracing(context.Background()) }()
-	return extproc.Run(ctx, cfg, extproc.RunOptions{ConfigPath: path, Reload: reload, Logger: logger, TracerProvider: tp})
+	return extproc.Run(ctx, cfg, extproc.RunOptions{ConfigPath: path, Reload: reload, Override: override, Logger: logger, TracerProvider: tp})
 }

@@ -9,7 +9,8 @@ import (
 
 func cmdVersion(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("version", stderr)
-	if err := parseFlags(fs, args); err != nil {
+	setUsage(fs, "version", "Print the version and build information: Go version, platform, cgo, trimpath, VCS revision.")
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "extproc %s\n", version)

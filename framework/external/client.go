@@ -537,14 +537,6 @@ func (p *Plugin) ResourcesPostList(ctx context.Context, pl *framework.ResourcesP
 	return call(p, ctx, framework.ResourcesPostList, pl, pc)
 }
 
-// slogWriter sends a plugin server's stderr to the log, line by line.
-type slogWriter struct{ l *slog.Logger }
-
-func (w slogWriter) Write(b []byte) (int, error) {
-	w.l.Info("plugin server stderr", "line", string(b))
-	return len(b), nil
-}
-
 var _ framework.LoggerSetter = (*Plugin)(nil)
 
 // SetLogger implements framework.LoggerSetter: the client's own records and

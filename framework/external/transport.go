@@ -67,7 +67,7 @@ func dial(ctx context.Context, m *framework.ExternalMCPConfig, logger *slog.Logg
 // dialStdio starts the server's process and speaks over its stdin and
 // stdout; its stderr goes to the log.
 func dialStdio(m *framework.ExternalMCPConfig, logger *slog.Logger) (session, error) {
-	cmd := command(m, slogWriter{logger})
+	cmd := command(m, newStderrLog(logger))
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err

@@ -34,6 +34,11 @@ func (keyword) ToolPreInvoke(ctx context.Context, p *framework.ToolPreInvokePayl
 	case strings.Contains(args, "hang-now"):
 		<-ctx.Done()
 		time.Sleep(time.Hour)
+	case strings.Contains(args, "stderr-now"):
+		// What a plugin's own prints look like: whole lines, a warning, and
+		// a last line without its newline.
+		fmt.Fprint(os.Stderr, "checking the arguments\nWARNING: the deny list is empty\n")
+		fmt.Fprint(os.Stderr, "done, no news")
 	case strings.Contains(args, "fail-now"):
 		return framework.Result[framework.ToolPreInvokePayload]{}, fmt.Errorf("internal failure")
 	case strings.Contains(args, "forbidden"):

@@ -219,7 +219,12 @@ func (p *Plugin) Shutdown(context.Context) error { return p.store.close() }
 var _ framework.LoggerSetter = (*Plugin)(nil)
 
 // SetLogger implements framework.LoggerSetter.
-func (p *Plugin) SetLogger(l *slog.Logger) { p.logger = l }
+func (p *Plugin) SetLogger(l *slog.Logger) {
+	p.logger = l
+	if rs, ok := p.store.(*redisStore); ok {
+		rs.logger.Store(l)
+	}
+}
 
 func (p *Plugin) log() *slog.Logger {
 	if p.logger == nil {

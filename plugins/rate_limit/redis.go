@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	neturl "net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -50,6 +51,9 @@ return {1, 0, 0}
 // same URL and key prefix.
 type redisStore struct {
 	client *redis.Client
+	// logger is the plugin's (the server's logger); go-redis's own messages
+	// about this store's calls go to it (see redisLog).
+	logger atomic.Pointer[slog.Logger]
 }
 
 // newRedisStore builds the client; it does not connect (go-redis dials on
@@ -65,7 +69,7 @@ func (s *redisStore) take(ctx context.Context, buckets []bucket) (decision, erro
 		keys[i] = b.key
 		args = append(args, b.interval, b.burst)
 	}
-	res, err := takeScript.Run(ctx, s.client, keys, args...).Int64Slice()
+	res, err := takeScript.Run(s.logTo(ctx), s.client, keys, args...).Int64Slice()
 	if err != nil {
 		return decision{}, fmt.Errorf("redis: %w", err)
 	}
@@ -78,7 +82,18 @@ func (s *redisStore) take(ctx context.Context, buckets []bucket) (decision, erro
 	return decision{denied: int(res[2]) - 1, wait: time.Duration(res[1]) * time.Microsecond}, nil
 }
 
-func (s *redisStore) ping(ctx context.Context) error { return s.client.Ping(ctx).Err() }
+func (s *redisStore) ping(ctx context.Context) error { return s.client.Ping(s.logTo(ctx)).Err() }
+
+type redisLoggerKey struct{}
+
+// logTo marks ctx with the store's logger for go-redis's messages about
+// the call.
+func (s *redisStore) logTo(ctx context.Context) context.Context {
+	if l := s.logger.Load(); l != nil {
+		return context.WithValue(ctx, redisLoggerKey{}, l)
+	}
+	return ctx
+}
 
 func (s *redisStore) close() error { return s.client.Close() }
 
@@ -134,12 +149,20 @@ func escapeUserinfo(url string) string {
 	return scheme + "://" + info.String() + rest[at:]
 }
 
-// redisLog sends go-redis's own messages (one per failed dial) to slog at
-// debug level: the plugin logs an outage itself, once in a while.
+// redisLog sends go-redis's own messages (one per failed dial) at debug
+// level to the logger of the plugin whose call they are about — go-redis
+// has one logger per process, the plugins one each; the plugin logs an
+// outage itself, once in a while. A message about no call of ours (ctx
+// unmarked) is dropped, never sent to slog.Default.
 type redisLog struct{}
 
 func (redisLog) Printf(ctx context.Context, format string, v ...any) {
-	slog.Default().Log(ctx, slog.LevelDebug, "go-redis: "+fmt.Sprintf(format, v...))
+	if ctx == nil {
+		return
+	}
+	if l, ok := ctx.Value(redisLoggerKey{}).(*slog.Logger); ok {
+		l.Log(ctx, slog.LevelDebug, "go-redis: "+fmt.Sprintf(format, v...))
+	}
 }
 
 func init() { redis.SetLogger(redisLog{}) }
