@@ -80,7 +80,7 @@ func (p *Plugin) process(ctx context.Context, hook framework.HookType, where str
 		return nil, nil, nil, nil
 	}
 	rewrite := !p.cfg.BlockOnDetection
-	out, changed, rep, err := p.scan(ctx, textwalk.ValueOf(hook), raw, rewrite)
+	out, changed, rep, err := p.scan(ctx, pc, textwalk.ValueOf(hook), raw, rewrite)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -123,10 +123,10 @@ func (r *report) add(path mcpparse.Path, fs []finding) {
 
 // scan walks the text strings of raw (a JSON value; see textwalk), finds
 // PII and, when rewrite is set, masks it.
-func (p *Plugin) scan(ctx context.Context, v textwalk.Value, raw []byte, rewrite bool) ([]byte, bool, report, error) {
+func (p *Plugin) scan(ctx context.Context, pc *framework.PluginContext, v textwalk.Value, raw []byte, rewrite bool) ([]byte, bool, report, error) {
 	var rep report
 	var found []finding
-	out, changed, err := textwalk.Walk(ctx, KindName, v, raw, 3, func(path mcpparse.Path, s string) (string, bool) {
+	out, changed, err := textwalk.Walk(ctx, pc, KindName, v, raw, 3, func(path mcpparse.Path, s string) (string, bool) {
 		found = p.det.find(s, found[:0])
 		if len(found) == 0 {
 			return "", false

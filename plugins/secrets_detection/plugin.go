@@ -95,7 +95,7 @@ func (p *Plugin) ResourcePreFetch(ctx context.Context, pl *framework.ResourcePre
 	}
 	var meta json.RawMessage
 	if len(pl.Metadata) > 0 {
-		out, changed, mrep, err := p.scan(ctx, textwalk.Arguments, pl.Metadata, redact, "$._meta")
+		out, changed, mrep, err := p.scan(ctx, pc, textwalk.Arguments, pl.Metadata, redact, "$._meta")
 		if err != nil {
 			return framework.Result[framework.ResourcePreFetchPayload]{}, err
 		}
@@ -132,7 +132,7 @@ func (p *Plugin) process(ctx context.Context, hook framework.HookType, where str
 		return nil, nil, nil, nil
 	}
 	redact := p.cfg.Action == ActionRedact
-	out, changed, rep, err := p.scan(ctx, textwalk.ValueOf(hook), raw, redact, "$")
+	out, changed, rep, err := p.scan(ctx, pc, textwalk.ValueOf(hook), raw, redact, "$")
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -213,10 +213,10 @@ func (r *report) merge(o report) {
 
 // scan walks the text strings of raw (a JSON value; see textwalk), finds
 // secrets and, when redact is set, replaces them. Paths are reported under root.
-func (p *Plugin) scan(ctx context.Context, v textwalk.Value, raw []byte, redact bool, root string) ([]byte, bool, report, error) {
+func (p *Plugin) scan(ctx context.Context, pc *framework.PluginContext, v textwalk.Value, raw []byte, redact bool, root string) ([]byte, bool, report, error) {
 	var rep report
 	var found []finding
-	out, changed, err := textwalk.Walk(ctx, KindName, v, raw, 8, func(path mcpparse.Path, s string) (string, bool) {
+	out, changed, err := textwalk.Walk(ctx, pc, KindName, v, raw, 8, func(path mcpparse.Path, s string) (string, bool) {
 		found = p.det.find(s, found[:0])
 		if len(found) == 0 {
 			return "", false

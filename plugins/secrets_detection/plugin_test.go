@@ -313,7 +313,7 @@ func TestCancelled(t *testing.T) {
 		t.Fatal("cancelled call ran")
 	}
 	big := `{"content":[` + strings.Repeat(`{"type":"text","text":"`+strings.Repeat("y", 4096)+`"},`, 100) + `{"type":"text","text":"z"}]}`
-	if _, _, _, err := p.scan(ctx, textwalk.Result, []byte(big), false, "$"); err == nil {
+	if _, _, _, err := p.scan(ctx, nil, textwalk.Result, []byte(big), false, "$"); err == nil {
 		t.Fatal("scan ignored cancellation")
 	}
 }
