@@ -34,7 +34,8 @@ var textPool = sync.Pool{New: func() any { return new(Text) }}
 // String is one string of a Text.
 type String struct {
 	// Path locates the string. It ends with a KeyIndex element for an
-	// object key (Path.IsKey). It is shared: do not modify it.
+	// object key (Path.IsKey). It is shared: do not modify it, and clone it
+	// to keep it past Release.
 	Path Path
 	// Value is the decoded string.
 	Value string
