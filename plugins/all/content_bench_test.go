@@ -23,6 +23,21 @@ plugins:
   - {name: words, kind: regex_filter, config: {words: [{search: crap, replace: crud}]}}
 `
 
+// contentManager loads contentPolicy.
+func contentManager(tb testing.TB) *framework.Manager {
+	tb.Helper()
+	cfg, _, err := framework.Parse([]byte(contentPolicy), "policy.yaml", framework.LoadOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mgr, err := framework.NewManager(context.Background(), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = mgr.Shutdown(context.Background()) })
+	return mgr
+}
+
 // toolCall1KiB is about 1 KiB of tools/call arguments as a model writes
 // them: a question, a few options, a nested filter and a list of tags.
 func toolCall1KiB() json.RawMessage {
@@ -70,16 +85,8 @@ func toolResult1KiB() json.RawMessage {
 // tool call runs five plugins (resource_filter has no tool hook), the
 // result three (tool_filter and deny_list read requests only).
 func BenchmarkContentPipeline(b *testing.B) {
-	cfg, _, err := framework.Parse([]byte(contentPolicy), "policy.yaml", framework.LoadOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
 	ctx := context.Background()
-	mgr, err := framework.NewManager(ctx, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() { _ = mgr.Shutdown(ctx) }()
+	mgr := contentManager(b)
 	for _, bc := range []struct {
 		name   string
 		args   json.RawMessage

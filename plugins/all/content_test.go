@@ -15,16 +15,8 @@ import (
 // passes as the very bytes that came in, and a masked string is the only
 // change, whatever the JSON's spacing and escapes.
 func TestContentPipelineByteExact(t *testing.T) {
-	cfg, _, err := framework.Parse([]byte(contentPolicy), "policy.yaml", framework.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	mgr, err := framework.NewManager(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = mgr.Shutdown(ctx) }()
+	mgr := contentManager(t)
 
 	// Spacing, escapes (\u00e9, \/, \n) and key order as a server might
 	// write them; re-encoding any of it would show. Only the edited string
