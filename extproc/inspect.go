@@ -404,7 +404,7 @@ func (e *exchange) settlePre(m *mcpparse.Message, v *framework.Violation, hook f
 	}
 	r.outcome = OutcomeBlocked
 	e.facts.violation(v)
-	r.blocked = e.blockBody(m.ID, v, hook.Family() == framework.FamilyTool)
+	r.blocked = e.blockBody(m.ID, v, hook.Family() == mcpparse.FamilyTool)
 	if v.HTTPStatusCode != 0 && e.blockStatus == 0 {
 		e.blockStatus = v.HTTPStatusCode
 	}

@@ -57,7 +57,7 @@ func (f *exchangeFacts) message(m *mcpparse.Message, outcome string) {
 func (f *exchangeFacts) result(hook framework.HookType, name string, v *framework.Violation, modified bool) {
 	if f.method == "" {
 		f.method, f.changed = hookMethod(hook), true
-		f.nameKey, f.name = familyKey(mcpFamily(hook.Family())), name
+		f.nameKey, f.name = familyKey(hook.Family()), name
 	}
 	switch {
 	case v != nil:
@@ -135,25 +135,13 @@ func familyKey(f mcpparse.Family) string {
 	return ""
 }
 
-func mcpFamily(f framework.Family) mcpparse.Family {
-	switch f {
-	case framework.FamilyTool:
-		return mcpparse.FamilyTool
-	case framework.FamilyPrompt:
-		return mcpparse.FamilyPrompt
-	case framework.FamilyResource:
-		return mcpparse.FamilyResource
-	}
-	return mcpparse.FamilyNone
-}
-
 func hookMethod(h framework.HookType) string {
 	switch h.Family() {
-	case framework.FamilyTool:
+	case mcpparse.FamilyTool:
 		return "tools/call"
-	case framework.FamilyPrompt:
+	case mcpparse.FamilyPrompt:
 		return "prompts/get"
-	case framework.FamilyResource:
+	case mcpparse.FamilyResource:
 		return "resources/read"
 	}
 	return ""

@@ -57,7 +57,7 @@ func (e *exchange) endTrace() {
 		e.span.SetAttributes(attribute.String(framework.AttrMethod, f.method))
 	}
 	if f.nameKey != "" {
-		e.span.SetAttributes(framework.NameAttribute(frameworkFamily(f.nameKey), bounded(f.name)))
+		e.span.SetAttributes(framework.NameAttribute(familyOfKey(f.nameKey), bounded(f.name)))
 	}
 	if f.verdict != "" {
 		e.span.SetAttributes(attribute.String(framework.AttrVerdict, f.verdict))
@@ -71,12 +71,12 @@ func (e *exchange) endTrace() {
 	e.span.End()
 }
 
-func frameworkFamily(nameKey string) framework.Family {
+func familyOfKey(nameKey string) mcpparse.Family {
 	switch nameKey {
 	case familyKey(mcpparse.FamilyPrompt):
-		return framework.FamilyPrompt
+		return mcpparse.FamilyPrompt
 	case familyKey(mcpparse.FamilyResource):
-		return framework.FamilyResource
+		return mcpparse.FamilyResource
 	}
-	return framework.FamilyTool
+	return mcpparse.FamilyTool
 }

@@ -1,6 +1,10 @@
 package framework
 
-import "github.com/tidwall/gjson"
+import (
+	"github.com/tidwall/gjson"
+
+	"github.com/mcp-extproc/mcp-extproc/mcpparse"
+)
 
 // Conditions decide whether a plugin runs for one hook call: with none the
 // plugin always runs; otherwise at least one condition must match (OR), and
@@ -39,11 +43,11 @@ func (c *Condition) matches(h HookType, name string, g *GlobalContext, content [
 	}
 	var names []string
 	switch h.Family() {
-	case FamilyTool:
+	case mcpparse.FamilyTool:
 		names = c.Tools
-	case FamilyPrompt:
+	case mcpparse.FamilyPrompt:
 		names = c.Prompts
-	case FamilyResource:
+	case mcpparse.FamilyResource:
 		names = c.Resources
 	}
 	if len(names) > 0 && name != "" && !matchList(names, name) {

@@ -16,6 +16,9 @@ type GlobalContext struct {
 	Claims   map[string]any `json:"-"`
 	State    map[string]any `json:"state,omitempty"`
 	Metadata map[string]any `json:"metadata,omitempty"`
+	// text is the decoded strings of the running hook's payload
+	// (PluginContext.Text), set by the executor for the run.
+	text *textCache
 }
 
 // PluginContext is one plugin's view of an exchange: its own State and
@@ -36,6 +39,7 @@ type PluginContext struct {
 type ContextTable struct {
 	Global  GlobalContext
 	plugins map[string]*PluginContext
+	text    textCache
 }
 
 // NewContextTable returns a table with the given global context.

@@ -185,10 +185,14 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 	}
 	name := spec.name(payload)
 	c := &call{hook: spec.hook, name: name, g: &t.Global, content: content, errorResult: errorResult}
+	t.Global.text = &t.text // the run's plugins decode the payload's strings once (PluginContext.Text)
 	ctx, span := startHookSpan(ctx, spec.hook, name)
 	hookStart := time.Now()
 	var deferred []deferredCall[P]
 	sizeChecked := false
+	// inlineOnly: every call of the run ran on this goroutine and returned,
+	// so none still holds the run's decoded text.
+	inlineOnly := true
 
 	for i := 0; i < len(entries); {
 		e := entries[i]
@@ -218,6 +222,7 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 				}
 			}
 			out.Ran += len(calls)
+			inlineOnly = false
 			out.Violation = runConcurrent(ctx, m, spec, calls, out.Payload, t, name)
 			continue
 		}
@@ -248,6 +253,7 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 		if e.inline {
 			res, oc, err = invokeInlineTraced(ctx, e, spec, out.Payload, pc)
 		} else {
+			inlineOnly = false
 			var snap *PluginContext
 			res, oc, snap, err = invoke(ctx, m, e, spec, out.Payload, pc)
 			if snap != nil {
@@ -264,7 +270,11 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 			m.reportHidden(e, spec.hook, &t.Global, res.Metadata, applied)
 		}
 	}
+	// The run's decoded strings (PluginContext.Text) go with it.
+	t.text.reset(inlineOnly)
+	t.Global.text = nil
 	for _, d := range deferred {
+		d.pc.Global.text = nil // runs after the run: it decodes for itself
 		fireAndForget(m, spec, d, &t.Global, name)
 	}
 	endHookSpan(span, out.Ran, out.Modified, out.Violation)

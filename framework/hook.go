@@ -1,6 +1,10 @@
 package framework
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/mcp-extproc/mcp-extproc/mcpparse"
+)
 
 // HookType names a point in an MCP exchange where plugins run. The string
 // values are ContextForge's (cpex 0.1.x), so external plugins written for it
@@ -73,16 +77,16 @@ func (h HookType) IsPre() bool {
 
 // Family is the MCP method family a hook belongs to; it decides which
 // condition list (tools, prompts or resources) matches the payload's name.
-func (h HookType) Family() Family {
+func (h HookType) Family() mcpparse.Family {
 	switch h {
 	case ToolPreInvoke, ToolPostInvoke, ToolsPostList:
-		return FamilyTool
+		return mcpparse.FamilyTool
 	case PromptPreFetch, PromptPostFetch, PromptsPostList:
-		return FamilyPrompt
+		return mcpparse.FamilyPrompt
 	case ResourcePreFetch, ResourcePostFetch, ResourcesPostList:
-		return FamilyResource
+		return mcpparse.FamilyResource
 	}
-	return FamilyNone
+	return mcpparse.FamilyNone
 }
 
 // ParseHookType converts a configuration string to a HookType.
@@ -92,29 +96,6 @@ func ParseHookType(s string) (HookType, error) {
 		return "", fmt.Errorf("unknown hook %q", s)
 	}
 	return h, nil
-}
-
-// Family groups the hooks by the MCP method they wrap.
-type Family uint8
-
-// The method families.
-const (
-	FamilyNone     Family = iota
-	FamilyTool            // tools/call
-	FamilyPrompt          // prompts/get
-	FamilyResource        // resources/read
-)
-
-func (f Family) String() string {
-	switch f {
-	case FamilyTool:
-		return "tool"
-	case FamilyPrompt:
-		return "prompt"
-	case FamilyResource:
-		return "resource"
-	}
-	return "none"
 }
 
 // contextForgeOnlyHooks are hook names that ContextForge defines and we do

@@ -1,14 +1,11 @@
 package framework
 
-import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-)
+import "encoding/json"
 
 // Payloads carry the parts of an MCP message a plugin inspects. Arguments,
 // results and contents stay raw JSON (json.RawMessage): they are decoded only
-// by the plugins that need them (DecodeArgs, or mcpparse's string walker), and
+// by the plugins that need them — their strings once per hook run for all
+// of them (PluginContext.Text), a map with mcpparse.DecodeArguments — and
 // a plugin that changes them returns new bytes in its Result's
 // ModifiedPayload. The JSON field names are ContextForge's (cpex 0.1.x).
 //
@@ -127,22 +124,4 @@ type Payload interface {
 		PromptPreFetchPayload | PromptPostFetchPayload |
 		ResourcePreFetchPayload | ResourcePostFetchPayload |
 		ToolsPostListPayload | PromptsPostListPayload | ResourcesPostListPayload
-}
-
-// DecodeArgs decodes a raw JSON object of arguments into a map, with numbers
-// kept as json.Number so that they re-encode exactly as written.
-func DecodeArgs(raw json.RawMessage) (map[string]any, error) {
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return map[string]any{}, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("decode arguments: %w", err)
-	}
-	if m == nil {
-		m = map[string]any{}
-	}
-	return m, nil
 }

@@ -6,6 +6,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/mcp-extproc/mcp-extproc/mcpparse"
 )
 
 // Tracing: the framework adds a span per hook run and per plugin call under
@@ -32,11 +34,11 @@ const (
 
 // NameAttribute is the attribute that names what a hook of family f is
 // about: the tool, the prompt or the resource URI.
-func NameAttribute(f Family, name string) attribute.KeyValue {
+func NameAttribute(f mcpparse.Family, name string) attribute.KeyValue {
 	switch f {
-	case FamilyPrompt:
+	case mcpparse.FamilyPrompt:
 		return attribute.String(AttrPromptName, name)
-	case FamilyResource:
+	case mcpparse.FamilyResource:
 		return attribute.String(AttrResourceURI, name)
 	}
 	return attribute.String(AttrToolName, name)

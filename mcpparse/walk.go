@@ -100,8 +100,20 @@ type WalkOptions struct {
 func WalkStrings(raw []byte, opts WalkOptions, visit func(path Path, s string) (string, bool)) (out []byte, changed bool, err error) {
 	w := walkerPool.Get().(*walker)
 	defer w.release()
-	w.src, w.visit, w.keys = raw, visit, opts.Keys
-	w.maxDepth = opts.MaxDepth
+	w.visit, w.keys = visit, opts.Keys
+	if err := w.run(raw, opts.MaxDepth); err != nil {
+		return raw, false, err
+	}
+	if !w.changed {
+		return raw, false, nil
+	}
+	return append(w.out, raw[w.copied:]...), true, nil
+}
+
+// run walks the JSON value raw, which must be all of raw but for
+// whitespace.
+func (w *walker) run(raw []byte, maxDepth int) *Error {
+	w.src, w.maxDepth = raw, maxDepth
 	if w.maxDepth <= 0 {
 		w.maxDepth = 10000
 	}
@@ -113,13 +125,7 @@ func WalkStrings(raw []byte, opts WalkOptions, visit func(path Path, s string) (
 			w.fail(ReasonTrailingData, w.pos)
 		}
 	}
-	if w.err != nil {
-		return raw, false, w.err
-	}
-	if !w.changed {
-		return raw, false, nil
-	}
-	return append(w.out, raw[w.copied:]...), true, nil
+	return w.err
 }
 
 // walker is WalkStrings' state, pooled.
@@ -136,12 +142,15 @@ type walker struct {
 	copied   int
 	changed  bool
 	err      *Error
+	// text, when set, records every string (keys included) instead of
+	// calling visit: ParseText's walk.
+	text *Text
 }
 
 var walkerPool = sync.Pool{New: func() any { return new(walker) }}
 
 func (w *walker) release() {
-	w.src, w.visit, w.out, w.err = nil, nil, nil, nil
+	w.src, w.visit, w.out, w.err, w.text = nil, nil, nil, nil, nil
 	w.pos, w.copied, w.changed = 0, 0, false
 	clear(w.path[:cap(w.path)])
 	w.path = w.path[:0]
@@ -192,8 +201,12 @@ func (w *walker) value(depth int) {
 		}
 		s := bstr(src[start+1 : e-1])
 		if esc {
-			w.dec = appendUnescaped(w.dec[:0], src[start+1:e-1])
-			s = bstr(w.dec)
+			if w.text != nil {
+				s = w.text.unescape(src[start+1 : e-1])
+			} else {
+				w.dec = appendUnescaped(w.dec[:0], src[start+1:e-1])
+				s = bstr(w.dec)
+			}
 		}
 		w.pos = e
 		w.visitString(start, e, s)
@@ -217,6 +230,10 @@ func (w *walker) value(depth int) {
 // visitString offers the string at src[start:end] (quotes included, decoded
 // value s) to the visitor and records a replacement.
 func (w *walker) visitString(start, end int, s string) {
+	if w.text != nil {
+		w.text.record(w.src, w.path, start, end, s)
+		return
+	}
 	ns, ok := w.visit(w.path, s)
 	if !ok || ns == s {
 		return
@@ -291,7 +308,9 @@ func (w *walker) object(depth int) {
 			return
 		}
 		key := bstr(src[start+1 : end-1])
-		if esc {
+		if esc && w.text != nil {
+			key = w.text.unescape(src[start+1 : end-1]) // kept: paths outlive the walk
+		} else if esc {
 			// Decoded keys stay in the arena while their member is on the
 			// path; if the arena grows, earlier keys keep the old array.
 			w.arena = appendUnescaped(w.arena[:mark], src[start+1:end-1])

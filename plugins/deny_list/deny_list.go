@@ -23,18 +23,18 @@ type Plugin struct {
 
 // ToolPreInvoke refuses a tools/call whose arguments contain a denied word.
 // The tool name is not searched: naming tools is tool_filter's job.
-func (p *Plugin) ToolPreInvoke(ctx context.Context, pl *framework.ToolPreInvokePayload, _ *framework.PluginContext) (framework.Result[framework.ToolPreInvokePayload], error) {
+func (p *Plugin) ToolPreInvoke(ctx context.Context, pl *framework.ToolPreInvokePayload, pc *framework.PluginContext) (framework.Result[framework.ToolPreInvokePayload], error) {
 	var res framework.Result[framework.ToolPreInvokePayload]
 	var err error
-	res.Violation, err = p.scan(ctx, pl.Args)
+	res.Violation, err = p.scan(ctx, pc, pl.Args)
 	return res, err
 }
 
 // PromptPreFetch refuses a prompts/get whose arguments contain a denied word.
-func (p *Plugin) PromptPreFetch(ctx context.Context, pl *framework.PromptPreFetchPayload, _ *framework.PluginContext) (framework.Result[framework.PromptPreFetchPayload], error) {
+func (p *Plugin) PromptPreFetch(ctx context.Context, pl *framework.PromptPreFetchPayload, pc *framework.PluginContext) (framework.Result[framework.PromptPreFetchPayload], error) {
 	var res framework.Result[framework.PromptPreFetchPayload]
 	var err error
-	res.Violation, err = p.scan(ctx, pl.Args)
+	res.Violation, err = p.scan(ctx, pc, pl.Args)
 	return res, err
 }
 
@@ -44,7 +44,7 @@ var foldBuffers = sync.Pool{New: func() any { return new([]byte) }}
 // scan looks for the first denied word in the keys and string values of
 // args. Arguments that are not JSON (the parser refuses them before any
 // plugin runs) are an error, which blocks under the default on_error.
-func (p *Plugin) scan(ctx context.Context, args json.RawMessage) (*framework.Violation, error) {
+func (p *Plugin) scan(ctx context.Context, pc *framework.PluginContext, args json.RawMessage) (*framework.Violation, error) {
 	if len(args) == 0 {
 		return nil, nil
 	}
@@ -54,31 +54,27 @@ func (p *Plugin) scan(ctx context.Context, args json.RawMessage) (*framework.Vio
 			foldBuffers.Put(buf)
 		}
 	}()
-	var v *framework.Violation
-	_, _, err := mcpparse.WalkStrings(args, mcpparse.WalkOptions{Keys: true}, func(path mcpparse.Path, s string) (string, bool) {
-		if v != nil || ctx.Err() != nil {
-			return "", false
-		}
-		hay := s
-		if p.fold {
-			*buf = appendFold((*buf)[:0], s)
-			hay = unsafe.String(unsafe.SliceData(*buf), len(*buf))
-		}
-		for i := range p.words {
-			if p.words[i].find(hay, p.wholeWord) {
-				v = violation(path, p.words[i].text)
-				break
-			}
-		}
-		return "", false
-	})
+	t, err := pc.Text(args)
 	if err != nil {
 		return nil, fmt.Errorf("deny_list: arguments: %w", err)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	for i := range t.Strings {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		s := &t.Strings[i]
+		hay := s.Value
+		if p.fold {
+			*buf = appendFold((*buf)[:0], hay)
+			hay = unsafe.String(unsafe.SliceData(*buf), len(*buf))
+		}
+		for j := range p.words {
+			if p.words[j].find(hay, p.wholeWord) {
+				return violation(s.Path, p.words[j].text), nil
+			}
+		}
 	}
-	return v, nil
+	return nil, nil
 }
 
 // violation describes a match. The word is configuration, not user data,

@@ -218,10 +218,10 @@ func (r *report) add(field string, fs []finding) {
 
 // scan walks the strings of raw (see textwalk) and, under action redact,
 // replaces the runs that hold findings.
-func (p *Plugin) scan(ctx context.Context, v textwalk.Value, raw []byte, root string, rep *report) ([]byte, bool, error) {
+func (p *Plugin) scan(ctx context.Context, pc *framework.PluginContext, v textwalk.Value, raw []byte, root string, rep *report) ([]byte, bool, error) {
 	redact := p.cfg.Action == ActionRedact
 	sc := &scratch{}
-	out, changed, err := textwalk.Walk(ctx, KindName, v, raw, p.cfg.MinEncodedLength, func(path mcpparse.Path, s string) (string, bool) {
+	out, changed, err := textwalk.Walk(ctx, pc, KindName, v, raw, p.cfg.MinEncodedLength, func(path mcpparse.Path, s string) (string, bool) {
 		if sc.exhausted {
 			return "", false
 		}
@@ -247,7 +247,7 @@ func (p *Plugin) process(ctx context.Context, hook framework.HookType, where str
 		return nil, nil, nil, ctx.Err()
 	}
 	var rep report
-	out, changed, err := p.scan(ctx, textwalk.ValueOf(hook), raw, "$", &rep)
+	out, changed, err := p.scan(ctx, pc, textwalk.ValueOf(hook), raw, "$", &rep)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -347,7 +347,7 @@ func (p *Plugin) ResourcePreFetch(ctx context.Context, pl *framework.ResourcePre
 	}
 	meta := pl.Metadata
 	if len(meta) > 0 {
-		out, changed, err := p.scan(ctx, textwalk.Arguments, meta, "$._meta", &rep)
+		out, changed, err := p.scan(ctx, pc, textwalk.Arguments, meta, "$._meta", &rep)
 		if err != nil {
 			return res, err
 		}

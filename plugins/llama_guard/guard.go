@@ -90,7 +90,7 @@ func quoteName(s string) string {
 // user assesses a request's arguments and keeps their text for the
 // exchange's post hook.
 func (p *Plugin) user(ctx context.Context, raw json.RawMessage, where string, pc *framework.PluginContext) (*framework.Violation, map[string]any, error) {
-	text, v, err := p.text(ctx, raw, where, true)
+	text, v, err := p.text(ctx, pc, raw, where, true)
 	if v != nil || err != nil || text == "" {
 		return v, nil, err
 	}
@@ -107,7 +107,7 @@ func (p *Plugin) user(ctx context.Context, raw json.RawMessage, where string, pc
 // arguments the pre hook saw or, when it did not run, a line naming what
 // was asked.
 func (p *Plugin) agent(ctx context.Context, raw json.RawMessage, where, asked string, pc *framework.PluginContext) (*framework.Violation, map[string]any, error) {
-	text, v, err := p.text(ctx, raw, where, false)
+	text, v, err := p.text(ctx, pc, raw, where, false)
 	if v != nil || err != nil || text == "" {
 		return v, nil, err
 	}
@@ -130,8 +130,8 @@ func valueOf(arguments bool) textwalk.Value {
 }
 
 // text gathers the strings of raw as one message.
-func (p *Plugin) text(ctx context.Context, raw json.RawMessage, where string, keys bool) (string, *framework.Violation, error) {
-	chunks, err := textwalk.Collect(ctx, KindName, raw, textwalk.CollectOptions{Value: valueOf(keys), Keys: keys, ChunkBytes: p.maxTextBytes + len(raw), MaxBytes: p.maxTextBytes})
+func (p *Plugin) text(ctx context.Context, pc *framework.PluginContext, raw json.RawMessage, where string, keys bool) (string, *framework.Violation, error) {
+	chunks, err := textwalk.Collect(ctx, pc, KindName, raw, textwalk.CollectOptions{Value: valueOf(keys), Keys: keys, ChunkBytes: p.maxTextBytes + len(raw), MaxBytes: p.maxTextBytes})
 	if errors.Is(err, textwalk.ErrTooMuchText) {
 		return "", &framework.Violation{Reason: "Too much text to moderate", Code: CodeTooLarge,
 			Description: fmt.Sprintf("there is more text in %s than the %d bytes this plugin sends to Llama Guard", where, p.maxTextBytes),

@@ -81,8 +81,8 @@ func isPre(h framework.HookType) bool {
 	return h == framework.ToolPreInvoke || h == framework.PromptPreFetch
 }
 
-func (p *Plugin) inspect(ctx context.Context, hook framework.HookType, where string, raw json.RawMessage, _ *framework.PluginContext) (json.RawMessage, *framework.Violation, map[string]any, error) {
-	inputs, err := textwalk.Collect(ctx, KindName, raw, textwalk.CollectOptions{Value: textwalk.ValueOf(hook), Keys: isPre(hook), ChunkBytes: p.chunkBytes, MaxBytes: p.maxTextBytes, Overlap: p.chunkBytes / 8})
+func (p *Plugin) inspect(ctx context.Context, hook framework.HookType, where string, raw json.RawMessage, pc *framework.PluginContext) (json.RawMessage, *framework.Violation, map[string]any, error) {
+	inputs, err := textwalk.Collect(ctx, pc, KindName, raw, textwalk.CollectOptions{Value: textwalk.ValueOf(hook), Keys: isPre(hook), ChunkBytes: p.chunkBytes, MaxBytes: p.maxTextBytes, Overlap: p.chunkBytes / 8})
 	if errors.Is(err, textwalk.ErrTooMuchText) {
 		return nil, &framework.Violation{Reason: "Too much text to moderate", Code: CodeTooLarge,
 			Description: fmt.Sprintf("there is more text in %s than the %d bytes this plugin sends for moderation", where, p.maxTextBytes),

@@ -78,10 +78,10 @@ func isMember(e mcpparse.PathElem, key string) bool {
 	return e.Index == mcpparse.MemberIndex && e.Key == key
 }
 
-// measure reads a result without changing it, in one walk. A block's type
-// may follow its text, so the characters of content[i].text and
+// measure reads a result without changing it. A block's type may follow
+// its text, so the characters of content[i].text and
 // content[i].resource.text are kept per block and added up by type after.
-func measure(raw []byte) (layout, error) {
+func measure(t *mcpparse.Text) layout {
 	var l layout
 	type block struct{ text, resource int }
 	var blocks []block
@@ -91,9 +91,10 @@ func measure(raw []byte) (layout, error) {
 			l.blockTypes = append(l.blockTypes, blockOther)
 		}
 	}
-	_, _, err := mcpparse.WalkStrings(raw, mcpparse.WalkOptions{}, func(path mcpparse.Path, s string) (string, bool) {
-		if len(path) == 0 || path[0].Index != mcpparse.MemberIndex {
-			return "", false
+	for k := range t.Strings {
+		path, s := t.Strings[k].Path, t.Strings[k].Value
+		if len(path) == 0 || path[0].Index != mcpparse.MemberIndex || path.IsKey() {
+			continue
 		}
 		switch path[0].Key {
 		case "structuredContent":
@@ -118,8 +119,7 @@ func measure(raw []byte) (layout, error) {
 				blocks[i].resource += utf8.RuneCountInString(s)
 			}
 		}
-		return "", false
-	})
+	}
 	for i, b := range blocks {
 		switch l.blockTypes[i] {
 		case blockText:
@@ -128,6 +128,6 @@ func measure(raw []byte) (layout, error) {
 			l.contentChars += b.resource
 		}
 	}
-	l.isError = gjson.GetBytes(raw, "isError").Bool()
-	return l, err
+	l.isError = gjson.GetBytes(t.Raw(), "isError").Bool()
+	return l
 }

@@ -24,15 +24,16 @@ type Plugin struct {
 // ToolPostInvoke checks the length of a tools/call result's text: too
 // short (and not an error result) refuses it; too long refuses it with
 // strategy block and truncates it otherwise.
-func (p *Plugin) ToolPostInvoke(ctx context.Context, pl *framework.ToolPostInvokePayload, _ *framework.PluginContext) (framework.Result[framework.ToolPostInvokePayload], error) {
+func (p *Plugin) ToolPostInvoke(ctx context.Context, pl *framework.ToolPostInvokePayload, pc *framework.PluginContext) (framework.Result[framework.ToolPostInvokePayload], error) {
 	var res framework.Result[framework.ToolPostInvokePayload]
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	l, err := measure(pl.Result)
+	t, err := pc.Text(pl.Result)
 	if err != nil {
 		return res, fmt.Errorf("output_guard: result: %w", err)
 	}
+	l := measure(t)
 	if p.min > 0 && l.contentChars < p.min && !l.isError {
 		res.Violation = &framework.Violation{
 			Reason:      "Output too short",
@@ -58,11 +59,7 @@ func (p *Plugin) ToolPostInvoke(ctx context.Context, pl *framework.ToolPostInvok
 		}
 		return res, nil
 	}
-	out, changed, err := p.truncate(pl.Result, l)
-	if err != nil {
-		return res, fmt.Errorf("output_guard: result: %w", err)
-	}
-	if changed {
+	if out, changed := p.truncate(t, l); changed {
 		res.ModifiedPayload = &framework.ToolPostInvokePayload{Name: pl.Name, Result: out}
 		res.Metadata = map[string]any{"truncated": true, "content_chars": l.contentChars, "structured_chars": l.structuredChars, "max_chars": p.max}
 	}

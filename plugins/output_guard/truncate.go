@@ -12,9 +12,9 @@ import (
 // the first max_chars−len(ellipsis) characters are kept, the ellipsis is
 // appended to the string holding the last of them, and the strings after it
 // become empty. Blocks and keys stay, so the result keeps its shape;
-// WalkStrings re-encodes what changed, so the JSON stays valid; cuts fall
+// Replace re-encodes what changed, so the JSON stays valid; cuts fall
 // between characters, never inside one.
-func (p *Plugin) truncate(raw []byte, l layout) ([]byte, bool, error) {
+func (p *Plugin) truncate(t *mcpparse.Text, l layout) ([]byte, bool) {
 	ell := utf8.RuneCountInString(p.ellipsis)
 	keep, ellipsis := p.max-ell, p.ellipsis
 	if keep <= 0 { // the ellipsis does not fit: cut hard
@@ -29,18 +29,24 @@ func (p *Plugin) truncate(raw []byte, l layout) ([]byte, bool, error) {
 		budget[partStructured] = keep
 	}
 	var done [3]bool
-	out, changed, err := mcpparse.WalkStrings(raw, mcpparse.WalkOptions{}, func(path mcpparse.Path, s string) (string, bool) {
+	var edits []mcpparse.TextEdit
+	for i := range t.Strings {
+		path, s := t.Strings[i].Path, t.Strings[i].Value
+		if path.IsKey() {
+			continue
+		}
 		pt := classify(path, l.blockTypes)
 		if pt == partNone || budget[pt] == within {
-			return "", false
+			continue
 		}
 		if done[pt] {
-			return "", true
+			edits = append(edits, mcpparse.TextEdit{Index: i, Value: ""})
+			continue
 		}
 		n := utf8.RuneCountInString(s)
 		if n < budget[pt] {
 			budget[pt] -= n
-			return "", false
+			continue
 		}
 		// The part goes on after this string (it is over max_chars), so this
 		// is where it ends.
@@ -49,9 +55,9 @@ func (p *Plugin) truncate(raw []byte, l layout) ([]byte, bool, error) {
 			end = wordEnd(s, end, budget[pt])
 		}
 		done[pt] = true
-		return s[:end] + ellipsis, true
-	})
-	return out, changed, err
+		edits = append(edits, mcpparse.TextEdit{Index: i, Value: s[:end] + ellipsis})
+	}
+	return t.Replace(edits)
 }
 
 // byteOffset returns the byte index of the character after the first n.

@@ -4,12 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"maps"
 	"slices"
 	"strings"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
-	"github.com/mcp-extproc/mcp-extproc/mcpparse"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/findings"
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/hookjson"
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/textwalk"
 )
@@ -17,9 +16,6 @@ import (
 // CodePIIDetected is the violation code of a message blocked because it
 // holds PII (block_on_detection: true).
 const CodePIIDetected = "PII_DETECTED"
-
-// maxFields bounds the JSON paths listed in a violation and a log record.
-const maxFields = 32
 
 // Plugin is a pii_filter instance. Its hook methods are safe for concurrent
 // use: all its state is fixed when it is built.
@@ -80,18 +76,22 @@ func (p *Plugin) process(ctx context.Context, hook framework.HookType, where str
 		return nil, nil, nil, nil
 	}
 	rewrite := !p.cfg.BlockOnDetection
-	out, changed, rep, err := p.scan(ctx, textwalk.ValueOf(hook), raw, rewrite)
+	out, changed, rep, err := p.scan(ctx, pc, textwalk.ValueOf(hook), raw, rewrite)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if rep.total == 0 {
+	if rep.Total == 0 {
 		return nil, nil, nil, nil
 	}
-	types := slices.Sorted(maps.Keys(rep.counts))
+	types := rep.Types()
 	if p.cfg.LogDetections {
-		p.log(ctx, hook, pc, rep, types)
+		action := "masked"
+		if p.cfg.BlockOnDetection {
+			action = "blocked"
+		}
+		rep.Log(ctx, p.logger, slog.LevelInfo, "PII detected", hook, pc, action)
 	}
-	meta := map[string]any{"pii_count": rep.total, "pii_types": types}
+	meta := map[string]any{"pii_count": rep.Total, "pii_types": types}
 	if p.cfg.BlockOnDetection {
 		return nil, p.violation(where, rep, types), meta, nil
 	}
@@ -101,80 +101,32 @@ func (p *Plugin) process(ctx context.Context, hook framework.HookType, where str
 	return out, nil, meta, nil
 }
 
-// report sums up the findings of one payload: types and paths, never values.
-type report struct {
-	counts map[string]int
-	fields []string
-	total  int
-}
-
-func (r *report) add(path mcpparse.Path, fs []finding) {
-	if r.counts == nil {
-		r.counts = map[string]int{}
-	}
-	for _, f := range fs {
-		r.counts[f.typ]++
-	}
-	r.total += len(fs)
-	if len(r.fields) < maxFields {
-		r.fields = append(r.fields, path.String())
-	}
-}
-
-// scan walks the text strings of raw (a JSON value; see textwalk), finds
-// PII and, when rewrite is set, masks it.
-func (p *Plugin) scan(ctx context.Context, v textwalk.Value, raw []byte, rewrite bool) ([]byte, bool, report, error) {
-	var rep report
-	var found []finding
-	out, changed, err := textwalk.Walk(ctx, KindName, v, raw, 3, func(path mcpparse.Path, s string) (string, bool) {
-		found = p.det.find(s, found[:0])
-		if len(found) == 0 {
-			return "", false
-		}
-		rep.add(path, found)
-		if !rewrite {
-			return "", false
-		}
-		return p.masker.apply(s, found), true
-	})
+// scan walks the text strings of raw (a JSON value; see findings.Scan),
+// finds PII and, when rewrite is set, masks it.
+func (p *Plugin) scan(ctx context.Context, pc *framework.PluginContext, v textwalk.Value, raw []byte, rewrite bool) ([]byte, bool, findings.Report, error) {
+	var rep findings.Report
+	out, changed, err := findings.Scan(ctx, pc, KindName, v, raw, 3, "$", &rep, findings.Detector[finding]{
+		Find: p.det.find, Type: func(f finding) string { return f.typ }, Replace: p.masker.apply,
+	}, rewrite)
 	if err != nil {
 		return nil, false, rep, err
 	}
 	return out, changed, rep, nil
 }
 
-func (p *Plugin) violation(where string, rep report, types []string) *framework.Violation {
+func (p *Plugin) violation(where string, rep findings.Report, types []string) *framework.Violation {
 	v := &framework.Violation{
 		Reason:      "PII detected",
 		Description: "personally identifiable information found in " + where,
 		Code:        CodePIIDetected,
-		Details:     map[string]any{"count": rep.total},
+		Details:     map[string]any{"count": rep.Total},
 	}
 	if p.cfg.IncludeDetectionDetails {
 		v.Description += ": " + strings.Join(types, ", ")
 		v.Details["types"] = types
-		v.Details["fields"] = rep.fields
+		v.Details["fields"] = rep.Fields
 	}
 	return v
-}
-
-func (p *Plugin) log(ctx context.Context, hook framework.HookType, pc *framework.PluginContext, rep report, types []string) {
-	action := "masked"
-	if p.cfg.BlockOnDetection {
-		action = "blocked"
-	}
-	attrs := []slog.Attr{
-		slog.String("hook", string(hook)),
-		slog.String("action", action),
-		slog.Int("count", rep.total),
-		slog.Any("types", types),
-		slog.Any("counts", rep.counts),
-		slog.Any("fields", rep.fields),
-	}
-	if pc != nil && pc.Global != nil && pc.Global.RequestID != "" {
-		attrs = append(attrs, slog.String("request_id", pc.Global.RequestID))
-	}
-	p.logger.LogAttrs(ctx, slog.LevelInfo, "PII detected", attrs...)
 }
 
 var _ framework.LoggerSetter = (*Plugin)(nil)

@@ -266,7 +266,7 @@ func TestCancelledContext(t *testing.T) {
 	}
 	// Cancellation during a long scan is noticed too.
 	big := `{"content":[` + strings.Repeat(`{"type":"text","text":"`+strings.Repeat("x", 4096)+`"},`, 200) + `{"type":"text","text":"a@b.com"}]}`
-	_, _, _, err = p.scan(ctx, textwalk.Result, []byte(big), true)
+	_, _, _, err = p.scan(ctx, nil, textwalk.Result, []byte(big), true)
 	if err == nil {
 		t.Fatal("scan ignored cancellation")
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
-	"github.com/mcp-extproc/mcp-extproc/mcpparse"
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/hookjson"
 )
 
@@ -41,12 +40,12 @@ func (p *Plugin) PromptPostFetch(ctx context.Context, pl *framework.PromptPostFe
 // inspect is the plugin's hookjson.Inspect: it rewrites the arguments of a
 // request (a pre hook) or the result of a response, whose protocol fields
 // it leaves alone, and returns the new JSON, or nil when nothing matched.
-func (p *Plugin) inspect(ctx context.Context, hook framework.HookType, _ string, raw json.RawMessage, _ *framework.PluginContext) (json.RawMessage, *framework.Violation, map[string]any, error) {
-	part, skip := "result", func(path mcpparse.Path) bool { return isProtocolField(raw, path) }
+func (p *Plugin) inspect(ctx context.Context, hook framework.HookType, _ string, raw json.RawMessage, pc *framework.PluginContext) (json.RawMessage, *framework.Violation, map[string]any, error) {
+	part, skip := "result", isProtocolField
 	if hook.IsPre() {
 		part, skip = "arguments", nil
 	}
-	out, changed, err := p.rewrite(ctx, raw, skip)
+	out, changed, err := p.rewrite(ctx, pc, raw, skip)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("regex_filter: %s: %w", part, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 
+	"github.com/mcp-extproc/mcp-extproc/framework"
 	"github.com/mcp-extproc/mcp-extproc/mcpparse"
 )
 
@@ -27,22 +28,31 @@ func (p *Plugin) apply(s string) (string, bool) {
 	return out, changed
 }
 
-// rewrite applies the rules to the strings of raw that skip does not
-// exclude. out is raw itself when nothing changed.
-func (p *Plugin) rewrite(ctx context.Context, raw []byte, skip func(mcpparse.Path) bool) (out []byte, changed bool, err error) {
+// rewrite applies the rules to the strings of raw (values, not keys) that
+// skip does not exclude. out is raw itself when nothing changed.
+func (p *Plugin) rewrite(ctx context.Context, pc *framework.PluginContext, raw []byte, skip func(*mcpparse.String) bool) (out []byte, changed bool, err error) {
 	if len(raw) == 0 {
 		return raw, false, nil
 	}
-	out, changed, err = mcpparse.WalkStrings(raw, mcpparse.WalkOptions{}, func(path mcpparse.Path, s string) (string, bool) {
-		if ctx.Err() != nil || (skip != nil && skip(path)) {
-			return "", false
-		}
-		return p.apply(s)
-	})
-	if err == nil {
-		err = ctx.Err()
+	t, err := pc.Text(raw)
+	if err != nil {
+		return nil, false, err
 	}
-	return out, changed, err
+	var edits []mcpparse.TextEdit
+	for i := range t.Strings {
+		if err := ctx.Err(); err != nil {
+			return nil, false, err
+		}
+		s := &t.Strings[i]
+		if s.Path.IsKey() || (skip != nil && skip(s)) {
+			continue
+		}
+		if ns, ok := p.apply(s.Value); ok {
+			edits = append(edits, mcpparse.TextEdit{Index: i, Value: ns})
+		}
+	}
+	out, changed = t.Replace(edits)
+	return out, changed, nil
 }
 
 // protocolKeys name the strings of a result that carry MCP protocol
@@ -56,11 +66,12 @@ var protocolKeys = map[string]bool{"type": true, "mimeType": true, "role": true,
 // isProtocolField reports whether a string of a tool or prompt result is a
 // protocol value: a protocolKeys member, binary data, or anything under
 // _meta or annotations, outside structuredContent.
-func isProtocolField(result []byte, path mcpparse.Path) bool {
+func isProtocolField(s *mcpparse.String) bool {
+	path := s.Path
 	if len(path) == 0 || (path[0].Index == mcpparse.MemberIndex && path[0].Key == "structuredContent") {
 		return false
 	}
-	if mcpparse.IsBinary(result, path) {
+	if s.Binary {
 		return true
 	}
 	for _, e := range path {

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"unsafe"
 
+	"github.com/mcp-extproc/mcp-extproc/framework"
 	"github.com/mcp-extproc/mcp-extproc/mcpparse"
 )
 
@@ -32,28 +33,37 @@ func contentField(path mcpparse.Path) string {
 // scanContents measures the result's text (UTF-8 bytes) and blob (decoded
 // bytes) content and, when filters are configured, rewrites its text. out
 // is raw itself when nothing changed.
-func (p *Plugin) scanContents(ctx context.Context, raw []byte) (out []byte, size int, changed bool, err error) {
+func (p *Plugin) scanContents(ctx context.Context, pc *framework.PluginContext, raw []byte) (out []byte, size int, changed bool, err error) {
 	rewrite := len(p.filters) > 0
 	if !rewrite && p.maxSize == 0 {
 		return raw, 0, false, nil
 	}
+	t, err := pc.Text(raw)
+	if err != nil {
+		return nil, 0, false, err
+	}
 	var scratch []byte // folded text for the prefilters, reused
-	out, changed, err = mcpparse.WalkStrings(raw, mcpparse.WalkOptions{}, func(path mcpparse.Path, s string) (string, bool) {
-		switch contentField(path) {
+	var edits []mcpparse.TextEdit
+	for i := range t.Strings {
+		s := &t.Strings[i]
+		switch contentField(s.Path) {
 		case "text":
-			size += len(s)
-			if rewrite && ctx.Err() == nil {
-				return p.applyFilters(s, &scratch)
+			size += len(s.Value)
+			if !rewrite {
+				break
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, 0, false, err
+			}
+			if ns, ok := p.applyFilters(s.Value, &scratch); ok {
+				edits = append(edits, mcpparse.TextEdit{Index: i, Value: ns})
 			}
 		case "blob":
-			size += base64DecodedLen(s)
+			size += base64DecodedLen(s.Value)
 		}
-		return "", false
-	})
-	if err == nil {
-		err = ctx.Err()
 	}
-	return out, size, changed, err
+	out, changed = t.Replace(edits)
+	return out, size, changed, ctx.Err()
 }
 
 // applyFilters runs every content filter over s, in order. scratch holds

@@ -43,9 +43,9 @@ func (p *Plugin) ResourcePreFetch(ctx context.Context, pl *framework.ResourcePre
 //
 // It keeps no state from the pre hook on purpose: a result delivered on
 // another stream, matched to no request, is checked the same way.
-func (p *Plugin) ResourcePostFetch(ctx context.Context, pl *framework.ResourcePostFetchPayload, _ *framework.PluginContext) (framework.Result[framework.ResourcePostFetchPayload], error) {
+func (p *Plugin) ResourcePostFetch(ctx context.Context, pl *framework.ResourcePostFetchPayload, pc *framework.PluginContext) (framework.Result[framework.ResourcePostFetchPayload], error) {
 	var res framework.Result[framework.ResourcePostFetchPayload]
-	out, size, changed, err := p.scanContents(ctx, pl.Content)
+	out, size, changed, err := p.scanContents(ctx, pc, pl.Content)
 	if err != nil {
 		return res, fmt.Errorf("resource_filter: %w", err)
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
-	"github.com/mcp-extproc/mcp-extproc/mcpparse"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/findings"
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/hookjson"
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/textwalk"
 )
@@ -18,9 +18,6 @@ import (
 // CodeSecretDetected is the violation code of a message blocked because it
 // holds a secret.
 const CodeSecretDetected = "SECRET_DETECTED"
-
-// maxFields bounds the JSON paths listed in a violation and a log record.
-const maxFields = 32
 
 // Plugin is a secrets_detection instance. Its hook methods are safe for
 // concurrent use: all its state is fixed when it is built.
@@ -72,7 +69,7 @@ func (p *Plugin) ResourcePreFetch(ctx context.Context, pl *framework.ResourcePre
 	if err := ctx.Err(); err != nil {
 		return framework.Result[framework.ResourcePreFetchPayload]{}, err
 	}
-	var rep report
+	var rep findings.Report
 	redact := p.cfg.Action == ActionRedact
 	uri := pl.URI
 	found := p.det.find(uri, nil)
@@ -88,18 +85,17 @@ func (p *Plugin) ResourcePreFetch(ctx context.Context, pl *framework.ResourcePre
 		}
 	}
 	if len(found) > 0 {
-		rep.add("$.uri", found)
+		rep.Add("$.uri", types(found)...)
 		if redact && !hidden {
 			uri = p.redact(uri, found)
 		}
 	}
 	var meta json.RawMessage
 	if len(pl.Metadata) > 0 {
-		out, changed, mrep, err := p.scan(ctx, textwalk.Arguments, pl.Metadata, redact, "$._meta")
+		out, changed, err := p.scan(ctx, pc, textwalk.Arguments, pl.Metadata, redact, "$._meta", &rep)
 		if err != nil {
 			return framework.Result[framework.ResourcePreFetchPayload]{}, err
 		}
-		rep.merge(mrep)
 		if changed {
 			meta = out
 		}
@@ -132,7 +128,8 @@ func (p *Plugin) process(ctx context.Context, hook framework.HookType, where str
 		return nil, nil, nil, nil
 	}
 	redact := p.cfg.Action == ActionRedact
-	out, changed, rep, err := p.scan(ctx, textwalk.ValueOf(hook), raw, redact, "$")
+	var rep findings.Report
+	out, changed, err := p.scan(ctx, pc, textwalk.ValueOf(hook), raw, redact, "$", &rep)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -146,12 +143,12 @@ func (p *Plugin) process(ctx context.Context, hook framework.HookType, where str
 // decide turns a report into the plugin's answer: a violation under action
 // block (or when a secret could not be redacted), metadata otherwise, and a
 // log record.
-func (p *Plugin) decide(ctx context.Context, hook framework.HookType, where string, rep report, pc *framework.PluginContext, mustBlock bool) (*framework.Violation, map[string]any) {
-	if rep.total == 0 {
+func (p *Plugin) decide(ctx context.Context, hook framework.HookType, where string, rep findings.Report, pc *framework.PluginContext, mustBlock bool) (*framework.Violation, map[string]any) {
+	if rep.Total == 0 {
 		return nil, nil
 	}
-	types := slices.Sorted(maps.Keys(rep.counts))
-	block := mustBlock || p.cfg.Action == ActionBlock && rep.total >= p.cfg.MinFindingsToBlock
+	types := rep.Types()
+	block := mustBlock || p.cfg.Action == ActionBlock && rep.Total >= p.cfg.MinFindingsToBlock
 	action := string(p.cfg.Action)
 	if block {
 		action = string(ActionBlock)
@@ -159,9 +156,9 @@ func (p *Plugin) decide(ctx context.Context, hook framework.HookType, where stri
 		action = string(ActionLog) // below min_findings_to_block
 	}
 	if p.cfg.LogDetections {
-		p.log(ctx, hook, pc, rep, types, action)
+		rep.Log(ctx, p.logger, slog.LevelWarn, "secrets detected", hook, pc, action)
 	}
-	meta := map[string]any{"secrets_count": rep.total, "secrets_types": types, "secrets_redacted": action == string(ActionRedact)}
+	meta := map[string]any{"secrets_count": rep.Total, "secrets_types": types, "secrets_redacted": action == string(ActionRedact)}
 	if !block {
 		return nil, meta
 	}
@@ -169,68 +166,26 @@ func (p *Plugin) decide(ctx context.Context, hook framework.HookType, where stri
 		Reason:      "secret detected",
 		Description: "a credential was found in " + where + ": " + strings.Join(types, ", "),
 		Code:        CodeSecretDetected,
-		Details:     map[string]any{"types": types, "fields": rep.fields, "count": rep.total},
+		Details:     map[string]any{"types": types, "fields": rep.Fields, "count": rep.Total},
 	}, meta
 }
 
-// report sums up the findings of one payload: types and paths, never values.
-type report struct {
-	counts map[string]int
-	fields []string
-	total  int
+// scan walks the text strings of raw (a JSON value; see findings.Scan),
+// adds the secrets it holds to rep under root and, when redact is set,
+// replaces them.
+func (p *Plugin) scan(ctx context.Context, pc *framework.PluginContext, v textwalk.Value, raw []byte, redact bool, root string, rep *findings.Report) ([]byte, bool, error) {
+	return findings.Scan(ctx, pc, KindName, v, raw, 8, root, rep, findings.Detector[finding]{
+		Find: p.det.find, Type: func(f finding) string { return f.typ }, Replace: p.redact,
+	}, redact)
 }
 
-func (r *report) add(field string, fs []finding) {
-	if r.counts == nil {
-		r.counts = map[string]int{}
+// types lists the types of fs, for a Report.
+func types(fs []finding) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.typ
 	}
-	for _, f := range fs {
-		r.counts[f.typ]++
-	}
-	r.total += len(fs)
-	if len(r.fields) < maxFields && !slices.Contains(r.fields, field) {
-		r.fields = append(r.fields, field)
-	}
-}
-
-func (r *report) merge(o report) {
-	if o.total == 0 {
-		return
-	}
-	if r.counts == nil {
-		r.counts = map[string]int{}
-	}
-	for t, n := range o.counts {
-		r.counts[t] += n
-	}
-	r.total += o.total
-	for _, f := range o.fields {
-		if len(r.fields) < maxFields {
-			r.fields = append(r.fields, f)
-		}
-	}
-}
-
-// scan walks the text strings of raw (a JSON value; see textwalk), finds
-// secrets and, when redact is set, replaces them. Paths are reported under root.
-func (p *Plugin) scan(ctx context.Context, v textwalk.Value, raw []byte, redact bool, root string) ([]byte, bool, report, error) {
-	var rep report
-	var found []finding
-	out, changed, err := textwalk.Walk(ctx, KindName, v, raw, 8, func(path mcpparse.Path, s string) (string, bool) {
-		found = p.det.find(s, found[:0])
-		if len(found) == 0 {
-			return "", false
-		}
-		rep.add(root+path.String()[1:], found)
-		if !redact {
-			return "", false
-		}
-		return p.redact(s, found), true
-	})
-	if err != nil {
-		return nil, false, rep, err
-	}
-	return out, changed, rep, nil
+	return out
 }
 
 // redact replaces each finding of s with the redaction text.
@@ -245,21 +200,6 @@ func (p *Plugin) redact(s string, fs []finding) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
-}
-
-func (p *Plugin) log(ctx context.Context, hook framework.HookType, pc *framework.PluginContext, rep report, types []string, action string) {
-	attrs := []slog.Attr{
-		slog.String("hook", string(hook)),
-		slog.String("action", action),
-		slog.Int("count", rep.total),
-		slog.Any("types", types),
-		slog.Any("counts", rep.counts),
-		slog.Any("fields", rep.fields),
-	}
-	if pc != nil && pc.Global != nil && pc.Global.RequestID != "" {
-		attrs = append(attrs, slog.String("request_id", pc.Global.RequestID))
-	}
-	p.logger.LogAttrs(ctx, slog.LevelWarn, "secrets detected", attrs...)
 }
 
 var _ framework.LoggerSetter = (*Plugin)(nil)

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/findings"
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/textwalk"
 )
@@ -313,7 +314,7 @@ func TestCancelled(t *testing.T) {
 		t.Fatal("cancelled call ran")
 	}
 	big := `{"content":[` + strings.Repeat(`{"type":"text","text":"`+strings.Repeat("y", 4096)+`"},`, 100) + `{"type":"text","text":"z"}]}`
-	if _, _, _, err := p.scan(ctx, textwalk.Result, []byte(big), false, "$"); err == nil {
+	if _, _, err := p.scan(ctx, nil, textwalk.Result, []byte(big), false, "$", &findings.Report{}); err == nil {
 		t.Fatal("scan ignored cancellation")
 	}
 }

@@ -132,13 +132,13 @@ func fieldOf(path mcpparse.Path) string {
 }
 
 // process is the plugin's hookjson.Inspect over the arguments.
-func (p *Plugin) process(ctx context.Context, _ framework.HookType, where string, raw json.RawMessage, _ *framework.PluginContext) (json.RawMessage, *framework.Violation, map[string]any, error) {
+func (p *Plugin) process(ctx context.Context, _ framework.HookType, where string, raw json.RawMessage, pc *framework.PluginContext) (json.RawMessage, *framework.Violation, map[string]any, error) {
 	if len(raw) == 0 {
 		return nil, nil, nil, ctx.Err()
 	}
 	var items []map[string]any
 	total := 0
-	out, changed, err := textwalk.Walk(ctx, KindName, textwalk.Arguments, raw, 4, func(path mcpparse.Path, s string) (string, bool) {
+	out, changed, err := textwalk.Walk(ctx, pc, KindName, textwalk.Arguments, raw, 4, func(path mcpparse.Path, s string) (string, bool) {
 		sqlText := p.fields != nil
 		if sqlText && !p.fields[strings.ToLower(fieldOf(path))] {
 			return "", false

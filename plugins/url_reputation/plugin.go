@@ -212,10 +212,10 @@ func (p *Plugin) scanString(s string) *verdict {
 
 // scanJSON checks the URLs in every string of raw (a JSON value), and
 // returns the first refusal and the path of the string that held it.
-func (p *Plugin) scanJSON(ctx context.Context, v textwalk.Value, raw []byte, root string) (*verdict, string, error) {
+func (p *Plugin) scanJSON(ctx context.Context, pc *framework.PluginContext, v textwalk.Value, raw []byte, root string) (*verdict, string, error) {
 	var found *verdict
 	var field string
-	_, _, err := textwalk.Walk(ctx, KindName, v, raw, 4, func(path mcpparse.Path, s string) (string, bool) {
+	_, _, err := textwalk.Walk(ctx, pc, KindName, v, raw, 4, func(path mcpparse.Path, s string) (string, bool) {
 		if found == nil && strings.IndexByte(s, ':') >= 0 {
 			if found = p.scanString(s); found != nil {
 				field = root + path.String()[1:]
@@ -247,11 +247,11 @@ func (v *verdict) violation(where, field string) *framework.Violation {
 }
 
 // inspect is the hookjson.Inspect of every JSON-valued hook.
-func (p *Plugin) inspect(ctx context.Context, hook framework.HookType, where string, raw json.RawMessage, _ *framework.PluginContext) (json.RawMessage, *framework.Violation, map[string]any, error) {
+func (p *Plugin) inspect(ctx context.Context, hook framework.HookType, where string, raw json.RawMessage, pc *framework.PluginContext) (json.RawMessage, *framework.Violation, map[string]any, error) {
 	if len(raw) == 0 {
 		return nil, nil, nil, ctx.Err()
 	}
-	v, field, err := p.scanJSON(ctx, textwalk.ValueOf(hook), raw, "$")
+	v, field, err := p.scanJSON(ctx, pc, textwalk.ValueOf(hook), raw, "$")
 	if err != nil || v == nil {
 		return nil, nil, nil, err
 	}
@@ -279,7 +279,7 @@ func (p *Plugin) PromptPostFetch(ctx context.Context, pl *framework.PromptPostFe
 }
 
 // ResourcePreFetch checks the resource URI and the URLs in the request's _meta.
-func (p *Plugin) ResourcePreFetch(ctx context.Context, pl *framework.ResourcePreFetchPayload, _ *framework.PluginContext) (framework.Result[framework.ResourcePreFetchPayload], error) {
+func (p *Plugin) ResourcePreFetch(ctx context.Context, pl *framework.ResourcePreFetchPayload, pc *framework.PluginContext) (framework.Result[framework.ResourcePreFetchPayload], error) {
 	var res framework.Result[framework.ResourcePreFetchPayload]
 	if err := ctx.Err(); err != nil {
 		return res, err
@@ -289,7 +289,7 @@ func (p *Plugin) ResourcePreFetch(ctx context.Context, pl *framework.ResourcePre
 		return res, nil
 	}
 	if len(pl.Metadata) > 0 {
-		v, field, err := p.scanJSON(ctx, textwalk.Arguments, pl.Metadata, "$._meta")
+		v, field, err := p.scanJSON(ctx, pc, textwalk.Arguments, pl.Metadata, "$._meta")
 		if err != nil {
 			return res, err
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mcp-extproc/mcp-extproc/framework"
 	"github.com/mcp-extproc/mcp-extproc/mcpparse"
 )
 
@@ -37,12 +38,11 @@ type CollectOptions struct {
 // value (and key, with opts.Keys) that is not binary data nor an MCP
 // structure field (type, mimeType), joined by newlines into chunks of at
 // most opts.ChunkBytes. Malformed JSON is an error naming kind.
-func Collect(ctx context.Context, kind string, raw []byte, opts CollectOptions) ([]string, error) {
+func Collect(ctx context.Context, pc *framework.PluginContext, kind string, raw []byte, opts CollectOptions) ([]string, error) {
 	var st struct {
 		chunks []string
 		cur    strings.Builder
 		total  int
-		err    error
 	}
 	add := func(s string) {
 		for len(s) > 0 {
@@ -82,26 +82,22 @@ func Collect(ctx context.Context, kind string, raw []byte, opts CollectOptions) 
 			}
 		}
 	}
-	_, _, err := mcpparse.WalkStrings(raw, mcpparse.WalkOptions{Keys: opts.Keys}, func(path mcpparse.Path, s string) (string, bool) {
-		if st.err != nil || strings.TrimSpace(s) == "" || (opts.Value == Result && mcpparse.IsBinary(raw, path)) || structural(path, opts.Keys) {
-			return "", false
-		}
-		if st.total += len(s); st.total > opts.MaxBytes {
-			st.err = fmt.Errorf("%s: %w of %d bytes", kind, ErrTooMuchText, opts.MaxBytes)
-			return "", false
-		}
-		if err := ctx.Err(); err != nil {
-			st.err = err
-			return "", false
-		}
-		add(s)
-		return "", false
-	})
+	t, err := pc.Text(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", kind, err)
 	}
-	if st.err != nil {
-		return nil, st.err
+	for i := range t.Strings {
+		s := &t.Strings[i]
+		if (s.Path.IsKey() && !opts.Keys) || strings.TrimSpace(s.Value) == "" || (opts.Value == Result && s.Binary) || structural(s.Path, opts.Keys) {
+			continue
+		}
+		if st.total += len(s.Value); st.total > opts.MaxBytes {
+			return nil, fmt.Errorf("%s: %w of %d bytes", kind, ErrTooMuchText, opts.MaxBytes)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		add(s.Value)
 	}
 	if st.cur.Len() > 0 {
 		st.chunks = append(st.chunks, st.cur.String())

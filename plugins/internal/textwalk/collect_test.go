@@ -27,7 +27,7 @@ func TestCollect(t *testing.T) {
 		{"long string split on runes", `{"a":"ééééé"}`, CollectOptions{ChunkBytes: 4, MaxBytes: 100}, []string{"éé", "éé", "é"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := Collect(ctx, "k", []byte(tc.raw), tc.opts)
+			got, err := Collect(ctx, nil, "k", []byte(tc.raw), tc.opts)
 			if err != nil || !slices.Equal(got, tc.want) {
 				t.Fatalf("got %q, %v; want %q", got, err, tc.want)
 			}
@@ -38,11 +38,11 @@ func TestCollect(t *testing.T) {
 			}
 		})
 	}
-	_, err := Collect(ctx, "k", []byte(`{"a":"`+strings.Repeat("x", 101)+`"}`), CollectOptions{ChunkBytes: 10, MaxBytes: 100})
+	_, err := Collect(ctx, nil, "k", []byte(`{"a":"`+strings.Repeat("x", 101)+`"}`), CollectOptions{ChunkBytes: 10, MaxBytes: 100})
 	if !errors.Is(err, ErrTooMuchText) {
 		t.Fatalf("over the limit: %v", err)
 	}
-	if _, err := Collect(ctx, "k", []byte(`{"a":`), CollectOptions{ChunkBytes: 10, MaxBytes: 100}); err == nil {
+	if _, err := Collect(ctx, nil, "k", []byte(`{"a":`), CollectOptions{ChunkBytes: 10, MaxBytes: 100}); err == nil {
 		t.Fatal("malformed JSON accepted")
 	}
 }

@@ -1,8 +1,12 @@
 // Package textwalk walks the strings of a payload's JSON value that hold
-// text, for the detectors of pii_filter and secrets_detection: it leaves
-// out strings too short to hold a finding and, in results, what MCP's schema
-// defines as binary (a resource's blob, an image's or audio clip's data; see
-// mcpparse.IsBinary), and notices a cancelled context during a long walk.
+// text, for the detectors of the content plugins (pii_filter,
+// secrets_detection, encoded_exfil, sql_sanitizer, url_reputation, the
+// moderation classifiers): it leaves out strings too short to hold a
+// finding and, in results, what MCP's schema defines as binary (a
+// resource's blob, an image's or audio clip's data; see mcpparse.IsBinary),
+// and notices a cancelled context during a long walk. The strings are the
+// hook run's shared decoding (framework.PluginContext.Text), so that the plugins of one
+// hook decode a payload once between them.
 //
 // What to find in a string, and what to replace it with, is the caller's.
 package textwalk
@@ -37,35 +41,37 @@ func ValueOf(h framework.HookType) Value {
 	return Result
 }
 
-// Walk calls visit, as mcpparse.WalkStrings does, for every string value of
-// raw at least minLen bytes long that is not binary data of a result, and
-// returns the JSON with the replacements visit made. Malformed JSON is an
-// error naming kind ("pii_filter: …"). When ctx is cancelled during the
-// walk, visit is not called again and Walk returns ctx's error as it is.
-func Walk(ctx context.Context, kind string, v Value, raw []byte, minLen int, visit func(path mcpparse.Path, s string) (string, bool)) ([]byte, bool, error) {
-	// One variable for the walk's state, not two: the closure that shares
-	// it escapes, and each variable it shares is an allocation.
-	var st struct {
-		scanned   int
-		cancelled error
-	}
-	out, changed, err := mcpparse.WalkStrings(raw, mcpparse.WalkOptions{}, func(path mcpparse.Path, s string) (string, bool) {
-		if st.cancelled != nil || len(s) < minLen || (v == Result && mcpparse.IsBinary(raw, path)) {
-			return "", false
-		}
-		if st.scanned += len(s); st.scanned > ctxCheckBytes {
-			st.scanned = 0
-			if st.cancelled = ctx.Err(); st.cancelled != nil {
-				return "", false
-			}
-		}
-		return visit(path, s)
-	})
-	if st.cancelled != nil {
-		return nil, false, st.cancelled
-	}
+// Walk calls visit for every string value of raw at least minLen bytes
+// long that is not binary data of a result, in document order, and returns
+// the JSON with the replacements visit made (visit returns the new string
+// and true); every byte not replaced is kept, and with no replacement out
+// is raw itself. The strings are the hook run's shared decoding of raw
+// (framework.PluginContext.Text): path and s stay valid after the call but must not be
+// modified. Malformed JSON is an error naming kind ("pii_filter: …"). When
+// ctx is cancelled during the walk, visit is not called again and Walk
+// returns ctx's error as it is.
+func Walk(ctx context.Context, pc *framework.PluginContext, kind string, v Value, raw []byte, minLen int, visit func(path mcpparse.Path, s string) (string, bool)) ([]byte, bool, error) {
+	t, err := pc.Text(raw)
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: %w", kind, err)
 	}
+	var edits []mcpparse.TextEdit
+	scanned := 0
+	for i := range t.Strings {
+		s := &t.Strings[i]
+		if len(s.Value) < minLen || s.Path.IsKey() || (v == Result && s.Binary) {
+			continue
+		}
+		if scanned += len(s.Value); scanned > ctxCheckBytes {
+			scanned = 0
+			if err := ctx.Err(); err != nil {
+				return nil, false, err
+			}
+		}
+		if ns, ok := visit(s.Path, s.Value); ok && ns != s.Value {
+			edits = append(edits, mcpparse.TextEdit{Index: i, Value: ns})
+		}
+	}
+	out, changed := t.Replace(edits)
 	return out, changed, nil
 }

@@ -14,7 +14,7 @@ func TestWalkVisitsText(t *testing.T) {
 		`{"type":"resource","resource":{"uri":"file:///a","blob":"aGVsbG8gdGhlcmU="}}],` +
 		`"structuredContent":{"data":"not base64 here","n":"ab"}}`
 	var seen []string
-	out, changed, err := Walk(context.Background(), "kind", Result, []byte(raw), 3, func(path mcpparse.Path, s string) (string, bool) {
+	out, changed, err := Walk(context.Background(), nil, "kind", Result, []byte(raw), 3, func(path mcpparse.Path, s string) (string, bool) {
 		seen = append(seen, path.String())
 		if s == "hello there" {
 			return "HELLO", true
@@ -38,7 +38,7 @@ func TestWalkVisitsText(t *testing.T) {
 
 func TestWalkErrors(t *testing.T) {
 	visit := func(mcpparse.Path, string) (string, bool) { return "", false }
-	_, _, err := Walk(context.Background(), "pii_filter", Arguments, []byte(`{"a":`), 1, visit)
+	_, _, err := Walk(context.Background(), nil, "pii_filter", Arguments, []byte(`{"a":`), 1, visit)
 	if err == nil || !strings.HasPrefix(err.Error(), "pii_filter: ") {
 		t.Fatalf("malformed JSON: err = %v", err)
 	}
@@ -49,7 +49,7 @@ func TestWalkErrors(t *testing.T) {
 	cancel()
 	big := `["` + strings.Repeat("x", 4096) + `"` + strings.Repeat(`,"`+strings.Repeat("x", 4096)+`"`, 199) + `]`
 	visits := 0
-	out, changed, err := Walk(ctx, "pii_filter", Arguments, []byte(big), 1, func(mcpparse.Path, string) (string, bool) {
+	out, changed, err := Walk(ctx, nil, "pii_filter", Arguments, []byte(big), 1, func(mcpparse.Path, string) (string, bool) {
 		visits++
 		return "y", true
 	})
@@ -66,7 +66,7 @@ func TestBinaryOnlyInResults(t *testing.T) {
 		`"structuredContent":{"blob":"bbbb","data":"dddd"},"contents":[{"uri":"a:b","blob":"bbbb"}]}`
 	walked := func(v Value) string {
 		var paths []string
-		_, _, err := Walk(context.Background(), "test", v, []byte(raw), 1, func(path mcpparse.Path, _ string) (string, bool) {
+		_, _, err := Walk(context.Background(), nil, "test", v, []byte(raw), 1, func(path mcpparse.Path, _ string) (string, bool) {
 			if path[len(path)-1].Key != "uri" && path[len(path)-1].Key != "type" {
 				paths = append(paths, path.String())
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcp-extproc/mcp-extproc/extproc/extproctest"
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/mcpparse"
 )
 
 // MCP is the mcp: block of every test policy: identity from headers and
@@ -44,16 +45,16 @@ type Exchange struct {
 const URI = `https://Docs.EXAMPLE.com./a/../b%20c`
 
 // Exchanges has one exchange per hook family.
-var Exchanges = map[framework.Family]Exchange{
-	framework.FamilyTool: {
+var Exchanges = map[mcpparse.Family]Exchange{
+	mcpparse.FamilyTool: {
 		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"transfer_funds","arguments":{"amount":1500,"rate":0.5,"to":"bob","tags":["rent"]}}}`,
 		`{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"done"}],"isError":false}}`,
 	},
-	framework.FamilyPrompt: {
+	mcpparse.FamilyPrompt: {
 		`{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"summarize","arguments":{"lang":"fr"}}}`,
 		`{"jsonrpc":"2.0","id":1,"result":{"description":"d","messages":[{"role":"user","content":{"type":"text","text":"hi"}}]}}`,
 	},
-	framework.FamilyResource: {
+	mcpparse.FamilyResource: {
 		`{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"` + URI + `"}}`,
 		`{"jsonrpc":"2.0","id":1,"result":{"contents":[{"uri":"u","mimeType":"text/plain","text":"x"}]}}`,
 	},
@@ -97,8 +98,8 @@ func Checks() []Check {
 		"user": `"alice"`, "tenant": `"acme"`, "server": `"bank"`,
 		"claims.groups": `["finance","ops"]`, "claims.level": `3`, "claims.org.name": `"acme"`,
 	}
-	methods := map[framework.Family]string{framework.FamilyTool: "tools/call", framework.FamilyPrompt: "prompts/get", framework.FamilyResource: "resources/read"}
-	listMethods := map[framework.Family]string{framework.FamilyTool: "tools/list", framework.FamilyPrompt: "prompts/list", framework.FamilyResource: "resources/list"}
+	methods := map[mcpparse.Family]string{mcpparse.FamilyTool: "tools/call", mcpparse.FamilyPrompt: "prompts/get", mcpparse.FamilyResource: "resources/read"}
+	listMethods := map[mcpparse.Family]string{mcpparse.FamilyTool: "tools/list", mcpparse.FamilyPrompt: "prompts/list", mcpparse.FamilyResource: "resources/list"}
 	for _, h := range framework.Hooks {
 		method := methods[h.Family()]
 		if h.IsList() {
