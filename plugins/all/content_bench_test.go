@@ -11,8 +11,8 @@ import (
 
 // contentPolicy is the content pipeline of the core benchmarks: the load
 // benchmark's four plugins plus deny_list and regex_filter, all enforcing.
-// resource_filter registers no tool hook, so it is in the policy but does
-// not run on a tool call.
+// resource_filter runs on a tool result too: it checks the URIs of embedded
+// resources and resource links (embedded: block).
 const contentPolicy = `
 plugins:
   - {name: tools, kind: tool_filter, config: {deny: ["delete_*"]}}

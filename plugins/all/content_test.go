@@ -36,7 +36,7 @@ func TestContentPipelineByteExact(t *testing.T) {
 			}
 			in := json.RawMessage(tc.in)
 			o := mgr.ToolPostInvoke(ctx, &framework.ToolPostInvokePayload{Name: "t", Result: in}, framework.NewContextTable(framework.GlobalContext{}))
-			if o.Violation != nil || o.Ran != 3 {
+			if o.Violation != nil || o.Ran != 4 {
 				t.Fatalf("outcome %+v", o)
 			}
 			got := o.Payload.Result
