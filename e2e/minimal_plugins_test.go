@@ -49,7 +49,10 @@ func TestMinimalExternalPlugins(t *testing.T) {
 			for _, a := range tc.cmd(t) {
 				cmd = append(cmd, strconv.Quote(a))
 			}
-			m := loadManager(t, fmt.Sprintf("plugins:\n  - name: minimal\n    kind: external\n    timeout: 10s\n    mcp: {proto: STDIO, cmd: [%s]}\n", strings.Join(cmd, ", ")))
+			m := loadManager(t, fmt.Sprintf(
+				// Start-up is bounded by the timeout: Python's SDK imports slowly on a loaded machine.
+				"plugin_settings: {fail_on_plugin_error: true}\nplugins:\n  - name: minimal\n    kind: external\n    timeout: 60s\n    mcp: {proto: STDIO, cmd: [%s]}\n",
+				strings.Join(cmd, ", ")))
 			ctx := context.Background()
 			blocked := m.ToolPreInvoke(ctx, &framework.ToolPreInvokePayload{Name: "ask", Args: []byte(`{"q":"the Launch Codes, please"}`)},
 				framework.NewContextTable(framework.GlobalContext{}))

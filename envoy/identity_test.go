@@ -157,7 +157,11 @@ func demoKey(t *testing.T, jwks string) *ecdsa.PublicKey {
 	if err := json.Unmarshal([]byte(jwks), &set); err != nil || len(set.Keys) != 1 || set.Keys[0].Kty != "EC" || set.Keys[0].Crv != "P-256" {
 		t.Fatalf("local_jwks: %v %+v", err, set)
 	}
-	k := &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(mustB64(t, set.Keys[0].X)), Y: new(big.Int).SetBytes(mustB64(t, set.Keys[0].Y))}
+	point := append([]byte{4}, append(mustB64(t, set.Keys[0].X), mustB64(t, set.Keys[0].Y)...)...)
+	k, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), point)
+	if err != nil {
+		t.Fatalf("local_jwks key: %v", err)
+	}
 	return k
 }
 

@@ -29,7 +29,26 @@ func (*startsAfter) ToolPreInvoke(context.Context, *ToolPreInvokePayload, *Plugi
 	return Result[ToolPreInvokePayload]{Violation: &Violation{Reason: "live", Code: "LIVE"}}, nil
 }
 
-func flakyManager(t *testing.T, up *atomic.Bool, mode Mode, onError OnError, conds []Condition) (*Manager, *bytes.Buffer) {
+// syncLog is a log sink the test reads while the Manager's retry goroutine
+// may still be writing to it.
+type syncLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func flakyManager(t *testing.T, up *atomic.Bool, mode Mode, onError OnError, conds []Condition) (*Manager, *syncLog) {
 	t.Helper()
 	reg := testRegistry()
 	reg.Register(Kind{Name: "flaky", Hooks: []HookType{ToolPreInvoke}, New: func(*PluginConfig) (Plugin, error) { return &startsAfter{up: up}, nil }})
@@ -37,9 +56,8 @@ func flakyManager(t *testing.T, up *atomic.Bool, mode Mode, onError OnError, con
 	pc := defaultPluginConfig()
 	pc.Name, pc.Kind, pc.Mode, pc.OnError, pc.Conditions = "guard", "flaky", mode, onError, conds
 	cfg.Plugins = []PluginConfig{pc}
-	logs := &bytes.Buffer{}
-	var mu sync.Mutex
-	opts := []Option{WithRegistry(reg), WithLogger(slog.New(slog.NewJSONHandler(lockedWriter{&mu, logs}, nil))), WithRetryBackoff(5*time.Millisecond, 20*time.Millisecond)}
+	logs := &syncLog{}
+	opts := []Option{WithRegistry(reg), WithLogger(slog.New(slog.NewJSONHandler(logs, nil))), WithRetryBackoff(5*time.Millisecond, 20*time.Millisecond)}
 	m, err := NewManager(context.Background(), &cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
