@@ -382,8 +382,10 @@ func (p *Plugin) ResourcePreFetch(ctx context.Context, pl *framework.ResourcePre
 }
 
 // ResourcePostFetch implements framework.ResourcePostFetcher.
+// Its content reaches the server as ContextForge's ResourceContent (see
+// resourcecontent.go).
 func (p *Plugin) ResourcePostFetch(ctx context.Context, pl *framework.ResourcePostFetchPayload, pc *framework.PluginContext) (framework.Result[framework.ResourcePostFetchPayload], error) {
-	return call(p, ctx, framework.ResourcePostFetch, pl, pc)
+	return p.resourcePostFetch(ctx, pl, pc)
 }
 
 // ToolsPostList implements framework.ToolsPostLister (for servers that

@@ -213,7 +213,7 @@ func (s *Server) invoke(ctx context.Context, in *invokeRequest) invokeResponse {
 	case framework.ResourcePreFetch:
 		result, err = run(ctx, in.Payload, tbl, p.mgr.ResourcePreFetch)
 	case framework.ResourcePostFetch:
-		result, err = run(ctx, in.Payload, tbl, p.mgr.ResourcePostFetch)
+		result, err = runResourcePostFetch(ctx, in.Payload, tbl, p.mgr.ResourcePostFetch)
 	case framework.ToolsPostList:
 		result, err = run(ctx, in.Payload, tbl, p.mgr.ToolsPostList)
 	case framework.PromptsPostList:
@@ -233,6 +233,37 @@ func (s *Server) invoke(ctx context.Context, in *invokeRequest) invokeResponse {
 				ServerID: tbl.Global.ServerID, State: emptyIfNil(tbl.Global.State), Metadata: emptyIfNil(tbl.Global.Metadata)}}
 	}
 	return resp
+}
+
+// runResourcePostFetch runs resource_post_fetch on a payload in either
+// shape: ContextForge's ResourceContent is converted for the plugin and its
+// changes are answered in that shape again.
+func runResourcePostFetch(ctx context.Context, payload json.RawMessage, tbl *framework.ContextTable,
+	hook func(context.Context, *framework.ResourcePostFetchPayload, *framework.ContextTable) framework.Outcome[framework.ResourcePostFetchPayload]) (json.RawMessage, error) {
+	converted, restore, err := serverResourceContent(payload)
+	if err != nil {
+		return nil, &runError{"INVALID_PAYLOAD", err.Error()}
+	}
+	result, err := run(ctx, converted, tbl, hook)
+	if err != nil || restore == nil {
+		return result, err
+	}
+	var r map[string]json.RawMessage
+	if err := json.Unmarshal(result, &r); err != nil {
+		return nil, &runError{"INTERNAL", err.Error()}
+	}
+	if mp, ok := r["modified_payload"]; ok {
+		back, err := restore(mp)
+		if err != nil {
+			return nil, &runError{"INTERNAL", err.Error()}
+		}
+		r["modified_payload"] = back
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, &runError{"INTERNAL", err.Error()}
+	}
+	return b, nil
 }
 
 type runError struct{ code, msg string }
