@@ -82,7 +82,9 @@ func TestResourceContentCrossesAsContextForgeShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Shutdown(context.Background())
-	tbl := func() *framework.ContextTable { return framework.NewContextTable(framework.GlobalContext{RequestID: "r"}) }
+	tbl := func() *framework.ContextTable {
+		return framework.NewContextTable(framework.GlobalContext{RequestID: "r"})
+	}
 
 	content := `{"contents":[{"uri":"file:///a.txt","mimeType":"text/plain","text":"a secret here","_meta":{"k":1}},` +
 		`{"uri":"file:///b.bin","mimeType":"application/octet-stream","blob":"AAEC"}],"_meta":{"page":2}}`
