@@ -67,8 +67,13 @@ func TestCpexPluginsDirect(t *testing.T) {
 			wantMasked(t, "PIIFilter tool_pre_invoke", o1.Blocked(), o1.Modified, string(o1.Payload.Args), "ann@example.com", "123-45-6789")
 			o2 := m["PIIFilter"].ToolPostInvoke(ctx, &framework.ToolPostInvokePayload{Name: "lookup", Result: []byte(`{"content":[{"type":"text","text":"mail ann@example.com"}]}`)}, gctx())
 			wantMasked(t, "PIIFilter tool_post_invoke", o2.Blocked(), o2.Modified, string(o2.Payload.Result), "ann@example.com")
-			o3 := m["PIIFilter"].PromptPreFetch(ctx, &framework.PromptPreFetchPayload{PromptID: "p", Args: []byte(`{"text":"call 555-123-4567"}`)}, gctx())
+			// cpex types prompt args as dict[str, str]: the number goes as "3"
+			// (cpex's server refuses the payload otherwise) and comes back as 3.
+			o3 := m["PIIFilter"].PromptPreFetch(ctx, &framework.PromptPreFetchPayload{PromptID: "p", Args: []byte(`{"text":"call 555-123-4567","count":3}`)}, gctx())
 			wantMasked(t, "PIIFilter prompt_pre_fetch", o3.Blocked(), o3.Modified, string(o3.Payload.Args), "555-123-4567")
+			if !strings.Contains(string(o3.Payload.Args), `"count":3`) {
+				t.Errorf("PIIFilter prompt_pre_fetch: the number argument did not come back as a number: %s", o3.Payload.Args)
+			}
 			o4 := m["PIIFilter"].PromptPostFetch(ctx, &framework.PromptPostFetchPayload{PromptID: "p", Result: []byte(`{"messages":[{"role":"user","content":{"type":"text","text":"SSN 123-45-6789"}}]}`)}, gctx())
 			wantMasked(t, "PIIFilter prompt_post_fetch", o4.Blocked(), o4.Modified, string(o4.Payload.Result), "123-45-6789")
 

@@ -366,9 +366,10 @@ func (p *Plugin) ToolPostInvoke(ctx context.Context, pl *framework.ToolPostInvok
 	return call(p, ctx, framework.ToolPostInvoke, pl, pc)
 }
 
-// PromptPreFetch implements framework.PromptPreFetcher.
+// PromptPreFetch implements framework.PromptPreFetcher. Its arguments
+// reach the server as strings (see promptargs.go).
 func (p *Plugin) PromptPreFetch(ctx context.Context, pl *framework.PromptPreFetchPayload, pc *framework.PluginContext) (framework.Result[framework.PromptPreFetchPayload], error) {
-	return call(p, ctx, framework.PromptPreFetch, pl, pc)
+	return p.promptPreFetch(ctx, pl, pc)
 }
 
 // PromptPostFetch implements framework.PromptPostFetcher.

@@ -47,41 +47,9 @@ func TestResourceContentCrossesAsContextForgeShape(t *testing.T) {
 	var (
 		mu   sync.Mutex
 		seen []string
-		wire []string
 	)
-	reg := framework.NewRegistry()
-	reg.Register(framework.Kind{Name: "masker", Hooks: []framework.HookType{framework.ResourcePostFetch},
-		New: func(*framework.PluginConfig) (framework.Plugin, error) { return resourceMasker{&mu, &seen}, nil }})
-	cfg, _, err := framework.Parse([]byte("plugins:\n  - {name: masker, kind: masker}\n"), "server.yaml", framework.LoadOptions{Registry: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := NewServer(context.Background(), cfg, framework.WithRegistry(reg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown(context.Background())
-	h := srv.Handler()
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		if c := gjson.GetBytes(b, "params.arguments.payload.content"); c.Exists() {
-			mu.Lock()
-			wire = append(wire, c.Raw)
-			mu.Unlock()
-		}
-		r.Body = io.NopCloser(bytes.NewReader(b))
-		h.ServeHTTP(w, r)
-	}))
-	defer ts.Close()
-	ccfg, _, err := framework.Parse([]byte("plugins:\n  - {name: masker, kind: external, mcp: {proto: STREAMABLEHTTP, url: \""+ts.URL+"/mcp\"}}\n"), "client.yaml", framework.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := framework.NewManager(context.Background(), ccfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Shutdown(context.Background())
+	m, wireOf := servedOverHTTP(t, framework.Kind{Name: "masker", Hooks: []framework.HookType{framework.ResourcePostFetch},
+		New: func(*framework.PluginConfig) (framework.Plugin, error) { return resourceMasker{&mu, &seen}, nil }}, "params.arguments.payload.content")
 	tbl := func() *framework.ContextTable {
 		return framework.NewContextTable(framework.GlobalContext{RequestID: "r"})
 	}
@@ -97,6 +65,7 @@ func TestResourceContentCrossesAsContextForgeShape(t *testing.T) {
 		got.Get("contents.1.blob").String() != "AAEC" || got.Get("_meta.page").Int() != 2 || got.Get("contents.#").Int() != 2 {
 		t.Fatalf("content folded back wrong: %s", out.Payload.Content)
 	}
+	wire := wireOf()
 	mu.Lock()
 	if len(wire) != 2 || len(seen) != 2 {
 		t.Fatalf("want one call per item: wire %v seen %v", wire, seen)
@@ -164,5 +133,53 @@ func TestServerAnswersResourceContentInKind(t *testing.T) {
 	if c.Get("type").String() != "resource" || c.Get("id").String() != "1" || c.Get("mime_type").String() != "text/plain" ||
 		!strings.Contains(c.Get("text").String(), "a [masked]") || c.Get("contents").Exists() {
 		t.Fatalf("answer not in ContextForge's shape: %s", resp.Result)
+	}
+}
+
+// servedOverHTTP serves one plugin of kind k from our plugin server over
+// Streamable HTTP and returns a client Manager for it, and a function that
+// returns the JSON at path of every request the server received.
+func servedOverHTTP(t *testing.T, k framework.Kind, path string) (*framework.Manager, func() []string) {
+	t.Helper()
+	reg := framework.NewRegistry()
+	reg.Register(k)
+	cfg, _, err := framework.Parse([]byte("plugins:\n  - {name: served, kind: "+k.Name+"}\n"), "server.yaml", framework.LoadOptions{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := NewServer(context.Background(), cfg, framework.WithRegistry(reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	var (
+		mu   sync.Mutex
+		wire []string
+	)
+	h := srv.Handler()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if c := gjson.GetBytes(b, path); c.Exists() {
+			mu.Lock()
+			wire = append(wire, c.Raw)
+			mu.Unlock()
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	ccfg, _, err := framework.Parse([]byte("plugins:\n  - {name: served, kind: external, mcp: {proto: STREAMABLEHTTP, url: \""+ts.URL+"/mcp\"}}\n"), "client.yaml", framework.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := framework.NewManager(context.Background(), ccfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Shutdown(context.Background()) })
+	return m, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), wire...)
 	}
 }
