@@ -23,8 +23,13 @@ import (
 // cpexMCP is the mcp: block of a kind: external entry that reaches cpex's
 // plugin server over proto ("stdio" starts one per plugin, "http" uses url).
 func cpexMCP(t *testing.T, py, proto, url string) string {
-	if proto == "http" {
+	switch proto {
+	case "http":
 		return fmt.Sprintf(`{proto: STREAMABLEHTTP, url: %q}`, url)
+	case "uds":
+		// url is the socket. The URL gives the path and the Host header
+		// (cpex's server answers 421 to a Host other than localhost).
+		return fmt.Sprintf(`{proto: STREAMABLEHTTP, url: "http://localhost/mcp", uds: %q}`, url)
 	}
 	env, _ := json.Marshal(cpexServerEnv(cpexConfig(t), "stdio"))
 	return fmt.Sprintf(`{proto: STDIO, cmd: [%q, -m, cpex.framework.external.mcp.server.runtime], cwd: %q, env: %s}`, py, t.TempDir(), env)
@@ -44,17 +49,19 @@ func gctx() *framework.ContextTable {
 }
 
 // ContextForge's published plugins, run by cpex's own plugin server, driven
-// by our client directly, on every hook, over STDIO and Streamable HTTP.
+// by our client directly, on every hook, over STDIO, Streamable HTTP and
+// Streamable HTTP on a Unix socket (mcp.uds; cpex's PLUGINS_SERVER_UDS).
 // Each verdict is what the plugin's own manifest and docs describe.
 func TestCpexPluginsDirect(t *testing.T) {
 	py := cpexPython(t)
-	url := startCpexHTTP(t, py)
+	addr := map[string]string{"http": startCpexHTTP(t, py), "uds": startCpexUDS(t, py)}
 	ctx := context.Background()
-	for _, proto := range []string{"stdio", "http"} {
+	for _, proto := range []string{"stdio", "uds", "http"} {
 		t.Run(proto, func(t *testing.T) {
+			url := addr[proto]
 			names := []string{"PIIFilter", "SecretsDetection", "URLReputation", "SQLSanitizer", "OutputLengthGuard", "EncodedExfilDetector", "RetryWithBackoff"}
-			if proto == "stdio" {
-				names = names[:3] // one cpex process per plugin: keep the STDIO run small
+			if proto != "http" {
+				names = names[:3] // one cpex process per plugin on STDIO: keep these runs small
 			}
 			// Each plugin in its own Manager, so one verdict does not hide another.
 			m := map[string]*framework.Manager{}
@@ -94,7 +101,7 @@ func TestCpexPluginsDirect(t *testing.T) {
 			if o := m["URLReputation"].ResourcePreFetch(ctx, &framework.ResourcePreFetchPayload{URI: "https://docs.example.org/x"}, gctx()); o.Blocked() {
 				t.Errorf("URLReputation: a clean https URL blocked: %+v", o.Violation)
 			}
-			if proto == "stdio" {
+			if proto != "http" {
 				return
 			}
 

@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"encoding/json"
 	"time"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -167,6 +168,12 @@ type PluginConfig struct {
 	Config map[string]any `yaml:"config"`
 	// MCP says how to reach the plugin server of kind: external.
 	MCP *ExternalMCPConfig `yaml:"mcp"`
+
+	// Capabilities and AppliedTo are cpex's, as a plugin server declared
+	// them (in a file they are accepted with a warning and not kept): they
+	// are shown, not applied.
+	Capabilities []string        `yaml:"-"`
+	AppliedTo    json.RawMessage `yaml:"-"`
 
 	// Index is the entry's position in plugins: (ties in priority keep it).
 	Index int `yaml:"-"`

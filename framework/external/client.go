@@ -120,6 +120,21 @@ func (p *Plugin) merge(rc *remoteConfig) error {
 		}
 		pc.Mode = m
 	}
+	if rc.OnError != "" && !pc.IsSet("on_error") {
+		o, err := framework.ParseOnError(rc.OnError)
+		if err != nil {
+			return fmt.Errorf("server config: on_error: %w", err)
+		}
+		pc.OnError = o
+	}
+	if len(rc.Capabilities) > 0 && len(pc.Capabilities) == 0 {
+		pc.Capabilities = rc.Capabilities
+		p.logger.Warn("plugin server declares capabilities; mcp-extproc sends no extensions for them to gate", "capabilities", rc.Capabilities)
+	}
+	if len(rc.AppliedTo) > 0 && string(rc.AppliedTo) != "null" && pc.AppliedTo == nil {
+		pc.AppliedTo = rc.AppliedTo
+		p.logger.Warn("plugin server declares applied_to; not used (cpex 0.1.4 does not apply it either): use conditions")
+	}
 	if rc.Priority != nil && !pc.IsSet("priority") {
 		pc.Priority = *rc.Priority
 	}
@@ -195,10 +210,10 @@ func (p *Plugin) connect(ctx context.Context, staleGen int) (*mcp.ClientSession,
 		_ = p.session.Close()
 		p.session = nil
 	}
+	// By default the wait doubles from 50 ms to 2 s; with cpex's
+	// reconnect_delay it grows linearly (delay × attempt), as cpex waits.
 	delay, maxAttempts := 50*time.Millisecond, p.pc.MCP.ReconnectAttempts
-	if d := time.Duration(p.pc.MCP.ReconnectDelay); d > 0 {
-		delay = d
-	}
+	linear := time.Duration(p.pc.MCP.ReconnectDelay)
 	for attempt := 1; ; attempt++ {
 		s, err := p.dial(ctx)
 		if err == nil {
@@ -218,12 +233,16 @@ func (p *Plugin) connect(ctx context.Context, staleGen int) (*mcp.ClientSession,
 			return nil, fmt.Errorf("connect to plugin server: %d attempts (mcp.reconnect_attempts): %w", attempt, err)
 		}
 		p.logger.Warn("plugin server unreachable", "attempt", attempt, "error", err.Error())
+		wait := delay
+		if linear > 0 {
+			wait = linear * time.Duration(attempt)
+		}
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("connect to plugin server: %w (last error: %v)", ctx.Err(), err)
-		case <-time.After(delay):
+		case <-time.After(wait):
 		}
-		delay = min(2*delay, max(2*time.Second, delay))
+		delay = min(2*delay, 2*time.Second)
 	}
 }
 

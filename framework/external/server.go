@@ -112,7 +112,11 @@ func (p *served) configJSON() map[string]any {
 	m := map[string]any{
 		"name": c.Name, "kind": c.Kind, "description": c.Description, "author": c.Author, "version": c.Version,
 		"hooks": hooks, "tags": emptyList(c.Tags), "mode": string(c.Mode), "priority": c.Priority,
-		"conditions": c.Conditions, "config": emptyIfNil(c.Config),
+		"conditions": c.Conditions, "config": emptyIfNil(c.Config), "on_error": string(c.OnError),
+		"capabilities": emptyList(c.Capabilities),
+	}
+	if len(c.AppliedTo) > 0 {
+		m["applied_to"] = c.AppliedTo
 	}
 	if c.Conditions == nil {
 		m["conditions"] = []any{}

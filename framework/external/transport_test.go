@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 	"github.com/mcp-extproc/mcp-extproc/framework/external"
@@ -111,5 +112,31 @@ func TestCpexTLSKeysAndUnixSocket(t *testing.T) {
 	um := manager(t, externalPolicy(`{proto: STREAMABLEHTTP, url: "http://plugins.invalid/mcp", uds: "`+sock+`"}`, "deny"))
 	if v := pre(um, `{"text":"forbidden"}`); !v.blocked || v.code != "DENY_LIST_MATCH" {
 		t.Fatalf("uds: %+v", v)
+	}
+}
+
+// cpex's reconnect_attempts bounds the attempts and reconnect_delay waits
+// linearly between them (0.2 s, then 0.4 s), as cpex's client does.
+func TestReconnectAttemptsAndLinearDelay(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now: every attempt is refused
+	policy := "plugin_settings: {fail_on_plugin_error: true}\n" + strings.Replace(
+		externalPolicy(`{proto: STREAMABLEHTTP, url: "http://`+addr+`/mcp", reconnect_attempts: 3, reconnect_delay: 0.2}`, "deny"), "timeout: 10s", "timeout: 20s", 1)
+	cfg, _, err := framework.Parse([]byte(policy), "c.yaml", framework.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = framework.NewManager(context.Background(), cfg)
+	took := time.Since(start)
+	if err == nil || !strings.Contains(err.Error(), "3 attempts") {
+		t.Fatalf("want the start to fail after 3 attempts: %v", err)
+	}
+	if took < 600*time.Millisecond || took > 15*time.Second {
+		t.Fatalf("3 attempts 0.2 s apart, linearly, wait 0.6 s in all; took %s", took)
 	}
 }
