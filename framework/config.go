@@ -264,6 +264,9 @@ type ClientTLSConfig struct {
 	CertFile string `yaml:"cert_file"`
 	// KeyFile is the client certificate's key.
 	KeyFile string `yaml:"key_file"`
+	// KeyFilePassword decrypts an encrypted KeyFile (PKCS#8 with PBES2, or
+	// legacy PEM encryption); cpex's keyfile_password.
+	KeyFilePassword string `yaml:"keyfile_password"`
 	// InsecureSkipVerify accepts any server certificate (tests only).
 	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
 	// SkipHostnameCheck verifies the server's chain but not its name

@@ -196,7 +196,8 @@ func (s *Server) invoke(ctx context.Context, in *invokeRequest) invokeResponse {
 	tbl := framework.NewContextTable(framework.GlobalContext{})
 	if wc := in.Context; wc != nil {
 		if g := wc.GlobalContext; g != nil {
-			tbl.Global = framework.GlobalContext{RequestID: g.RequestID, User: g.user(), TenantID: g.TenantID, ServerID: g.ServerID, State: g.State, Metadata: g.Metadata}
+			tbl.Global = framework.GlobalContext{RequestID: g.RequestID, User: g.user(), TenantID: g.TenantID, ServerID: g.ServerID,
+				ContentType: g.ContentType, State: g.State, Metadata: g.Metadata}
 		}
 		pc := tbl.Plugin(in.PluginName)
 		pc.State, pc.Metadata = wc.State, wc.Metadata

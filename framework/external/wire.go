@@ -145,7 +145,7 @@ func contextToWire(pc *framework.PluginContext) *wireContext {
 	wc := &wireContext{State: emptyIfNil(pc.State), Metadata: emptyIfNil(pc.Metadata)}
 	if g := pc.Global; g != nil {
 		wc.GlobalContext = &wireGlobal{RequestID: g.RequestID, User: wireUser(g.User), TenantID: g.TenantID, ServerID: g.ServerID,
-			State: emptyIfNil(g.State), Metadata: emptyIfNil(g.Metadata)}
+			ContentType: g.ContentType, State: emptyIfNil(g.State), Metadata: emptyIfNil(g.Metadata)}
 	}
 	return wc
 }
