@@ -164,8 +164,10 @@ func TestCpexPluginsThroughDev(t *testing.T) {
 		t.Fatalf("cpex-secrets-detection: want a block, got %v", err)
 	}
 	// by_user is 3/m and the filter knows no user here: the limiter counts
-	// every call together. Two calls went through above; keep calling
-	// until it answers 429.
+	// every call together. Calls went through above; keep calling until it
+	// answers 429. The calls it allows carry its X-RateLimit-* headers
+	// (an allowed result's http_headers).
+	allowedWithHeaders := 0
 	for i := 0; i < 5; i++ {
 		body := `{"jsonrpc":"2.0","id":` + fmt.Sprint(100+i) + `,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}`
 		req, _ := http.NewRequest("POST", base+"/mcp", strings.NewReader(body))
@@ -181,7 +183,13 @@ func TestCpexPluginsThroughDev(t *testing.T) {
 			if resp.Header.Get("Retry-After") == "" || resp.Header.Get("X-Ratelimit-Limit") != "3" || !bytes.Contains(b, []byte(`"code":"RATE_LIMIT"`)) {
 				t.Fatalf("429 without cpex's headers: %v %s", resp.Header, b)
 			}
+			if allowedWithHeaders == 0 {
+				t.Fatal("no allowed call carried cpex-rate-limiter's X-RateLimit-Remaining")
+			}
 			return
+		}
+		if resp.Header.Get("X-Ratelimit-Limit") == "3" && resp.Header.Get("X-Ratelimit-Remaining") != "" {
+			allowedWithHeaders++
 		}
 	}
 	t.Fatal("cpex-rate-limiter never answered 429")

@@ -46,6 +46,12 @@ type exchange struct {
 	// blockHeaders are the headers the violation that blocked asked for
 	// (cpex's http_headers: Retry-After, X-RateLimit-*).
 	blockHeaders map[string]string
+	// allowHeaders and retryDelayMS are what the plugins that let a
+	// message pass asked of the answer (cpex's result http_headers and
+	// retry_delay_ms): set on the response headers after the pre hooks, on
+	// a buffered JSON response body's answer after the post hooks.
+	allowHeaders map[string]string
+	retryDelayMS int
 
 	// Response side.
 	respKind respKind

@@ -46,6 +46,11 @@ func (e *exchange) onResponseHeaders(h *extprocv3.HttpHeaders) []*extprocv3.Proc
 	if e.done {
 		return nil
 	}
+	// What the pre hooks' plugins asked of the answer (resultheaders.go).
+	return e.withAllowedHeaders(e.responseHeaders(h))
+}
+
+func (e *exchange) responseHeaders(h *extprocv3.HttpHeaders) []*extprocv3.ProcessingResponse {
 	rh := headersFrom(h.GetHeaders())
 	status, _ := strconv.Atoi(rh[":status"])
 	if e.kind == kindOther || !e.hooked() || status < 200 || status > 299 || h.GetEndOfStream() {
@@ -157,6 +162,15 @@ func (e *exchange) onJSONResponseBody(b *extprocv3.HttpBody) []*extprocv3.Proces
 		}
 		return one(continueBody(false))
 	}
+	// What the post hooks' plugins ask of the answer can still be set:
+	// a buffered body's headers have not left Envoy yet.
+	if mode == filterv3.ProcessingMode_BUFFERED {
+		return e.withAllowedHeaders(e.finishJSONResponseBody(mode))
+	}
+	return e.finishJSONResponseBody(mode)
+}
+
+func (e *exchange) finishJSONResponseBody(mode filterv3.ProcessingMode_BodySendMode) []*extprocv3.ProcessingResponse {
 	raw := e.respBody
 	body := raw
 	if e.respEnc != "" {
@@ -484,18 +498,26 @@ func (e *exchange) postHook(m *mcpparse.Message) (mcpparse.Edit, bool) {
 		if modified {
 			newRes = out.Payload.Result
 		}
+		e.noteAllowed(out.HTTPHeaders, out.RetryDelayMS)
 	case framework.PromptPostFetch:
 		out := mgr.PromptPostFetch(e.ctx, &framework.PromptPostFetchPayload{PromptID: pr.name, Result: result}, pr.contexts)
 		v, modified = out.Violation, out.Modified
 		if modified {
 			newRes = out.Payload.Result
 		}
+		e.noteAllowed(out.HTTPHeaders, out.RetryDelayMS)
 	case framework.ResourcePostFetch:
 		out := mgr.ResourcePostFetch(e.ctx, &framework.ResourcePostFetchPayload{URI: pr.name, Content: result}, pr.contexts)
 		v, modified = out.Violation, out.Modified
 		if modified {
 			newRes = out.Payload.Content
 		}
+		e.noteAllowed(out.HTTPHeaders, out.RetryDelayMS)
+	}
+	if v != nil {
+		// A post-hook block cannot change the status any more, but its
+		// headers (Retry-After) still reach a buffered answer.
+		e.noteAllowed(v.HTTPHeaders, 0)
 	}
 	e.facts.result(pr.hook, pr.name, v, modified && !bytes.Equal(newRes, result))
 	switch {

@@ -289,7 +289,7 @@ func run[P framework.Payload](ctx context.Context, payload json.RawMessage, tbl 
 	if v := out.Violation; v != nil && (v.Code == framework.CodePluginError || v.Code == framework.CodePluginTimeout || v.Code == framework.CodePluginUnavailable) {
 		return nil, &runError{v.Code, v.Reason}
 	}
-	res := framework.Result[P]{Violation: out.Violation}
+	res := framework.Result[P]{Violation: out.Violation, HTTPHeaders: out.HTTPHeaders, RetryDelayMS: out.RetryDelayMS}
 	if out.Modified {
 		res.ModifiedPayload = out.Payload
 	}
