@@ -157,7 +157,9 @@ type PluginConfig struct {
 	// OnError is what an enforcing plugin's error or timeout does: fail
 	// (block), ignore, or disable the plugin until the next reload.
 	OnError OnError `yaml:"on_error"`
-	// Priority orders the pipeline: lower runs first; ties keep file order.
+	// Priority orders the pipeline inside a mode phase (enforce,
+	// permissive, audit, concurrent, fire_and_forget, as cpex runs them):
+	// lower runs first; ties keep file order.
 	Priority int `yaml:"priority"`
 	// Timeout overrides plugin_settings.plugin_timeout for this plugin.
 	Timeout Duration `yaml:"timeout"`
@@ -211,9 +213,11 @@ type Condition struct {
 	Prompts []string `yaml:"prompts" json:"prompts,omitempty"`
 	// Resources match the URI of resources/read hooks.
 	Resources []string `yaml:"resources" json:"resources,omitempty"`
-	// UserPatterns match the user of the identity.
+	// UserPatterns match the user of the identity: as a substring (cpex)
+	// or as a glob.
 	UserPatterns []string `yaml:"user_patterns" json:"user_patterns,omitempty"`
-	// ContentTypes match the MIME types of a resource result.
+	// ContentTypes match the request's Content-Type (cpex) or the MIME
+	// types of a resource result.
 	ContentTypes []string `yaml:"content_types" json:"content_types,omitempty"`
 }
 

@@ -18,8 +18,9 @@ type Result[P Payload] struct {
 	Metadata map[string]any `json:"metadata,omitempty"`
 	// HTTPHeaders and RetryDelayMS are cpex's result fields (rate-limit
 	// headers, a retry hint); they are read from and written to the wire so
-	// that they survive a plugin-server hop. The Envoy adapter applies only a
-	// blocking Violation's HTTPHeaders.
+	// that they survive a plugin-server hop, gathered into the Outcome, and
+	// set on the client's answer by the Envoy adapter (RetryDelayMS as
+	// Retry-After: nothing retries the call).
 	HTTPHeaders  map[string]string `json:"http_headers,omitempty"`
 	RetryDelayMS int               `json:"retry_delay_ms,omitempty"`
 }
