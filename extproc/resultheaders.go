@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+
+	"github.com/mcp-extproc/mcp-extproc/framework"
 )
 
 // cpex plugins that let a message pass may still ask something of the HTTP
@@ -22,14 +24,7 @@ import (
 // noteAllowed gathers what an allowed hook run asked of the answer; the
 // first plugin's word on a header wins, the delay is the longest.
 func (e *exchange) noteAllowed(h map[string]string, delayMS int) {
-	for k, v := range h {
-		if e.allowHeaders == nil {
-			e.allowHeaders = map[string]string{}
-		}
-		if _, ok := e.allowHeaders[k]; !ok {
-			e.allowHeaders[k] = v
-		}
-	}
+	e.allowHeaders = framework.MergeHTTPHeaders(e.allowHeaders, h)
 	e.retryDelayMS = max(e.retryDelayMS, delayMS)
 }
 

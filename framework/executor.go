@@ -66,14 +66,7 @@ type Outcome[P Payload] struct {
 
 // addAllowed gathers a result's http_headers and retry_delay_ms.
 func (o *Outcome[P]) addAllowed(h map[string]string, delay int) {
-	for k, v := range h {
-		if o.HTTPHeaders == nil {
-			o.HTTPHeaders = make(map[string]string, len(h))
-		}
-		if _, ok := o.HTTPHeaders[k]; !ok {
-			o.HTTPHeaders[k] = v
-		}
-	}
+	o.HTTPHeaders = MergeHTTPHeaders(o.HTTPHeaders, h)
 	o.RetryDelayMS = max(o.RetryDelayMS, delay)
 }
 

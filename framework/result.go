@@ -25,6 +25,20 @@ type Result[P Payload] struct {
 	RetryDelayMS int               `json:"retry_delay_ms,omitempty"`
 }
 
+// MergeHTTPHeaders adds the headers of src that dst does not have yet (the
+// first plugin's word on a header wins) and returns dst, made when needed.
+func MergeHTTPHeaders(dst, src map[string]string) map[string]string {
+	for k, v := range src {
+		if dst == nil {
+			dst = make(map[string]string, len(src))
+		}
+		if _, ok := dst[k]; !ok {
+			dst[k] = v
+		}
+	}
+	return dst
+}
+
 // ContinueProcessing reports whether the plugin let the message pass.
 func (r Result[P]) ContinueProcessing() bool { return r.Violation == nil }
 

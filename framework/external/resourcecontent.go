@@ -223,14 +223,7 @@ func mergeAllowed[P framework.Payload](out *framework.Result[P], md map[string]a
 			out.Metadata[k] = v
 		}
 	}
-	for k, v := range h {
-		if out.HTTPHeaders == nil {
-			out.HTTPHeaders = map[string]string{}
-		}
-		if _, ok := out.HTTPHeaders[k]; !ok {
-			out.HTTPHeaders[k] = v
-		}
-	}
+	out.HTTPHeaders = framework.MergeHTTPHeaders(out.HTTPHeaders, h)
 	out.RetryDelayMS = max(out.RetryDelayMS, delay)
 }
 

@@ -108,18 +108,8 @@ func TestServerAnswersResourceContentInKind(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var seen []string
-	reg := framework.NewRegistry()
-	reg.Register(framework.Kind{Name: "masker", Hooks: []framework.HookType{framework.ResourcePostFetch},
-		New: func(*framework.PluginConfig) (framework.Plugin, error) { return resourceMasker{&mu, &seen}, nil }})
-	cfg, _, err := framework.Parse([]byte("plugins:\n  - {name: EncodedExfilDetector, kind: masker}\n"), "server.yaml", framework.LoadOptions{Registry: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := NewServer(context.Background(), cfg, framework.WithRegistry(reg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown(context.Background())
+	s := serveKind(t, framework.Kind{Name: "masker", Hooks: []framework.HookType{framework.ResourcePostFetch},
+		New: func(*framework.PluginConfig) (framework.Plugin, error) { return resourceMasker{&mu, &seen}, nil }}, "EncodedExfilDetector")
 	// The fixture's text holds "secret" inside base64 only; make it plain.
 	in.Payload = []byte(strings.Replace(string(in.Payload), "aws_access_key_id", "a secret", 1))
 	resp := s.invoke(context.Background(), &in)
@@ -141,17 +131,7 @@ func TestServerAnswersResourceContentInKind(t *testing.T) {
 // returns the JSON at path of every request the server received.
 func servedOverHTTP(t *testing.T, k framework.Kind, path string) (*framework.Manager, func() []string) {
 	t.Helper()
-	reg := framework.NewRegistry()
-	reg.Register(k)
-	cfg, _, err := framework.Parse([]byte("plugins:\n  - {name: served, kind: "+k.Name+"}\n"), "server.yaml", framework.LoadOptions{Registry: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := NewServer(context.Background(), cfg, framework.WithRegistry(reg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	srv := serveKind(t, k, "served")
 	var (
 		mu   sync.Mutex
 		wire []string
