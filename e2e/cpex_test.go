@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -129,10 +131,37 @@ func startCpexHTTP(t *testing.T, py string) string {
 	t.Helper()
 	addr := freePort(t)
 	host, port, _ := strings.Cut(addr, ":")
+	startCpex(t, py, http.DefaultClient, "http://"+addr, "PLUGINS_SERVER_HOST", host, "PLUGINS_SERVER_PORT", port)
+	return "http://" + addr + "/mcp"
+}
+
+// startCpexUDS runs cpex's plugin server on Streamable HTTP over a Unix
+// socket (its PLUGINS_SERVER_UDS) and returns the socket's path.
+func startCpexUDS(t *testing.T, py string) string {
+	t.Helper()
+	// A short path: a socket's name is limited to about 100 bytes.
+	dir, err := os.MkdirTemp("", "cpex-uds-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	sock := filepath.Join(dir, "plugins.sock")
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", sock)
+	}}}
+	startCpex(t, py, client, "http://localhost", "PLUGINS_SERVER_UDS", sock)
+	return sock
+}
+
+// startCpex runs cpex's plugin server on Streamable HTTP with the extra
+// environment and waits for base+"/health" to answer through client.
+func startCpex(t *testing.T, py string, client *http.Client, base string, env ...string) {
+	t.Helper()
 	cmd := exec.Command(py, "-m", "cpex.framework.external.mcp.server.runtime")
 	cmd.Dir = t.TempDir()
 	cmd.Env = os.Environ()
-	for k, v := range cpexServerEnv(cpexConfig(t), "http", "PLUGINS_SERVER_HOST", host, "PLUGINS_SERVER_PORT", port) {
+	for k, v := range cpexServerEnv(cpexConfig(t), "http", env...) {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	stderr := &lockedBuilder{b: &strings.Builder{}}
@@ -158,19 +187,19 @@ func startCpexHTTP(t *testing.T, py string) string {
 	// its /health, or for the process to give up.
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		if resp, err := http.Get("http://" + addr + "/health"); err == nil {
+		if resp, err := client.Get(base + "/health"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return "http://" + addr + "/mcp"
+				return
 			}
 		}
 		select {
 		case <-exited:
-			t.Fatalf("cpex's plugin server exited before listening on %s", addr)
+			t.Fatalf("cpex's plugin server exited before listening on %s %v", base, env)
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("cpex's plugin server did not come up on %s in 2 minutes", addr)
+			t.Fatalf("cpex's plugin server did not come up on %s %v in 2 minutes", base, env)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

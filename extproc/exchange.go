@@ -48,6 +48,12 @@ type exchange struct {
 	// blockHeaders are the headers the violation that blocked asked for
 	// (cpex's http_headers: Retry-After, X-RateLimit-*).
 	blockHeaders map[string]string
+	// allowHeaders and retryDelayMS are what the plugins that let a
+	// message pass asked of the answer (cpex's result http_headers and
+	// retry_delay_ms): set on the response headers after the pre hooks, on
+	// a buffered JSON response body's answer after the post hooks.
+	allowHeaders map[string]string
+	retryDelayMS int
 
 	// Response side.
 	resp bodyStream
@@ -231,6 +237,11 @@ func (e *exchange) onResponseHeaders(h *extprocv3.HttpHeaders) []*extprocv3.Proc
 	if e.done {
 		return nil
 	}
+	// What the pre hooks' plugins asked of the answer (resultheaders.go).
+	return e.withAllowedHeaders(e.responseHeaders(h))
+}
+
+func (e *exchange) responseHeaders(h *extprocv3.HttpHeaders) []*extprocv3.ProcessingResponse {
 	rh := headersFrom(h.GetHeaders())
 	status, _ := strconv.Atoi(rh[":status"])
 	if e.kind == kindOther || !e.hooked() || status < 200 || status > 299 || h.GetEndOfStream() {
@@ -295,6 +306,10 @@ func (e *exchange) onResponseBody(b *extprocv3.HttpBody) []*extprocv3.Processing
 		return e.failClosed("response larger than " + strconv.Itoa(e.responseLimit()) + " bytes")
 	case errors.Is(err, errPartialBody):
 		return e.failClosed("response exceeds Envoy's buffer (BUFFERED_PARTIAL)")
+	case whole && e.resp.mode == filterv3.ProcessingMode_BUFFERED:
+		// What the post hooks' plugins ask of the answer can still be
+		// set: a buffered body's headers have not left Envoy yet.
+		return e.withAllowedHeaders(e.finishResponseBody())
 	case whole:
 		return e.finishResponseBody()
 	case answer == nil:

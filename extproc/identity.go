@@ -22,6 +22,8 @@ func identity(cfg *framework.IdentityConfig, h headers) framework.GlobalContext 
 		User:      h.get(cfg.UserHeader),
 		TenantID:  h.get(cfg.TenantHeader),
 		ServerID:  h.get(cfg.ServerIDHeader),
+		// content_types conditions match it, as cpex's do.
+		ContentType: h.get("content-type"),
 	}
 	if g.RequestID == "" {
 		g.RequestID = newRequestID()

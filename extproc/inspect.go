@@ -278,25 +278,28 @@ func (e *exchange) preHook(m *mcpparse.Message, r *preResult) *extprocv3.HeaderM
 			name     string
 			args     json.RawMessage
 			argsKey  = "arguments"
+			asked    map[string]string
+			delay    int
 		)
 		switch t.Family {
 		case mcpparse.FamilyTool:
 			p := &framework.ToolPreInvokePayload{Name: t.Name, Args: argsOrEmpty(t.Args), Headers: e.forwardedHeaders()}
 			out := mgr.ToolPreInvoke(e.ctx, p, tbl)
-			v, modified, name, args = out.Violation, out.Modified, out.Payload.Name, out.Payload.Args
+			v, modified, name, args, asked, delay = out.Violation, out.Modified, out.Payload.Name, out.Payload.Args, out.HTTPHeaders, out.RetryDelayMS
 			if modified {
 				hm = headerChanges(p.Headers, out.Payload.Headers)
 			}
 		case mcpparse.FamilyPrompt:
 			out := mgr.PromptPreFetch(e.ctx, &framework.PromptPreFetchPayload{PromptID: t.Name, Args: argsOrEmpty(t.Args)}, tbl)
-			v, modified, name, args = out.Violation, out.Modified, out.Payload.PromptID, out.Payload.Args
+			v, modified, name, args, asked, delay = out.Violation, out.Modified, out.Payload.PromptID, out.Payload.Args, out.HTTPHeaders, out.RetryDelayMS
 		case mcpparse.FamilyResource:
 			out := mgr.ResourcePreFetch(e.ctx, &framework.ResourcePreFetchPayload{URI: t.Name, Metadata: json.RawMessage(t.Args.Bytes)}, tbl)
-			v, modified, name, args, argsKey = out.Violation, out.Modified, out.Payload.URI, out.Payload.Metadata, "_meta"
+			v, modified, name, args, argsKey, asked, delay = out.Violation, out.Modified, out.Payload.URI, out.Payload.Metadata, "_meta", out.HTTPHeaders, out.RetryDelayMS
 		}
 		if e.settlePre(m, v, hook, r) {
 			return nil
 		}
+		e.noteAllowed(asked, delay)
 		if modified {
 			if (argsKey == "arguments" || len(args) > 0) && e.badRewrite(m, r, args) {
 				return nil

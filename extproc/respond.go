@@ -123,14 +123,7 @@ func immediate(status int, body []byte, details string, headers map[string]strin
 	if status == 0 {
 		status = 200
 	}
-	set := []*corev3.HeaderValueOption{setHeader("content-type", "application/json")}
-	for _, k := range slices.Sorted(maps.Keys(headers)) {
-		name := strings.ToLower(k)
-		if framingHeaders[name] || strings.HasPrefix(name, ":") || !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldValue(headers[k]) {
-			continue
-		}
-		set = append(set, setHeader(name, headers[k]))
-	}
+	set := append([]*corev3.HeaderValueOption{setHeader("content-type", "application/json")}, pluginHeaders(headers)...)
 	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ImmediateResponse{
 		ImmediateResponse: &extprocv3.ImmediateResponse{
 			Status:  &typev3.HttpStatus{Code: typev3.StatusCode(status)},
@@ -139,6 +132,20 @@ func immediate(status int, body []byte, details string, headers map[string]strin
 			Details: details,
 		},
 	}}
+}
+
+// pluginHeaders are the headers plugins asked for, less those that frame the
+// body or are not valid HTTP.
+func pluginHeaders(headers map[string]string) []*corev3.HeaderValueOption {
+	var set []*corev3.HeaderValueOption
+	for _, k := range slices.Sorted(maps.Keys(headers)) {
+		name := strings.ToLower(k)
+		if framingHeaders[name] || strings.HasPrefix(name, ":") || !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldValue(headers[k]) {
+			continue
+		}
+		set = append(set, setHeader(name, headers[k]))
+	}
+	return set
 }
 
 // framingHeaders are the headers the filter sets itself on a blocking answer.

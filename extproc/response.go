@@ -264,18 +264,26 @@ func (e *exchange) postHook(m *mcpparse.Message) (mcpparse.Edit, bool) {
 		if modified {
 			newRes = out.Payload.Result
 		}
+		e.noteAllowed(out.HTTPHeaders, out.RetryDelayMS)
 	case framework.PromptPostFetch:
 		out := mgr.PromptPostFetch(e.ctx, &framework.PromptPostFetchPayload{PromptID: pr.name, Result: result}, pr.contexts)
 		v, modified = out.Violation, out.Modified
 		if modified {
 			newRes = out.Payload.Result
 		}
+		e.noteAllowed(out.HTTPHeaders, out.RetryDelayMS)
 	case framework.ResourcePostFetch:
 		out := mgr.ResourcePostFetch(e.ctx, &framework.ResourcePostFetchPayload{URI: pr.name, Content: result}, pr.contexts)
 		v, modified = out.Violation, out.Modified
 		if modified {
 			newRes = out.Payload.Content
 		}
+		e.noteAllowed(out.HTTPHeaders, out.RetryDelayMS)
+	}
+	if v != nil {
+		// A post-hook block cannot change the status any more, but its
+		// headers (Retry-After) still reach a buffered answer.
+		e.noteAllowed(v.HTTPHeaders, 0)
 	}
 	e.facts.result(pr.hook, pr.name, v, modified && !bytes.Equal(newRes, result))
 	switch {

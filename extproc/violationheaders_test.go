@@ -43,3 +43,46 @@ func TestViolationHeadersOnBlockingAnswer(t *testing.T) {
 		}
 	}
 }
+
+// allowingLimiter lets calls pass with cpex-rate-limiter's headers; its post
+// hook asks for a retry of a failed result, as cpex-retry-with-backoff does.
+type allowingLimiter struct{}
+
+func (allowingLimiter) ToolPreInvoke(context.Context, *framework.ToolPreInvokePayload, *framework.PluginContext) (framework.Result[framework.ToolPreInvokePayload], error) {
+	return framework.Result[framework.ToolPreInvokePayload]{HTTPHeaders: map[string]string{"X-RateLimit-Remaining": "2", "Content-Length": "1"}}, nil
+}
+
+func (allowingLimiter) ToolPostInvoke(context.Context, *framework.ToolPostInvokePayload, *framework.PluginContext) (framework.Result[framework.ToolPostInvokePayload], error) {
+	return framework.Result[framework.ToolPostInvokePayload]{RetryDelayMS: 1200, HTTPHeaders: map[string]string{"X-Retry-Attempt": "1"}}, nil
+}
+
+// The headers of an allowed result reach the client: the pre hook's on the
+// response headers, the post hook's on the buffered response body's answer,
+// and retry_delay_ms as Retry-After in whole seconds.
+func TestAllowedResultHeaders(t *testing.T) {
+	reg := testRegistry()
+	reg.Register(framework.Kind{Name: "test_allowing", Hooks: []framework.HookType{framework.ToolPreInvoke, framework.ToolPostInvoke},
+		New: func(*framework.PluginConfig) (framework.Plugin, error) { return allowingLimiter{}, nil }})
+	h := newHarness(t, "plugins:\n  - name: limiter\n    kind: test_allowing\n", reg)
+	st := h.open(buffered, buffered)
+	if r := postRequest(t, st, toolCallBody("1", "get_weather", `{}`)); r.GetRequestBody() == nil {
+		t.Fatalf("request answered with %T", r.Response)
+	}
+	hr := commonOf(t, st.roundTrip(respHeaders("content-type", "application/json")))
+	if v, ok := headerSet(hr, "x-ratelimit-remaining"); !ok || v != "2" {
+		t.Fatalf("response headers: x-ratelimit-remaining %q %v", v, ok)
+	}
+	if _, ok := headerSet(hr, "content-length"); ok {
+		t.Fatal("a plugin must not set a framing header")
+	}
+	br := commonOf(t, st.roundTrip(respBody(`{"jsonrpc":"2.0","id":"1","result":{"content":[{"type":"text","text":"boom"}],"isError":true}}`, true)))
+	if v, ok := headerSet(br, "retry-after"); !ok || v != "2" {
+		t.Fatalf("body answer: retry-after %q %v", v, ok)
+	}
+	if v, ok := headerSet(br, "x-retry-attempt"); !ok || v != "1" {
+		t.Fatalf("body answer: x-retry-attempt %q %v", v, ok)
+	}
+	if _, ok := headerSet(br, "x-ratelimit-remaining"); ok {
+		t.Fatal("the pre hook's headers were set twice")
+	}
+}

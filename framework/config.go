@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"encoding/json"
 	"time"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -156,7 +157,9 @@ type PluginConfig struct {
 	// OnError is what an enforcing plugin's error or timeout does: fail
 	// (block), ignore, or disable the plugin until the next reload.
 	OnError OnError `yaml:"on_error"`
-	// Priority orders the pipeline: lower runs first; ties keep file order.
+	// Priority orders the pipeline inside a mode phase (enforce,
+	// permissive, audit, concurrent, fire_and_forget, as cpex runs them):
+	// lower runs first; ties keep file order.
 	Priority int `yaml:"priority"`
 	// Timeout overrides plugin_settings.plugin_timeout for this plugin.
 	Timeout Duration `yaml:"timeout"`
@@ -167,6 +170,12 @@ type PluginConfig struct {
 	Config map[string]any `yaml:"config"`
 	// MCP says how to reach the plugin server of kind: external.
 	MCP *ExternalMCPConfig `yaml:"mcp"`
+
+	// Capabilities and AppliedTo are cpex's, as a plugin server declared
+	// them (in a file they are accepted with a warning and not kept): they
+	// are shown, not applied.
+	Capabilities []string        `yaml:"-"`
+	AppliedTo    json.RawMessage `yaml:"-"`
 
 	// Index is the entry's position in plugins: (ties in priority keep it).
 	Index int `yaml:"-"`
@@ -204,9 +213,11 @@ type Condition struct {
 	Prompts []string `yaml:"prompts" json:"prompts,omitempty"`
 	// Resources match the URI of resources/read hooks.
 	Resources []string `yaml:"resources" json:"resources,omitempty"`
-	// UserPatterns match the user of the identity.
+	// UserPatterns match the user of the identity: as a substring (cpex)
+	// or as a glob.
 	UserPatterns []string `yaml:"user_patterns" json:"user_patterns,omitempty"`
-	// ContentTypes match the MIME types of a resource result.
+	// ContentTypes match the request's Content-Type (cpex) or the MIME
+	// types of a resource result.
 	ContentTypes []string `yaml:"content_types" json:"content_types,omitempty"`
 }
 
@@ -257,6 +268,9 @@ type ClientTLSConfig struct {
 	CertFile string `yaml:"cert_file"`
 	// KeyFile is the client certificate's key.
 	KeyFile string `yaml:"key_file"`
+	// KeyFilePassword decrypts an encrypted KeyFile (PKCS#8 with PBES2, or
+	// legacy PEM encryption); cpex's keyfile_password.
+	KeyFilePassword string `yaml:"keyfile_password"`
 	// InsecureSkipVerify accepts any server certificate (tests only).
 	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
 	// SkipHostnameCheck verifies the server's chain but not its name

@@ -10,6 +10,9 @@ type GlobalContext struct {
 	User      string `json:"user,omitempty"`
 	TenantID  string `json:"tenant_id,omitempty"`
 	ServerID  string `json:"server_id,omitempty"`
+	// ContentType is the request's Content-Type (cpex's
+	// GlobalContext.content_type), which content_types conditions match.
+	ContentType string `json:"content_type,omitempty"`
 	// Claims are the forwarded JWT claims (mcp.identity.claims_header),
 	// nil when there are none. Read-only. They stay in process: the cpex
 	// wire format has no field for them.

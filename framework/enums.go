@@ -74,6 +74,13 @@ const (
 	OnErrorDisable OnError = "disable"
 )
 
+// ParseOnError reads an on_error value (a plugin server's, for instance).
+func ParseOnError(s string) (OnError, error) {
+	var o OnError
+	err := o.setScalar(s)
+	return o, err
+}
+
 func (o *OnError) setScalar(s string) error { return setEnum(o, s, o.values()...) }
 func (o *OnError) expected() string         { return oneOf(o.values()) }
 func (*OnError) values() []string           { return []string{"fail", "ignore", "disable"} }

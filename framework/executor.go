@@ -55,6 +55,19 @@ type Outcome[P Payload] struct {
 	Violation *Violation
 	// Ran counts the plugins that ran (0: nothing applied).
 	Ran int
+	// HTTPHeaders and RetryDelayMS are what the plugins whose results count
+	// (enforce, enforce_ignore_error, permissive) asked of the HTTP answer
+	// besides their verdict (cpex's result http_headers, such as a rate
+	// limiter's X-RateLimit-Remaining, and retry_delay_ms): for a header
+	// the first plugin in order wins, the delay is the longest.
+	HTTPHeaders  map[string]string
+	RetryDelayMS int
+}
+
+// addAllowed gathers a result's http_headers and retry_delay_ms.
+func (o *Outcome[P]) addAllowed(h map[string]string, delay int) {
+	o.HTTPHeaders = MergeHTTPHeaders(o.HTTPHeaders, h)
+	o.RetryDelayMS = max(o.RetryDelayMS, delay)
 }
 
 // Blocked reports whether the message must not pass.
@@ -261,6 +274,9 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 			}
 		}
 		out.Violation = m.settle(e, spec.hook, &t.Global, name, time.Since(start), res.Violation, err, oc)
+		if out.Violation == nil && (oc == OutcomeModified || oc == OutcomeContinue) && e.mode.chainsPayload() {
+			out.addAllowed(res.HTTPHeaders, res.RetryDelayMS)
+		}
 		applied := oc == OutcomeModified && out.Violation == nil && e.mode.chainsPayload()
 		if applied {
 			out.Payload = res.ModifiedPayload

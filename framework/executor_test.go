@@ -190,7 +190,9 @@ func TestOnError(t *testing.T) {
 }
 
 // Modified payloads are passed from plugin to plugin in priority order; ties
-// keep file order; audit modifications are discarded.
+// keep file order; audit plugins run after the others (cpex's phase order:
+// nothing here can block after a change it did not see) and their
+// modifications are discarded.
 func TestPriorityAndChaining(t *testing.T) {
 	m, _ := newTestManager(t, nil,
 		plug{name: "c", action: "modify", priority: 20},
@@ -199,18 +201,15 @@ func TestPriorityAndChaining(t *testing.T) {
 		plug{name: "b", action: "modify", priority: 10},
 		plug{name: "d", action: "modify", priority: 20, mode: ModePermissive},
 	)
-	if got := strings.Join(m.PluginsFor(ToolPreInvoke), ","); got != "a,b,x,c,d" {
+	if got := strings.Join(m.PluginsFor(ToolPreInvoke), ","); got != "a,b,c,d,x" {
 		t.Fatalf("order = %s", got)
 	}
 	out := m.ToolPreInvoke(context.Background(), toolCall(""), NewContextTable(GlobalContext{}))
 	if trailOf(out.Payload) != "abcd" || !out.Modified || out.Ran != 5 {
 		t.Fatalf("trail = %q, ran %d", trailOf(out.Payload), out.Ran)
 	}
-	if seen := getProbe(t, "x").seen[0]; seen != "ab" {
-		t.Fatalf("audit plugin saw %q, want ab", seen)
-	}
-	if seen := getProbe(t, "c").seen[0]; seen != "ab" {
-		t.Fatalf("c saw %q: the audit modification must be discarded", seen)
+	if seen := getProbe(t, "x").seen[0]; seen != "abcd" {
+		t.Fatalf("audit plugin saw %q, want abcd", seen)
 	}
 }
 
@@ -284,6 +283,7 @@ func TestConditions(t *testing.T) {
 	g := func(user, tenant, server string) *GlobalContext {
 		return &GlobalContext{User: user, TenantID: tenant, ServerID: server}
 	}
+	ctype := func(ct string) *GlobalContext { return &GlobalContext{ContentType: ct} }
 	tests := []struct {
 		name    string
 		conds   []Condition
@@ -312,6 +312,15 @@ func TestConditions(t *testing.T) {
 		{"content type", []Condition{{ContentTypes: []string{"text/*"}}}, ResourcePostFetch, "u", g("", "", ""), `{"contents":[{"uri":"u","mimeType":"text/html","text":"x"}]}`, true},
 		{"content type no", []Condition{{ContentTypes: []string{"text/*"}}}, ResourcePostFetch, "u", g("", "", ""), `{"contents":[{"uri":"u","mimeType":"image/png","blob":"x"}]}`, false},
 		{"content type on other hook", []Condition{{ContentTypes: []string{"text/*"}}}, ToolPostInvoke, "t", g("", "", ""), "", false},
+		// cpex's user_patterns are substrings ("admin" selects admin_user).
+		{"user substring (cpex)", []Condition{{UserPatterns: []string{"admin"}}}, ToolPreInvoke, "t", g("superadmin@acme.com", "", ""), "", true},
+		{"user substring no", []Condition{{UserPatterns: []string{"admin"}}}, ToolPreInvoke, "t", g("ann@acme.com", "", ""), "", false},
+		{"no user vs substring", []Condition{{UserPatterns: []string{"admin"}}}, ToolPreInvoke, "t", g("", "", ""), "", false},
+		// cpex's content_types match the request's Content-Type, on every hook.
+		{"request content type (cpex)", []Condition{{ContentTypes: []string{"application/json"}}}, ToolPreInvoke, "t", ctype("application/json; charset=utf-8"), "", true},
+		{"request content type, case", []Condition{{ContentTypes: []string{"Application/JSON"}}}, ToolPostInvoke, "t", ctype("application/json"), "", true},
+		{"request content type no", []Condition{{ContentTypes: []string{"text/plain"}}}, ToolPreInvoke, "t", ctype("application/json"), "", false},
+		{"resource type beside the request's", []Condition{{ContentTypes: []string{"text/plain"}}}, ResourcePostFetch, "u", ctype("application/json"), `{"contents":[{"uri":"u","mimeType":"text/plain; charset=utf-8","text":"x"}]}`, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -64,9 +64,6 @@ var contextForgeKeys = map[reflect.Type]map[string]string{
 		"grpc":             "the gRPC transport is not supported; use mcp",
 		"unix_socket":      "cpex's unix-socket transport is not supported; use mcp with uds",
 	},
-	reflect.TypeFor[ClientTLSConfig](): {
-		"keyfile_password": "encrypted private keys are not supported; decrypt the key file",
-	},
 	reflect.TypeFor[Condition](): {
 		"agents": "mcp-extproc has no agent hooks",
 	},
@@ -387,6 +384,7 @@ func checkConfig(d *yamlDecoder, cfg *Config, reg *Registry, strict bool) {
 	for i := range cfg.Plugins {
 		checkPlugin(d, &cfg.Plugins[i], fmt.Sprintf("plugins[%d]", i), reg, names, strict || ps.FailOnPluginError)
 	}
+	phaseOrderWarnings(d, cfg, reg)
 }
 
 // markUnrunnable records why an entry cannot run here, as a warning: with
@@ -417,6 +415,16 @@ func checkPlugin(d *yamlDecoder, p *PluginConfig, path string, reg *Registry, na
 					d.errorf(at, fmt.Sprintf("%s.conditions[%d]", path, ci), "empty pattern")
 				}
 			}
+		}
+		for ui, pat := range c.UserPatterns {
+			if strings.ContainsAny(pat, "*?") {
+				d.warnf(at, fmt.Sprintf("%s.conditions[%d].user_patterns[%d]", path, ci, ui),
+					"cpex reads %q as a substring, '*' and '?' literally; mcp-extproc also reads it as a glob, so the plugin is not skipped for the users it names", pat)
+			}
+		}
+		if len(c.ContentTypes) > 0 {
+			d.warnf(at, fmt.Sprintf("%s.conditions[%d].content_types", path, ci),
+				"match the request's Content-Type as in cpex and, unlike cpex, also the MIME type of a resource read (resource_post_fetch)")
 		}
 	}
 	if p.hooksWritten > 0 && len(p.Hooks) == 0 && p.Mode != ModeDisabled {
@@ -482,6 +490,9 @@ func checkClientTLS(d *yamlDecoder, t *ClientTLSConfig, path string) {
 		case *f.ours != *f.cpex:
 			d.errorf(nil, path, "%s name different files", f.names)
 		}
+	}
+	if t.KeyFilePassword != "" && t.KeyFile == "" {
+		d.errorf(nil, path+".keyfile_password", "needs keyfile (key_file)")
 	}
 	if t.CpexVerify != nil && !*t.CpexVerify {
 		t.InsecureSkipVerify = true

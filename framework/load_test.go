@@ -60,7 +60,7 @@ plugins:
     conditions:
       - tools: [get_*]
         tenant_ids: [acme]
-        user_patterns: ["*@acme.com"]
+        user_patterns: ["@acme.com"]
     config: {action: modify, sleep: 1ms}
 `
 	cfg, warns, err := parseYAML(t, src, nil)

@@ -167,8 +167,10 @@ func NewManager(ctx context.Context, cfg *Config, opts ...Option) (*Manager, err
 		}
 	}
 	for i := range m.byHook {
-		// Lower priority runs first; ties keep file order.
+		// Lower priority runs first; ties keep file order; then cpex's mode
+		// phases where they cannot change a deny (order.go).
 		sort.SliceStable(m.byHook[i], func(a, b int) bool { return m.byHook[i][a].priority < m.byHook[i][b].priority })
+		orderEntries(m.byHook[i])
 	}
 	return m, nil
 }

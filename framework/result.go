@@ -18,10 +18,25 @@ type Result[P Payload] struct {
 	Metadata map[string]any `json:"metadata,omitempty"`
 	// HTTPHeaders and RetryDelayMS are cpex's result fields (rate-limit
 	// headers, a retry hint); they are read from and written to the wire so
-	// that they survive a plugin-server hop. The Envoy adapter applies only a
-	// blocking Violation's HTTPHeaders.
+	// that they survive a plugin-server hop, gathered into the Outcome, and
+	// set on the client's answer by the Envoy adapter (RetryDelayMS as
+	// Retry-After: nothing retries the call).
 	HTTPHeaders  map[string]string `json:"http_headers,omitempty"`
 	RetryDelayMS int               `json:"retry_delay_ms,omitempty"`
+}
+
+// MergeHTTPHeaders adds the headers of src that dst does not have yet (the
+// first plugin's word on a header wins) and returns dst, made when needed.
+func MergeHTTPHeaders(dst, src map[string]string) map[string]string {
+	for k, v := range src {
+		if dst == nil {
+			dst = make(map[string]string, len(src))
+		}
+		if _, ok := dst[k]; !ok {
+			dst[k] = v
+		}
+	}
+	return dst
 }
 
 // ContinueProcessing reports whether the plugin let the message pass.

@@ -142,6 +142,21 @@ func (p *Plugin) merge(rc *remoteConfig) error {
 		}
 		pc.Mode = m
 	}
+	if rc.OnError != "" && !pc.IsSet("on_error") {
+		o, err := framework.ParseOnError(rc.OnError)
+		if err != nil {
+			return fmt.Errorf("server config: on_error: %w", err)
+		}
+		pc.OnError = o
+	}
+	if len(rc.Capabilities) > 0 && len(pc.Capabilities) == 0 {
+		pc.Capabilities = rc.Capabilities
+		p.logger.Warn("plugin server declares capabilities; mcp-extproc sends no extensions for them to gate", "capabilities", rc.Capabilities)
+	}
+	if len(rc.AppliedTo) > 0 && string(rc.AppliedTo) != "null" && pc.AppliedTo == nil {
+		pc.AppliedTo = rc.AppliedTo
+		p.logger.Warn("plugin server declares applied_to; not used (cpex 0.1.4 does not apply it either): use conditions")
+	}
 	if rc.Priority != nil && !pc.IsSet("priority") {
 		pc.Priority = *rc.Priority
 	}
@@ -263,14 +278,13 @@ func (p *Plugin) connect(ctx context.Context, stale int) (*conn, error) {
 }
 
 // dialWithBackoff dials until it succeeds or ctx ends, waiting 50 ms
-// doubling to 2 s between attempts (mcp.reconnect_delay sets the first
-// wait, mcp.reconnect_attempts bounds the attempts), each wait jittered so
-// that replicas do not retry in step.
+// doubling to 2 s between attempts (with cpex's mcp.reconnect_delay the
+// wait grows linearly, delay × attempt, as cpex waits;
+// mcp.reconnect_attempts bounds the attempts), each wait jittered so that
+// replicas do not retry in step.
 func (p *Plugin) dialWithBackoff(ctx context.Context, again bool) (*conn, error) {
 	delay, maxAttempts := 50*time.Millisecond, p.pc.MCP.ReconnectAttempts
-	if d := time.Duration(p.pc.MCP.ReconnectDelay); d > 0 {
-		delay = d
-	}
+	linear := time.Duration(p.pc.MCP.ReconnectDelay)
 	for attempt := 1; ; attempt++ {
 		p.mu.Lock()
 		closed := p.closed
@@ -294,14 +308,18 @@ func (p *Plugin) dialWithBackoff(ctx context.Context, again bool) (*conn, error)
 			return nil, fmt.Errorf("connect to plugin server: %d attempts (mcp.reconnect_attempts): %w", attempt, err)
 		}
 		p.logger.Warn("plugin server unreachable", "attempt", attempt, "error", err.Error())
-		t := time.NewTimer(jitter(delay))
+		wait := delay
+		if linear > 0 {
+			wait = linear * time.Duration(attempt)
+		}
+		t := time.NewTimer(jitter(wait))
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return nil, fmt.Errorf("connect to plugin server: %w (last error: %v)", ctx.Err(), err)
 		case <-t.C:
 		}
-		delay = min(2*delay, max(2*time.Second, delay))
+		delay = min(2*delay, 2*time.Second)
 	}
 }
 
@@ -501,9 +519,10 @@ func (p *Plugin) ToolPostInvoke(ctx context.Context, pl *framework.ToolPostInvok
 	return call(p, ctx, framework.ToolPostInvoke, pl, pc)
 }
 
-// PromptPreFetch implements framework.PromptPreFetcher.
+// PromptPreFetch implements framework.PromptPreFetcher. Its arguments
+// reach the server as strings (see promptargs.go).
 func (p *Plugin) PromptPreFetch(ctx context.Context, pl *framework.PromptPreFetchPayload, pc *framework.PluginContext) (framework.Result[framework.PromptPreFetchPayload], error) {
-	return call(p, ctx, framework.PromptPreFetch, pl, pc)
+	return p.promptPreFetch(ctx, pl, pc)
 }
 
 // PromptPostFetch implements framework.PromptPostFetcher.
@@ -517,8 +536,10 @@ func (p *Plugin) ResourcePreFetch(ctx context.Context, pl *framework.ResourcePre
 }
 
 // ResourcePostFetch implements framework.ResourcePostFetcher.
+// Its content reaches the server as ContextForge's ResourceContent (see
+// resourcecontent.go).
 func (p *Plugin) ResourcePostFetch(ctx context.Context, pl *framework.ResourcePostFetchPayload, pc *framework.PluginContext) (framework.Result[framework.ResourcePostFetchPayload], error) {
-	return call(p, ctx, framework.ResourcePostFetch, pl, pc)
+	return p.resourcePostFetch(ctx, pl, pc)
 }
 
 // ToolsPostList implements framework.ToolsPostLister (for servers that

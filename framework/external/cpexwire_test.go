@@ -123,20 +123,9 @@ func (r recorder) ResourcePostFetch(_ context.Context, p *framework.ResourcePost
 func TestCpexClientRequestsDecode(t *testing.T) {
 	fixtures, _ := readCpexFixtures(t)
 	seen := &seenBy{global: map[framework.HookType]framework.GlobalContext{}, payload: map[framework.HookType]any{}}
-	reg := framework.NewRegistry()
-	reg.Register(framework.Kind{Name: "recorder", Hooks: framework.ImplementedHooks(recorder{}),
-		New: func(*framework.PluginConfig) (framework.Plugin, error) { return recorder{seen}, nil }})
 	// Served under lower-case names: cpex looks plugins up ignoring case.
-	cfg, _, err := framework.Parse([]byte("plugins:\n  - {name: piifilter, kind: recorder}\n  - {name: urlreputation, kind: recorder}\n  - {name: encodedexfildetector, kind: recorder}\n"),
-		"server.yaml", framework.LoadOptions{Registry: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := NewServer(context.Background(), cfg, framework.WithRegistry(reg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown(context.Background())
+	s := serveKind(t, framework.Kind{Name: "recorder", Hooks: framework.ImplementedHooks(recorder{}),
+		New: func(*framework.PluginConfig) (framework.Plugin, error) { return recorder{seen}, nil }}, "piifilter", "urlreputation", "encodedexfildetector")
 	for _, h := range cpexHooks() {
 		var in invokeRequest
 		if err := json.Unmarshal(fixtures[string(h)].Request, &in); err != nil {
@@ -220,4 +209,26 @@ func decodeVerdict[P framework.Payload](t *testing.T, raw json.RawMessage) (*fra
 	}
 	b, _ := json.Marshal(r.ModifiedPayload)
 	return r.Violation, b
+}
+
+// serveKind is our plugin server serving plugins of kind k under names.
+func serveKind(t *testing.T, k framework.Kind, names ...string) *Server {
+	t.Helper()
+	reg := framework.NewRegistry()
+	reg.Register(k)
+	var b strings.Builder
+	b.WriteString("plugins:\n")
+	for _, n := range names {
+		b.WriteString("  - {name: " + n + ", kind: " + k.Name + "}\n")
+	}
+	cfg, _, err := framework.Parse([]byte(b.String()), "server.yaml", framework.LoadOptions{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewServer(context.Background(), cfg, framework.WithRegistry(reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	return s
 }

@@ -132,7 +132,11 @@ func (p *served) configJSON() map[string]any {
 	m := map[string]any{
 		"name": c.Name, "kind": c.Kind, "description": c.Description, "author": c.Author, "version": c.Version,
 		"hooks": hooks, "tags": emptyList(c.Tags), "mode": string(c.Mode), "priority": c.Priority,
-		"conditions": c.Conditions, "config": emptyIfNil(c.Config),
+		"conditions": c.Conditions, "config": emptyIfNil(c.Config), "on_error": string(c.OnError),
+		"capabilities": emptyList(c.Capabilities),
+	}
+	if len(c.AppliedTo) > 0 {
+		m["applied_to"] = c.AppliedTo
 	}
 	if c.Conditions == nil {
 		m["conditions"] = []any{}
@@ -212,7 +216,8 @@ func (s *Server) invoke(ctx context.Context, in *invokeRequest) invokeResponse {
 	tbl := framework.NewContextTable(framework.GlobalContext{})
 	if wc := in.Context; wc != nil {
 		if g := wc.GlobalContext; g != nil {
-			tbl.Global = framework.GlobalContext{RequestID: g.RequestID, User: g.user(), TenantID: g.TenantID, ServerID: g.ServerID, State: g.State, Metadata: g.Metadata}
+			tbl.Global = framework.GlobalContext{RequestID: g.RequestID, User: g.user(), TenantID: g.TenantID, ServerID: g.ServerID,
+				ContentType: g.ContentType, State: g.State, Metadata: g.Metadata}
 		}
 		pc := tbl.Plugin(in.PluginName)
 		pc.State, pc.Metadata = wc.State, wc.Metadata
@@ -233,7 +238,7 @@ func (s *Server) invoke(ctx context.Context, in *invokeRequest) invokeResponse {
 	case framework.ResourcePreFetch:
 		result, err = run(ctx, in.Payload, tbl, p.mgr.ResourcePreFetch)
 	case framework.ResourcePostFetch:
-		result, err = run(ctx, in.Payload, tbl, p.mgr.ResourcePostFetch)
+		result, err = runResourcePostFetch(ctx, in.Payload, tbl, p.mgr.ResourcePostFetch)
 	case framework.ToolsPostList:
 		result, err = run(ctx, in.Payload, tbl, p.mgr.ToolsPostList)
 	case framework.PromptsPostList:
@@ -255,6 +260,37 @@ func (s *Server) invoke(ctx context.Context, in *invokeRequest) invokeResponse {
 	return resp
 }
 
+// runResourcePostFetch runs resource_post_fetch on a payload in either
+// shape: ContextForge's ResourceContent is converted for the plugin and its
+// changes are answered in that shape again.
+func runResourcePostFetch(ctx context.Context, payload json.RawMessage, tbl *framework.ContextTable,
+	hook func(context.Context, *framework.ResourcePostFetchPayload, *framework.ContextTable) framework.Outcome[framework.ResourcePostFetchPayload]) (json.RawMessage, error) {
+	converted, restore, err := serverResourceContent(payload)
+	if err != nil {
+		return nil, &runError{"INVALID_PAYLOAD", err.Error()}
+	}
+	result, err := run(ctx, converted, tbl, hook)
+	if err != nil || restore == nil {
+		return result, err
+	}
+	var r map[string]json.RawMessage
+	if err := json.Unmarshal(result, &r); err != nil {
+		return nil, &runError{"INTERNAL", err.Error()}
+	}
+	if mp, ok := r["modified_payload"]; ok {
+		back, err := restore(mp)
+		if err != nil {
+			return nil, &runError{"INTERNAL", err.Error()}
+		}
+		r["modified_payload"] = back
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, &runError{"INTERNAL", err.Error()}
+	}
+	return b, nil
+}
+
 type runError struct{ code, msg string }
 
 func (e *runError) Error() string { return e.code + ": " + e.msg }
@@ -273,7 +309,7 @@ func run[P framework.Payload](ctx context.Context, payload json.RawMessage, tbl 
 	if v := out.Violation; v != nil && (v.Code == framework.CodePluginError || v.Code == framework.CodePluginTimeout || v.Code == framework.CodePluginUnavailable) {
 		return nil, &runError{v.Code, v.Reason}
 	}
-	res := framework.Result[P]{Violation: out.Violation}
+	res := framework.Result[P]{Violation: out.Violation, HTTPHeaders: out.HTTPHeaders, RetryDelayMS: out.RetryDelayMS}
 	if out.Modified {
 		res.ModifiedPayload = out.Payload
 	}

@@ -159,7 +159,7 @@ func httpClient(m *framework.ExternalMCPConfig) (*http.Client, error) {
 			tc.RootCAs = pool
 		}
 		if t.CertFile != "" || t.KeyFile != "" {
-			cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+			cert, err := loadKeyPair(t.CertFile, t.KeyFile, t.KeyFilePassword)
 			if err != nil {
 				return nil, fmt.Errorf("mcp.tls: %w", err)
 			}

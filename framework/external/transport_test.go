@@ -2,6 +2,8 @@ package external_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/pem"
 	"net"
 	"net/http"
@@ -10,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 	"github.com/mcp-extproc/mcp-extproc/framework/external"
@@ -111,5 +114,73 @@ func TestCpexTLSKeysAndUnixSocket(t *testing.T) {
 	um := manager(t, externalPolicy(`{proto: STREAMABLEHTTP, url: "http://plugins.invalid/mcp", uds: "`+sock+`"}`, "deny"))
 	if v := pre(um, `{"text":"forbidden"}`); !v.blocked || v.code != "DENY_LIST_MATCH" {
 		t.Fatalf("uds: %+v", v)
+	}
+}
+
+// cpex's reconnect_attempts bounds the attempts and reconnect_delay waits
+// linearly between them (0.2 s, then 0.4 s), as cpex's client does.
+func TestReconnectAttemptsAndLinearDelay(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now: every attempt is refused
+	policy := "plugin_settings: {fail_on_plugin_error: true}\n" + strings.Replace(
+		externalPolicy(`{proto: STREAMABLEHTTP, url: "http://`+addr+`/mcp", reconnect_attempts: 3, reconnect_delay: 0.2}`, "deny"), "timeout: 10s", "timeout: 20s", 1)
+	cfg, _, err := framework.Parse([]byte(policy), "c.yaml", framework.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = framework.NewManager(context.Background(), cfg)
+	took := time.Since(start)
+	if err == nil || !strings.Contains(err.Error(), "3 attempts") {
+		t.Fatalf("want the start to fail after 3 attempts: %v", err)
+	}
+	if took < 600*time.Millisecond || took > 15*time.Second {
+		t.Fatalf("3 attempts 0.2 s apart, linearly, wait 0.6 s in all; took %s", took)
+	}
+}
+
+// cpex's keyfile_password opens an encrypted client key (made by OpenSSL,
+// testdata/tls/gen.sh): PKCS#8 PBES2 and the legacy PEM encryption, for a
+// plugin server that demands a client certificate. A wrong password is
+// refused when the policy loads.
+func TestKeyfilePassword(t *testing.T) {
+	srv := denyServer(t)
+	ts := httptest.NewUnstartedServer(srv.Handler())
+	caPEM, err := os.ReadFile(filepath.Join("testdata", "tls", "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientCAs := x509.NewCertPool()
+	clientCAs.AppendCertsFromPEM(caPEM)
+	ts.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCAs}
+	ts.StartTLS()
+	defer ts.Close()
+	serverCA := filepath.Join(t.TempDir(), "server-ca.pem")
+	if err := os.WriteFile(serverCA, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	abs := func(name string) string { p, _ := filepath.Abs(filepath.Join("testdata", "tls", name)); return p }
+	tlsBlock := func(key, password string) string {
+		return `{proto: STREAMABLEHTTP, url: "` + ts.URL + `/mcp", reconnect_attempts: 1, tls: {ca_bundle: "` + serverCA + `", certfile: "` + abs("client.pem") +
+			`", keyfile: "` + abs(key) + `", keyfile_password: "` + password + `"}}`
+	}
+	for _, key := range []string{"client-key.pkcs8.pem", "client-key.legacy.pem"} {
+		t.Run(key, func(t *testing.T) {
+			m := manager(t, externalPolicy(tlsBlock(key, "s3cret-pass"), "deny"))
+			if v := pre(m, `{"text":"forbidden"}`); !v.blocked || v.code != "DENY_LIST_MATCH" {
+				t.Fatalf("mTLS with the decrypted key: %+v", v)
+			}
+			cfg, _, err := framework.Parse([]byte("plugin_settings: {fail_on_plugin_error: true}\n"+externalPolicy(tlsBlock(key, "wrong"), "deny")), "c.yaml", framework.LoadOptions{})
+			if err == nil {
+				_, err = framework.NewManager(context.Background(), cfg)
+			}
+			if err == nil || !strings.Contains(err.Error(), "keyfile_password does not decrypt the key") {
+				t.Fatalf("a wrong password: %v", err)
+			}
+		})
 	}
 }

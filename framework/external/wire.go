@@ -232,7 +232,7 @@ func contextToWire(pc *framework.PluginContext) *wireContext {
 	wc := &wireContext{State: emptyIfNil(pc.State), Metadata: emptyIfNil(pc.Metadata)}
 	if g := pc.Global; g != nil {
 		wc.GlobalContext = &wireGlobal{RequestID: g.RequestID, User: wireUser(g.User), TenantID: g.TenantID, ServerID: g.ServerID,
-			State: emptyIfNil(g.State), Metadata: emptyIfNil(g.Metadata)}
+			ContentType: g.ContentType, State: emptyIfNil(g.State), Metadata: emptyIfNil(g.Metadata)}
 	}
 	return wc
 }
@@ -267,4 +267,11 @@ type remoteConfig struct {
 	Priority    *int                  `json:"priority"`
 	Conditions  []framework.Condition `json:"conditions"`
 	Config      map[string]any        `json:"config"`
+	OnError     string                `json:"on_error"`
+	// Capabilities and AppliedTo are cpex's; they are kept on the entry
+	// (framework.PluginConfig) but change nothing here: mcp-extproc sends
+	// no extensions for capabilities to gate, and cpex 0.1.4 does not apply
+	// applied_to either.
+	Capabilities []string        `json:"capabilities"`
+	AppliedTo    json.RawMessage `json:"applied_to"`
 }
