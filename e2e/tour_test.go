@@ -24,7 +24,7 @@ var tour = []string{
 	"make build",
 	"bin/extproc plugins",
 	"cp examples/default.yaml my-policy.yaml",
-	`printf '  - {name: no-deletes, kind: tool_filter, config: {deny: ["delete_*", "delete-*"]}}\n' >> my-policy.yaml`,
+	`printf '  - {name: no-deletes, kind: tool_filter, priority: 5, config: {deny: ["delete_*", "delete-*"]}}\n' >> my-policy.yaml`,
 	"bin/extproc validate --config my-policy.yaml",
 	"go run ./examples/mcp-server -http 127.0.0.1:3001 &",
 	"bin/extproc dev --upstream http://127.0.0.1:3001 --listen 127.0.0.1:8080 --config my-policy.yaml &",
