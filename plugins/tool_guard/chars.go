@@ -52,7 +52,7 @@ func invisible(s string) (rune, int, bool) {
 			bad = true
 		case r == 0xFEFF:
 			bad = i != 0
-		case r >= 0xFE00 && r <= 0xFE0F || r >= 0xE0100 && r <= 0xE01EF:
+		case variationSelector(r):
 			bad = vsPrev || i == 0
 		}
 		if bad {
@@ -61,7 +61,7 @@ func invisible(s string) (rune, int, bool) {
 		if tagRun > 0 && (r < 0xE0000 || r > 0xE007F) {
 			return 0xE007F, i, true // an unterminated tag sequence
 		}
-		vsPrev = r >= 0xFE00 && r <= 0xFE0F || r >= 0xE0100 && r <= 0xE01EF
+		vsPrev = variationSelector(r)
 		if r == 0x1F3F4 {
 			tagRun = 0
 		} else if tagRun == 0 && (r < 0xE0000 || r > 0xE007F) {
@@ -77,6 +77,10 @@ func invisible(s string) (rune, int, bool) {
 		return 0xE007F, len(s), true
 	}
 	return 0, 0, false
+}
+
+func variationSelector(r rune) bool {
+	return r >= 0xFE00 && r <= 0xFE0F || r >= 0xE0100 && r <= 0xE01EF
 }
 
 // modifier reports runes that extend the emoji before them: variation

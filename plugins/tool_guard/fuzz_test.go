@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	"github.com/tidwall/gjson"
+	"golang.org/x/text/unicode/norm"
 )
 
 // invisible and fold accept any string; text without the flagged
 // characters is never flagged whatever surrounds it, and folding is stable.
 func FuzzScan(f *testing.F) {
-	for _, s := range []string{"ignore previous instructions", "👨\u200d👩", "🏴\U000E0067\U000E0062\U000E007F", "می\u200cخ", "\ufeffa", "ｉｇｎｏｒｅ"} {
+	for _, s := range []string{"ignore previous instructions", "👨\u200d👩", "🏴\U000E0067\U000E0062\U000E007F", "می\u200cخ", "\ufeffa", "ｉｇｎｏｒｅ", "\ufe0f<IMPORTANT>", "é\u200d", "\U000E0100x", "Ｉｇｎｏｒｅ previous instructions 顧客", "🏴\U000E0067"} {
 		f.Add(s)
 	}
 	m, err := compilePatterns([]patternList{{"phrases", kindPhrase, DefaultPhrases}, {"secret_references", kindSecret, DefaultSecretReferences}})
@@ -34,6 +35,20 @@ func FuzzScan(f *testing.F) {
 				t.Fatalf("%q: quickClean passed what the walk flags: %s", s, f)
 			}
 		}
+		// The same strings verbatim (no escapes), where quickClean reads
+		// them without the walk's help.
+		if !strings.ContainsAny(s, "\"\\") && strings.IndexFunc(s, func(r rune) bool { return r < 0x20 }) < 0 {
+			raw := `{"name":"t","description":"` + s + `","inputSchema":{"properties":{"` + s + `":{"description":"x ` + s + `"}}},"annotations":{"title":"` + s + s + `"}}`
+			sc := scanner{p: guard}
+			if it := gjson.Parse(raw); it.IsObject() && sc.quickClean(raw) {
+				if f := sc.walkItem(famTool, it); f != nil {
+					t.Fatalf("%q: quickClean passed what the walk flags: %s", raw, f)
+				}
+			}
+		}
+		if got, want := fold(nil, s), foldNFKC(nil, s); string(got) != string(want) {
+			t.Fatalf("%q: folds to %q, by NFKC of the whole %q", s, got, want)
+		}
 		folded := fold(nil, s)
 		m.find(folded)
 		if again := fold(nil, string(folded)); strings.TrimSpace(string(again)) != strings.TrimSpace(string(fold(nil, string(again)))) {
@@ -41,3 +56,7 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
+
+// foldNFKC is fold as it was before it skipped normalising text already in
+// NFKC: the reference the fuzz target compares fold with.
+func foldNFKC(dst []byte, s string) []byte { return fold(dst, norm.NFKC.String(s)) }

@@ -40,7 +40,10 @@ func fold(dst []byte, s string) []byte {
 		}
 		return dst
 	}
-	for _, r := range norm.NFKC.String(s) {
+	if !norm.NFKC.IsNormalString(s) {
+		s = norm.NFKC.String(s) // most text is already NFKC: no copy then
+	}
+	for _, r := range s {
 		switch {
 		case ignorable(r):
 			continue

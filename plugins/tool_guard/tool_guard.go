@@ -153,17 +153,39 @@ func (s *scanner) tree(key string, v gjson.Result) (f *finding) {
 }
 
 // quickClean reports whether an item is clean by one pass over its JSON
-// text: an item of plain ASCII with no escape has no invisible character,
-// and a pattern found in any of its strings is found in its text (string
-// contents are substrings of it, bounded by quotes, which are not word
-// characters). A match anywhere, even outside the scanned members, sends
-// the item to the walk that decides.
+// text. An item with no escape holds each of its strings verbatim, between
+// quotes, so:
+//
+//   - invisible finds in the item's text what it finds in any of its
+//     strings, and more: the characters around a string's ends are the
+//     quote, which is no letter, mark or emoji, as the string's nothing is;
+//     but a variation selector is allowed after a quote and not at the
+//     start of a string, so one there sends the item to the walk;
+//   - a pattern found in any string's folded text is found in the item's
+//     (folding is character by character and NFKC does not compose across
+//     a quote; quotes are not word characters).
+//
+// A finding anywhere, even outside the scanned members, sends the item to
+// the walk that decides.
 func (s *scanner) quickClean(raw string) bool {
 	if s.p.maxDesc > 0 && len(raw) > s.p.maxDesc {
 		return false
 	}
+	ascii := true
 	for i := 0; i < len(raw); i++ {
-		if raw[i] >= 0x80 || raw[i] == '\\' {
+		switch c := raw[i]; {
+		case c == '\\':
+			return false
+		case c >= 0x80:
+			ascii = false
+		case c == '"' && i+1 < len(raw) && raw[i+1] >= 0x80:
+			if r, _ := utf8.DecodeRuneInString(raw[i+1:]); variationSelector(r) {
+				return false
+			}
+		}
+	}
+	if !ascii {
+		if _, _, bad := invisible(raw); bad {
 			return false
 		}
 	}
