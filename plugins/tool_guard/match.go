@@ -21,10 +21,14 @@ func fold(dst []byte, s string) []byte {
 			break
 		}
 	}
+	if !ascii && !norm.NFKC.IsNormalString(s) {
+		s = norm.NFKC.String(s) // most text is already NFKC: no copy then
+	}
 	space := len(dst) > 0 && dst[len(dst)-1] == ' '
-	if ascii {
-		for i := 0; i < len(s); i++ {
-			c := s[i]
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf { // ASCII, most of any text: no decoding
+			i++
 			switch {
 			case c == ' ' || c >= '\t' && c <= '\r':
 				if !space {
@@ -37,13 +41,10 @@ func fold(dst []byte, s string) []byte {
 			}
 			dst = append(dst, c)
 			space = false
+			continue
 		}
-		return dst
-	}
-	if !norm.NFKC.IsNormalString(s) {
-		s = norm.NFKC.String(s) // most text is already NFKC: no copy then
-	}
-	for _, r := range s {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
 		switch {
 		case ignorable(r):
 			continue

@@ -13,11 +13,10 @@ func BenchmarkFingerprint(b *testing.B) {
 		`"inputSchema":{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"the record's id, e.g. c-1001"},` +
 		`"limit":{"type":"integer","minimum":1,"maximum":100,"description":"how many results to return"},"query":{"type":"string","description":"free text to search for"}}},` +
 		`"annotations":{"readOnlyHint":true,"openWorldHint":false}}`)
-	buf := make([]byte, 0, 1024)
 	b.SetBytes(int64(len(tool)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := fingerprintParsed(buf, string(tool)); err != nil {
+		if _, err := fingerprintParsed(string(tool)); err != nil {
 			b.Fatal(err)
 		}
 	}

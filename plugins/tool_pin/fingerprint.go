@@ -26,29 +26,35 @@ func Fingerprint(tool []byte) (string, error) {
 	if !gjson.ValidBytes(tool) {
 		return "", fmt.Errorf("tool is not valid JSON")
 	}
-	return fingerprintParsed(make([]byte, 0, len(tool)), string(tool))
+	return fingerprintParsed(string(tool))
 }
 
 // fingerprintParsed is Fingerprint of a tool already known to be valid JSON
-// (a list payload: the server parsed the body), with buf as scratch space.
-func fingerprintParsed(buf []byte, t string) (string, error) {
-	buf, err := canonicalTool(buf, t)
-	if err != nil {
+// (a list payload: the server parsed the body).
+func fingerprintParsed(t string) (string, error) {
+	c := getCanonicaliser()
+	defer putCanonicaliser(c)
+	var err error
+	if c.out, err = c.tool(c.out[:0], t); err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(buf)
+	sum := sha256.Sum256(c.out)
 	return hex.EncodeToString(sum[:]), nil
 }
 
 // canonicalTool appends the canonical JSON that Fingerprint hashes, of the
 // tool object s.
 func canonicalTool(dst []byte, s string) ([]byte, error) {
+	c := getCanonicaliser()
+	defer putCanonicaliser(c)
+	return c.tool(dst, s)
+}
+
+func (c *canonicaliser) tool(dst []byte, s string) ([]byte, error) {
 	i := skipSpace(s, 0)
 	if i >= len(s) || s[i] != '{' {
 		return dst, fmt.Errorf("tool is not a JSON object")
 	}
-	c := getCanonicaliser()
-	defer putCanonicaliser(c)
 	dst, end, err := c.members(dst, s, i, 0, isFingerprintMember)
 	if err == nil && skipSpace(s, end) != len(s) {
 		err = errSyntax

@@ -24,10 +24,11 @@ var (
 // object's members are written as they come and reordered in place only
 // when their names are out of order. Its scratch space is reused (from
 // canonicalisers): ms holds the members of the objects being written, each
-// object's above its parent's, and tmp the text of those being reordered.
+// object's above its parent's, tmp the text of those being reordered and
+// out a tool's canonical form while it is hashed.
 type canonicaliser struct {
-	tmp []byte
-	ms  []member
+	tmp, out []byte
+	ms       []member
 }
 
 var canonicalisers = sync.Pool{New: func() any { return new(canonicaliser) }}
@@ -39,7 +40,7 @@ func getCanonicaliser() *canonicaliser {
 }
 
 func putCanonicaliser(c *canonicaliser) {
-	if cap(c.tmp) > 1<<20 || cap(c.ms) > 1<<14 {
+	if cap(c.tmp) > 1<<20 || cap(c.out) > 1<<20 || cap(c.ms) > 1<<14 {
 		return // keep no outsized buffer from one huge tool
 	}
 	canonicalisers.Put(c)
