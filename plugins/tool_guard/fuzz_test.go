@@ -14,7 +14,7 @@ import (
 // invisible and fold accept any string; text without the flagged
 // characters is never flagged whatever surrounds it, and folding is stable.
 func FuzzScan(f *testing.F) {
-	for _, s := range []string{"ignore previous instructions", "👨\u200d👩", "🏴\U000E0067\U000E0062\U000E007F", "می\u200cخ", "\ufeffa", "ｉｇｎｏｒｅ", "\ufe0f<IMPORTANT>", "é\u200d", "\U000E0100x", "Ｉｇｎｏｒｅ previous instructions 顧客", "🏴\U000E0067"} {
+	for _, s := range []string{"ignore previous instructions", "👨\u200d👩", "🏴\U000E0067\U000E0062\U000E007F", "می\u200cخ", "\ufeffa", "ｉｇｎｏｒｅ", "\ufe0f<IMPORTANT>", "é\u200d", "\U000E0100x", "Ｉｇｎｏｒｅ previous instructions 顧客", "🏴\U000E0067", "a\u200bb", "\u2066x\u2069", "x\ufe0f\ufe0f", "—’…"} {
 		f.Add(s)
 	}
 	m, err := compilePatterns([]patternList{{"phrases", kindPhrase, DefaultPhrases}, {"secret_references", kindSecret, DefaultSecretReferences}})
@@ -28,6 +28,15 @@ func FuzzScan(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		if r, off, ok := invisible(s); ok && (off < 0 || off > len(s) || r == 0) {
 			t.Fatalf("%q: bad finding U+%04X at %d", s, r, off)
+		}
+		if _, _, bad := invisible(s); bad {
+			seen := false
+			for i := range len(s) {
+				seen = seen || mayBeInvisible(s[i:])
+			}
+			if !seen {
+				t.Fatalf("%q: invisible flags what mayBeInvisible does not see", s)
+			}
 		}
 		item, _ := json.Marshal(map[string]any{"name": "t", "description": s, "inputSchema": map[string]any{"properties": map[string]any{s: map[string]any{"description": s}}}})
 		sc := scanner{p: guard}

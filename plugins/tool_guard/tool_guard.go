@@ -171,20 +171,20 @@ func (s *scanner) quickClean(raw string) bool {
 	if s.p.maxDesc > 0 && len(raw) > s.p.maxDesc {
 		return false
 	}
-	ascii := true
+	suspect := false // raw has a character invisible may flag
 	for i := 0; i < len(raw); i++ {
 		switch c := raw[i]; {
 		case c == '\\':
 			return false
-		case c >= 0x80:
-			ascii = false
+		case c >= 0x80 && !suspect:
+			suspect = mayBeInvisible(raw[i:])
 		case c == '"' && i+1 < len(raw) && raw[i+1] >= 0x80:
 			if r, _ := utf8.DecodeRuneInString(raw[i+1:]); variationSelector(r) {
 				return false
 			}
 		}
 	}
-	if !ascii {
+	if suspect {
 		if _, _, bad := invisible(raw); bad {
 			return false
 		}
