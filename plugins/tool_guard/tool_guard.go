@@ -160,7 +160,8 @@ func (s *scanner) tree(key string, v gjson.Result) (f *finding) {
 //     strings, and more: the characters around a string's ends are the
 //     quote, which is no letter, mark or emoji, as the string's nothing is;
 //     but a variation selector is allowed after a quote and not at the
-//     start of a string, so one there sends the item to the walk;
+//     start of a string, so an item with one there (or any character of
+//     U+FE00–U+FE3F or planes 14–15 there) goes to the walk;
 //   - a pattern found in any string's folded text is found in the item's
 //     (folding is character by character and NFKC does not compose across
 //     a quote; quotes are not word characters).
@@ -171,17 +172,21 @@ func (s *scanner) quickClean(raw string) bool {
 	if s.p.maxDesc > 0 && len(raw) > s.p.maxDesc {
 		return false
 	}
-	suspect := false // raw has a character invisible may flag
-	for i := 0; i < len(raw); i++ {
-		switch c := raw[i]; {
-		case c == '\\':
-			return false
-		case c >= 0x80 && !suspect:
-			suspect = mayBeInvisible(raw[i:])
-		case c == '"' && i+1 < len(raw) && raw[i+1] >= 0x80:
-			if r, _ := utf8.DecodeRuneInString(raw[i+1:]); variationSelector(r) {
-				return false
+	if strings.IndexByte(raw, '\\') >= 0 ||
+		strings.Contains(raw, "\"\xEF\xB8") || strings.Contains(raw, "\"\xF3\xA0") { // U+FE00–FE3F or planes 14–15 right after a quote
+		return false
+	}
+	// Only a sequence led by 0xE2, 0xEF or 0xF3 can be a character invisible
+	// flags; IndexByte skips the rest of the text fast.
+	suspect := false
+	for _, lead := range [...]byte{0xE2, 0xEF, 0xF3} {
+		for i := 0; !suspect; i++ {
+			j := strings.IndexByte(raw[i:], lead)
+			if j < 0 {
+				break
 			}
+			i += j
+			suspect = mayBeInvisible(raw[i:])
 		}
 	}
 	if suspect {
