@@ -45,24 +45,28 @@ func fold(dst []byte, s string) []byte {
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		i += n
-		switch {
-		case ignorable(r):
-			continue
-		case unicode.IsSpace(r):
-			if !space {
-				dst = append(dst, ' ')
-			}
-			space = true
-			continue
-		case r == '\u2018' || r == '\u2019' || r == '\u02BC' || r == '\u2032':
-			r = '\''
-		case r == '\u201C' || r == '\u201D':
-			r = '"'
-		}
-		dst = utf8.AppendRune(dst, unicode.ToLower(r))
-		space = false
+		dst, space = foldRune(dst, r, space)
 	}
 	return dst
+}
+
+// foldRune appends the folded form of r to dst; space says whether dst
+// ends in a run of white space, before and after.
+func foldRune(dst []byte, r rune, space bool) ([]byte, bool) {
+	switch {
+	case ignorable(r):
+		return dst, space
+	case unicode.IsSpace(r):
+		if !space {
+			dst = append(dst, ' ')
+		}
+		return dst, true
+	case r == '\u2018' || r == '\u2019' || r == '\u02BC' || r == '\u2032':
+		r = '\''
+	case r == '\u201C' || r == '\u201D':
+		r = '"'
+	}
+	return utf8.AppendRune(dst, unicode.ToLower(r)), false
 }
 
 // ignorable reports characters that render as nothing: removed before
