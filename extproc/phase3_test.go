@@ -10,9 +10,13 @@ import (
 
 func BenchmarkPhase3(b *testing.B) {
 	cfg, _, err := framework.Parse([]byte(ssePolicy), "p.yaml", framework.LoadOptions{})
-	if err != nil { b.Fatal(err) }
+	if err != nil {
+		b.Fatal(err)
+	}
 	srv, err := NewServer(context.Background(), cfg, Options{Metrics: NewMetrics(prometheus.NewRegistry())})
-	if err != nil { b.Fatal(err) }
+	if err != nil {
+		b.Fatal(err)
+	}
 	req := toolCallBody("1", "export_rows", `{}`)
 	ev := string(sseEvent(1))
 	p := srv.acquire()
