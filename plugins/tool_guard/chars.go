@@ -52,7 +52,7 @@ func invisible(s string) (rune, int, bool) {
 			bad = true
 		case r == 0xFEFF:
 			bad = i != 0
-		case r >= 0xFE00 && r <= 0xFE0F || r >= 0xE0100 && r <= 0xE01EF:
+		case variationSelector(r):
 			bad = vsPrev || i == 0
 		}
 		if bad {
@@ -61,7 +61,7 @@ func invisible(s string) (rune, int, bool) {
 		if tagRun > 0 && (r < 0xE0000 || r > 0xE007F) {
 			return 0xE007F, i, true // an unterminated tag sequence
 		}
-		vsPrev = r >= 0xFE00 && r <= 0xFE0F || r >= 0xE0100 && r <= 0xE01EF
+		vsPrev = variationSelector(r)
 		if r == 0x1F3F4 {
 			tagRun = 0
 		} else if tagRun == 0 && (r < 0xE0000 || r > 0xE007F) {
@@ -77,6 +77,31 @@ func invisible(s string) (rune, int, bool) {
 		return 0xE007F, len(s), true
 	}
 	return 0, 0, false
+}
+
+// mayBeInvisible reports whether s begins with the UTF-8 encoding of a
+// character invisible looks at (U+200B–U+200D, U+202A–U+202E, U+2060,
+// U+2066–U+2069, U+FEFF, a variation selector or a tag): text with
+// none of them has nothing invisible can flag. It reads bytes, decoding
+// nothing.
+func mayBeInvisible(s string) bool {
+	if len(s) < 3 {
+		return false
+	}
+	switch s[0] {
+	case 0xE2: // U+2000–U+2FFF
+		return s[1] == 0x80 && (s[2] >= 0x8B && s[2] <= 0x8D || s[2] >= 0xAA && s[2] <= 0xAE) ||
+			s[1] == 0x81 && (s[2] == 0xA0 || s[2] >= 0xA6 && s[2] <= 0xA9)
+	case 0xEF: // U+F000–U+FFFF
+		return s[1] == 0xBB && s[2] == 0xBF || s[1] == 0xB8 && s[2] <= 0x8F
+	case 0xF3: // planes 13–15: tags and supplementary variation selectors
+		return s[1] == 0xA0
+	}
+	return false
+}
+
+func variationSelector(r rune) bool {
+	return r >= 0xFE00 && r <= 0xFE0F || r >= 0xE0100 && r <= 0xE01EF
 }
 
 // modifier reports runes that extend the emoji before them: variation

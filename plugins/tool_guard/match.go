@@ -21,10 +21,14 @@ func fold(dst []byte, s string) []byte {
 			break
 		}
 	}
+	if !ascii && !norm.NFKC.IsNormalString(s) {
+		s = norm.NFKC.String(s) // most text is already NFKC: no copy then
+	}
 	space := len(dst) > 0 && dst[len(dst)-1] == ' '
-	if ascii {
-		for i := 0; i < len(s); i++ {
-			c := s[i]
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf { // ASCII, most of any text: no decoding
+			i++
 			switch {
 			case c == ' ' || c >= '\t' && c <= '\r':
 				if !space {
@@ -37,28 +41,32 @@ func fold(dst []byte, s string) []byte {
 			}
 			dst = append(dst, c)
 			space = false
-		}
-		return dst
-	}
-	for _, r := range norm.NFKC.String(s) {
-		switch {
-		case ignorable(r):
 			continue
-		case unicode.IsSpace(r):
-			if !space {
-				dst = append(dst, ' ')
-			}
-			space = true
-			continue
-		case r == '\u2018' || r == '\u2019' || r == '\u02BC' || r == '\u2032':
-			r = '\''
-		case r == '\u201C' || r == '\u201D':
-			r = '"'
 		}
-		dst = utf8.AppendRune(dst, unicode.ToLower(r))
-		space = false
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		dst, space = foldRune(dst, r, space)
 	}
 	return dst
+}
+
+// foldRune appends the folded form of r to dst; space says whether dst
+// ends in a run of white space, before and after.
+func foldRune(dst []byte, r rune, space bool) ([]byte, bool) {
+	switch {
+	case ignorable(r):
+		return dst, space
+	case unicode.IsSpace(r):
+		if !space {
+			dst = append(dst, ' ')
+		}
+		return dst, true
+	case r == '\u2018' || r == '\u2019' || r == '\u02BC' || r == '\u2032':
+		r = '\''
+	case r == '\u201C' || r == '\u201D':
+		r = '"'
+	}
+	return utf8.AppendRune(dst, unicode.ToLower(r)), false
 }
 
 // ignorable reports characters that render as nothing: removed before

@@ -153,17 +153,44 @@ func (s *scanner) tree(key string, v gjson.Result) (f *finding) {
 }
 
 // quickClean reports whether an item is clean by one pass over its JSON
-// text: an item of plain ASCII with no escape has no invisible character,
-// and a pattern found in any of its strings is found in its text (string
-// contents are substrings of it, bounded by quotes, which are not word
-// characters). A match anywhere, even outside the scanned members, sends
-// the item to the walk that decides.
+// text. An item with no escape holds each of its strings verbatim, between
+// quotes, so:
+//
+//   - invisible finds in the item's text what it finds in any of its
+//     strings, and more: the characters around a string's ends are the
+//     quote, which is no letter, mark or emoji, as the string's nothing is;
+//     but a variation selector is allowed after a quote and not at the
+//     start of a string, so an item with one there (or any character of
+//     U+FE00–U+FE3F or planes 14–15 there) goes to the walk;
+//   - a pattern found in any string's folded text is found in the item's
+//     (folding is character by character and NFKC does not compose across
+//     a quote; quotes are not word characters).
+//
+// A finding anywhere, even outside the scanned members, sends the item to
+// the walk that decides.
 func (s *scanner) quickClean(raw string) bool {
 	if s.p.maxDesc > 0 && len(raw) > s.p.maxDesc {
 		return false
 	}
-	for i := 0; i < len(raw); i++ {
-		if raw[i] >= 0x80 || raw[i] == '\\' {
+	if strings.IndexByte(raw, '\\') >= 0 ||
+		strings.Contains(raw, "\"\xEF\xB8") || strings.Contains(raw, "\"\xF3\xA0") { // U+FE00–FE3F or planes 14–15 right after a quote
+		return false
+	}
+	// Only a sequence led by 0xE2, 0xEF or 0xF3 can be a character invisible
+	// flags; IndexByte skips the rest of the text fast.
+	suspect := false
+	for _, lead := range [...]byte{0xE2, 0xEF, 0xF3} {
+		for i := 0; !suspect; i++ {
+			j := strings.IndexByte(raw[i:], lead)
+			if j < 0 {
+				break
+			}
+			i += j
+			suspect = mayBeInvisible(raw[i:])
+		}
+	}
+	if suspect {
+		if _, _, bad := invisible(raw); bad {
 			return false
 		}
 	}

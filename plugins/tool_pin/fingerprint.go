@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	"github.com/tidwall/gjson"
 )
@@ -25,58 +26,45 @@ func Fingerprint(tool []byte) (string, error) {
 	if !gjson.ValidBytes(tool) {
 		return "", fmt.Errorf("tool is not valid JSON")
 	}
-	return fingerprintParsed(make([]byte, 0, len(tool)), gjson.ParseBytes(tool))
+	return fingerprintParsed(string(tool))
 }
 
 // fingerprintParsed is Fingerprint of a tool already known to be valid JSON
-// (a list payload: the server parsed the body), with buf as scratch space.
-func fingerprintParsed(buf []byte, t gjson.Result) (string, error) {
-	buf, err := canonicalTool(buf, t)
-	if err != nil {
+// (a list payload: the server parsed the body).
+func fingerprintParsed(t string) (string, error) {
+	c := getCanonicaliser()
+	defer putCanonicaliser(c)
+	var err error
+	if c.out, err = c.tool(c.out[:0], t); err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(buf)
+	sum := sha256.Sum256(c.out)
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// canonicalTool appends the canonical JSON that Fingerprint hashes.
-func canonicalTool(dst []byte, t gjson.Result) ([]byte, error) {
-	if !t.IsObject() {
+// canonicalTool appends the canonical JSON that Fingerprint hashes, of the
+// tool object s.
+func canonicalTool(dst []byte, s string) ([]byte, error) {
+	c := getCanonicaliser()
+	defer putCanonicaliser(c)
+	return c.tool(dst, s)
+}
+
+func (c *canonicaliser) tool(dst []byte, s string) ([]byte, error) {
+	i := skipSpace(s, 0)
+	if i >= len(s) || s[i] != '{' {
 		return dst, fmt.Errorf("tool is not a JSON object")
 	}
-	var found [6]gjson.Result
-	var dup error
-	t.ForEach(func(k, v gjson.Result) bool {
-		for i, m := range FingerprintMembers {
-			if k.Str == m {
-				if found[i].Exists() {
-					dup = fmt.Errorf("tool has member %q twice", m)
-					return false
-				}
-				found[i] = v
-			}
-		}
-		return true
-	})
-	if dup != nil {
-		return dst, dup
+	dst, end, err := c.members(dst, s, i, 0, isFingerprintMember)
+	if err == nil && skipSpace(s, end) != len(s) {
+		err = errSyntax
 	}
-	dst = append(dst, '{')
-	first := true
-	var err error
-	for i, v := range found {
-		if !v.Exists() {
-			continue
-		}
-		if !first {
-			dst = append(dst, ',')
-		}
-		first = false
-		dst = appendString(dst, FingerprintMembers[i])
-		dst = append(dst, ':')
-		if dst, err = appendCanonical(dst, v); err != nil {
-			return dst, fmt.Errorf("%s: %w", FingerprintMembers[i], err)
-		}
+	if err != nil {
+		return dst, err
 	}
-	return append(dst, '}'), nil
+	return c.sorted(dst, c.ms, errTwice)
 }
+
+func errTwice(key string) error { return fmt.Errorf("tool has member %q twice", key) }
+
+func isFingerprintMember(key string) bool { return slices.Contains(FingerprintMembers, key) }

@@ -4,77 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/tidwall/gjson"
 )
-
-// appendCanonical appends the RFC 8785 (JSON Canonicalization Scheme)
-// serialisation of the JSON value v to dst: no white space; object members
-// sorted by their names' UTF-16 code units; strings with only '"', '\\' and
-// control characters escaped (\b \t \n \f \r, else \u00xx); numbers as
-// ECMAScript's Number.prototype.toString writes the IEEE 754 double they
-// denote. A number that is not a finite double is an error.
-func appendCanonical(dst []byte, v gjson.Result) ([]byte, error) {
-	switch v.Type {
-	case gjson.Null:
-		return append(dst, "null"...), nil
-	case gjson.True:
-		return append(dst, "true"...), nil
-	case gjson.False:
-		return append(dst, "false"...), nil
-	case gjson.String:
-		return appendString(dst, v.Str), nil
-	case gjson.Number:
-		return appendNumber(dst, v.Raw)
-	}
-	var err error
-	if v.IsArray() {
-		dst = append(dst, '[')
-		first := true
-		v.ForEach(func(_, e gjson.Result) bool {
-			if !first {
-				dst = append(dst, ',')
-			}
-			first = false
-			dst, err = appendCanonical(dst, e)
-			return err == nil
-		})
-		return append(dst, ']'), err
-	}
-	if !v.IsObject() {
-		return dst, fmt.Errorf("not a JSON value: %.20q", v.Raw)
-	}
-	type member struct {
-		key string
-		val gjson.Result
-	}
-	var stack [16]member
-	members := stack[:0]
-	v.ForEach(func(k, e gjson.Result) bool {
-		members = append(members, member{k.Str, e})
-		return true
-	})
-	slices.SortFunc(members, func(a, b member) int { return compareUTF16(a.key, b.key) })
-	dst = append(dst, '{')
-	for i, m := range members {
-		if i > 0 {
-			if m.key == members[i-1].key {
-				return dst, fmt.Errorf("duplicate member %q", m.key)
-			}
-			dst = append(dst, ',')
-		}
-		dst = appendString(dst, m.key)
-		dst = append(dst, ':')
-		if dst, err = appendCanonical(dst, m.val); err != nil {
-			return dst, err
-		}
-	}
-	return append(dst, '}'), nil
-}
 
 // compareUTF16 orders strings by their UTF-16 code units, as RFC 8785
 // requires: it differs from byte (code point) order only in that

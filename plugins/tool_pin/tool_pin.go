@@ -50,7 +50,7 @@ func (p *Plugin) judge(pins map[string]string, tool gjson.Result) (*framework.Hi
 	t, ok := p.memo.Get(tool.Raw)
 	if !ok {
 		t.name = tool.Get("name").Str
-		t.fp, t.err = fingerprintParsed(make([]byte, 0, len(tool.Raw)), tool)
+		t.fp, t.err = fingerprintParsed(tool.Raw)
 		p.memo.Put(tool.Raw, t)
 	}
 	want, pinned := pins[t.name]

@@ -22,38 +22,46 @@ var ErrNotArray = errors.New("list is not a JSON array")
 
 // Filter walks the items of a list payload and drops those for which judge
 // returns a HiddenItem. It returns the rebuilt array (nil when nothing was
-// hidden) and what was hidden, in list order.
+// hidden) and what was hidden, in list order. A list with nothing hidden
+// costs no copy: the rebuilt array is begun at the first hidden item.
 func Filter(raw json.RawMessage, judge func(item gjson.Result) *framework.HiddenItem) (json.RawMessage, []framework.HiddenItem, error) {
 	arr := gjson.ParseBytes(raw)
 	if !arr.IsArray() {
 		return nil, nil, ErrNotArray
 	}
 	var (
-		kept   []gjson.Result
+		out    []byte
 		hidden []framework.HiddenItem
 	)
-	arr.ForEach(func(_, item gjson.Result) bool {
-		if h := judge(item); h != nil {
-			hidden = append(hidden, *h)
-			return true
+	keep := func(item gjson.Result) {
+		if len(out) > 1 {
+			out = append(out, ',')
 		}
-		kept = append(kept, item)
+		out = append(out, item.Raw...)
+	}
+	arr.ForEach(func(_, item gjson.Result) bool {
+		h := judge(item)
+		switch {
+		case h == nil && out != nil:
+			keep(item)
+		case h != nil && out == nil:
+			// Every item before this one was kept.
+			out = append(make([]byte, 0, len(raw)), '[')
+			arr.ForEach(func(_, before gjson.Result) bool {
+				if before.Index >= item.Index {
+					return false
+				}
+				keep(before)
+				return true
+			})
+		}
+		if h != nil {
+			hidden = append(hidden, *h)
+		}
 		return true
 	})
 	if len(hidden) == 0 {
 		return nil, nil, nil
-	}
-	n := 2
-	for _, k := range kept {
-		n += len(k.Raw) + 1
-	}
-	out := make([]byte, 0, n)
-	out = append(out, '[')
-	for i, k := range kept {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		out = append(out, k.Raw...)
 	}
 	return append(out, ']'), hidden, nil
 }

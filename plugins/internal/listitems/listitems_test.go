@@ -2,6 +2,7 @@ package listitems
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
@@ -89,4 +90,51 @@ func TestListMemo(t *testing.T) {
 	if m.bytes > 40 {
 		t.Fatalf("%d bytes held, bound 40", m.bytes)
 	}
+}
+
+// filterRef is Filter as it was, collecting every kept item: the reference
+// that Filter, which copies only once something is hidden, must match.
+func filterRef(raw []byte, judge func(gjson.Result) *framework.HiddenItem) (string, int) {
+	var kept []string
+	n := 0
+	gjson.ParseBytes(raw).ForEach(func(_, item gjson.Result) bool {
+		if judge(item) != nil {
+			n++
+		} else {
+			kept = append(kept, item.Raw)
+		}
+		return true
+	})
+	if n == 0 {
+		return "", 0
+	}
+	return "[" + strings.Join(kept, ",") + "]", n
+}
+
+// Whatever is hidden, wherever, the rebuilt list is the kept items in order.
+func FuzzFilterMatchesReference(f *testing.F) {
+	f.Add(`[{"name":"a"}, {"name":"b"} ,{"name":"c","x":[1]}]`, uint64(0b010))
+	f.Add(" [ 1 ,\n\"x\" , {\"a\":[]} , [2] ] ", uint64(0b1001))
+	f.Add(`[{"name":"a"},{"name":"b"}]`, uint64(0b11))
+	f.Add(`[]`, uint64(1))
+	f.Fuzz(func(t *testing.T, list string, hide uint64) {
+		if !gjson.Valid(list) || !gjson.Parse(list).IsArray() {
+			return
+		}
+		judge := func() func(gjson.Result) *framework.HiddenItem {
+			i := 0
+			return func(gjson.Result) *framework.HiddenItem {
+				defer func() { i++ }()
+				if hide>>(i%64)&1 == 1 {
+					return &framework.HiddenItem{Name: "x"}
+				}
+				return nil
+			}
+		}
+		out, hidden, err := Filter([]byte(list), judge())
+		want, n := filterRef([]byte(list), judge())
+		if err != nil || string(out) != want || len(hidden) != n {
+			t.Fatalf("%q hide %b: got %q (%d hidden, %v), want %q (%d)", list, hide, out, len(hidden), err, want, n)
+		}
+	})
 }
