@@ -165,8 +165,20 @@ func (s *bodyStream) pass(raw []byte, hm *extprocv3.HeaderMutation) *extprocv3.P
 }
 
 // replace answers a complete body with another one. A body that arrived
-// coded goes on decoded, without its content-encoding.
+// coded goes on decoded, without its content-encoding — in BUFFERED mode,
+// where its headers are still Envoy's to change. In the streamed modes
+// they have left (Envoy ignores header changes on a streamed body's
+// answer), so the body is coded again with its content-encoding: the peer
+// still reads exactly these bytes.
 func (s *bodyStream) replace(body []byte, hm *extprocv3.HeaderMutation) *extprocv3.ProcessingResponse {
+	streamed := s.mode == filterv3.ProcessingMode_STREAMED || s.mode == filterv3.ProcessingMode_FULL_DUPLEX_STREAMED
+	if s.coded() && streamed {
+		// The coding was decoded (DecodeContent), so EncodeContent writes
+		// it; a writer into memory does not fail.
+		if enc, err := mcpparse.EncodeContent(s.coding, body); err == nil {
+			body = enc
+		}
+	}
 	var r *extprocv3.ProcessingResponse
 	switch s.mode {
 	case filterv3.ProcessingMode_FULL_DUPLEX_STREAMED:
@@ -176,7 +188,7 @@ func (s *bodyStream) replace(body []byte, hm *extprocv3.HeaderMutation) *extproc
 	default:
 		r = replaceBody(s.request, body, true)
 	}
-	if s.coded() {
+	if s.coded() && !streamed {
 		r = withHeaders(r, &extprocv3.HeaderMutation{RemoveHeaders: []string{"content-encoding"}})
 	}
 	return withHeaders(r, hm)

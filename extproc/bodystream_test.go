@@ -167,19 +167,33 @@ func TestBodyStreamWholeBodyEveryMode(t *testing.T) {
 				if err != nil || got != masked {
 					t.Fatalf("rewritten body forwarded as %q (%v)", got, err)
 				}
-				// Coded: read decoded; unchanged it goes on as it came;
-				// rewritten it goes on plain, without its content-encoding.
+				// Coded: read decoded; unchanged it goes on as it came.
+				// Rewritten in BUFFERED mode it goes on plain, without its
+				// content-encoding; in the streamed modes the headers have
+				// left (Envoy ignores header changes there), so it goes on
+				// coded again and the peer decodes the new body.
 				gz := gzipped(t, body)
 				got, _, err = playWhole(t, newStream("gzip"), split(gz, m.chunks), keep)
 				if err != nil || got != gz {
 					t.Fatalf("unchanged gzip body forwarded as %q (%v)", got, err)
 				}
 				got, answers, err = playWhole(t, newStream("gzip"), split(gz, m.chunks), mask)
-				if err != nil || got != masked {
-					t.Fatalf("rewritten gzip body forwarded as %q (%v)", got, err)
-				}
-				if !headerRemoved(commonOf(t, answers[len(answers)-1]), "content-encoding") {
-					t.Fatal("a body forwarded decoded keeps its content-encoding")
+				last := commonOf(t, answers[len(answers)-1])
+				if m.mode == filterv3.ProcessingMode_STREAMED || m.mode == filterv3.ProcessingMode_FULL_DUPLEX_STREAMED {
+					plain, derr := mcpparse.DecodeContent("gzip", []byte(got), 1<<20)
+					if err != nil || derr != nil || string(plain) != masked {
+						t.Fatalf("rewritten gzip body forwarded as %q, decodes to %q (%v, %v)", got, plain, err, derr)
+					}
+					if headerRemoved(last, "content-encoding") {
+						t.Fatal("a streamed body's content-encoding cannot be removed: Envoy ignores it")
+					}
+				} else {
+					if err != nil || got != masked {
+						t.Fatalf("rewritten gzip body forwarded as %q (%v)", got, err)
+					}
+					if !headerRemoved(last, "content-encoding") {
+						t.Fatal("a body forwarded decoded keeps its content-encoding")
+					}
 				}
 				// Over the limit: refused, whatever the chunking.
 				s := newStream("")

@@ -97,3 +97,31 @@ func isZlibHeader(b []byte) bool {
 	cmf, flg := b[0], b[1]
 	return cmf&0x0F == 8 && cmf>>4 <= 7 && (uint16(cmf)<<8|uint16(flg))%31 == 0 && flg&0x20 == 0
 }
+
+// EncodeContent applies an HTTP Content-Encoding to body: the inverse of
+// DecodeContent, for a body that must go on with the coding it arrived
+// with (once a streamed response's headers have left, its
+// content-encoding can no longer be removed). "deflate" is written as HTTP
+// specifies it, zlib-wrapped (RFC 1950). An encoding DecodeContent does not
+// undo returns an error wrapping ErrUnsupportedEncoding.
+func EncodeContent(encoding string, body []byte) ([]byte, error) {
+	var out bytes.Buffer
+	var w io.WriteCloser
+	switch strings.ToLower(strings.TrimSpace(encoding)) {
+	case "", "identity":
+		return body, nil
+	case "gzip", "x-gzip":
+		w = gzip.NewWriter(&out)
+	case "deflate":
+		w = zlib.NewWriter(&out)
+	default:
+		return nil, fmt.Errorf("%w: %q", ErrUnsupportedEncoding, encoding)
+	}
+	if _, err := w.Write(body); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"compress/zlib"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -93,5 +94,27 @@ func TestSupportedEncodingAgreesWithDecodeContent(t *testing.T) {
 		if SupportedEncoding(enc) == unsupported {
 			t.Errorf("%q: SupportedEncoding=%v, DecodeContent error %v", enc, SupportedEncoding(enc), err)
 		}
+	}
+}
+
+// What EncodeContent writes, DecodeContent reads back, for every coding it
+// writes; others are refused.
+func TestEncodeContentRoundTrip(t *testing.T) {
+	body := []byte(`{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"[REDACTED]"}]}}`)
+	for _, coding := range []string{"", "identity", "gzip", "x-gzip", "deflate", " GZIP "} {
+		enc, err := EncodeContent(coding, body)
+		if err != nil {
+			t.Fatalf("%q: %v", coding, err)
+		}
+		if c := strings.ToLower(strings.TrimSpace(coding)); c != "" && c != "identity" && bytes.Equal(enc, body) {
+			t.Fatalf("%q: body not coded", coding)
+		}
+		got, err := DecodeContent(coding, enc, 1<<20)
+		if err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("%q: decoded %q, %v", coding, got, err)
+		}
+	}
+	if _, err := EncodeContent("br", body); !errors.Is(err, ErrUnsupportedEncoding) {
+		t.Fatalf("br: %v", err)
 	}
 }
