@@ -216,6 +216,10 @@ func TestValidateOnePass(t *testing.T) {
     config:
       backend: memory
       by_user: 3/x
+  - name: guard
+    kind: tool_guard
+    config:
+      action: hidd
 `)
 	code, out, errs := runCLI(t, "validate", "--config", p)
 	if code != 1 || out != "" {
@@ -228,6 +232,7 @@ func TestValidateOnePass(t *testing.T) {
 		p + `:13:5: plugins[2].kind: unknown kind "tool_filtr" (did you mean "tool_filter"?)`,
 		p + `:14:15: plugins[2].priority: expected an integer, got the string "10" (quoted; write it without quotes)`,
 		p + `:19:16: plugins[3].config.by_user: rate: "3/x": the unit must be one of s, m, h, d`,
+		p + `:23:15: plugins[4].config.action: "hidd" is not one of hide, block, audit (did you mean "hide"?)`,
 	}
 	lines := strings.Split(strings.TrimSpace(errs), "\n")
 	if len(lines) != len(want) {

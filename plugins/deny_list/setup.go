@@ -53,7 +53,7 @@ func New(cfg Config) (*Plugin, error) {
 		return nil, errors.New("config.words: must list at least one word")
 	}
 	if cfg.Match != MatchSubstring && cfg.Match != MatchWord {
-		return nil, fmt.Errorf("config.match: %q is not one of substring, word", cfg.Match)
+		return nil, kindconfig.BadChoice("config.match", string(cfg.Match), "substring", "word")
 	}
 	p := &Plugin{fold: !cfg.CaseSensitive, wholeWord: cfg.Match == MatchWord}
 	for i, w := range cfg.Words {

@@ -203,7 +203,7 @@ func New(name string, cfg Config) (*Plugin, error) {
 	switch p.cfg.Action {
 	case ActionBlock, ActionRedact, ActionLog:
 	default:
-		return nil, fmt.Errorf("action: %q is not one of block, redact, log", cfg.Action)
+		return nil, kindconfig.BadChoice("action", string(cfg.Action), "block", "redact", "log")
 	}
 	switch {
 	case cfg.MinEncodedLength < 8:

@@ -78,7 +78,7 @@ func New(name string, cfg Config) (*Plugin, error) {
 		return nil, errors.New("config.model: required (the served Llama Guard 3 model)")
 	}
 	if cfg.Prompt != PromptModelCard && cfg.Prompt != PromptChatTemplate {
-		return nil, fmt.Errorf("config.prompt: %q is not one of model_card, chat_template", cfg.Prompt)
+		return nil, kindconfig.BadChoice("config.prompt", string(cfg.Prompt), "model_card", "chat_template")
 	}
 	if err := outbound.CheckOnServiceError(cfg.OnServiceError); err != nil {
 		return nil, err

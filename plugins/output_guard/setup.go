@@ -72,7 +72,7 @@ func New(cfg Config) (*Plugin, error) {
 	case cfg.MaxChars > 0 && cfg.MinChars > cfg.MaxChars:
 		return nil, fmt.Errorf("config.min_chars: %d is greater than max_chars %d", cfg.MinChars, cfg.MaxChars)
 	case strategy != StrategyTruncate && strategy != StrategyBlock:
-		return nil, fmt.Errorf("config.strategy: %q is not one of truncate, block", cfg.Strategy)
+		return nil, kindconfig.BadChoice("config.strategy", string(cfg.Strategy), "truncate", "block")
 	}
 	return &Plugin{
 		max:          cfg.MaxChars,

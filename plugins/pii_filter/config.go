@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/findings"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/kindconfig"
 )
 
 // Config is the kind's settings (plugins[].config). The key names are
@@ -137,7 +138,7 @@ func DefaultConfig() Config {
 func (c *Config) compile() (*detector, error) {
 	c.MaskStrategy = MaskStrategy(strings.ToLower(string(c.MaskStrategy)))
 	if !c.MaskStrategy.valid() {
-		return nil, fmt.Errorf("mask_strategy: %q is not one of redact, partial, hash, tokenize, remove", c.MaskStrategy)
+		return nil, kindconfig.BadChoice("mask_strategy", string(c.MaskStrategy), "redact", "partial", "hash", "tokenize", "remove")
 	}
 	d := newDetector(c)
 	for i, cp := range c.CustomPatterns {
@@ -151,7 +152,7 @@ func (c *Config) compile() (*detector, error) {
 		}
 		ms := MaskStrategy(strings.ToLower(string(cp.MaskStrategy)))
 		if ms != "" && !ms.valid() {
-			return nil, fmt.Errorf("%s.mask_strategy: %q is not one of redact, partial, hash, tokenize, remove", key, cp.MaskStrategy)
+			return nil, kindconfig.BadChoice(key+".mask_strategy", string(cp.MaskStrategy), "redact", "partial", "hash", "tokenize", "remove")
 		}
 		d.custom = append(d.custom, customRule{custom, ms})
 	}

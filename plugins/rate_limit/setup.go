@@ -161,13 +161,13 @@ func New(name string, cfg Config) (*Plugin, error) {
 	switch cfg.Algorithm {
 	case "", "fixed_window", "sliding_window", "token_bucket":
 	default:
-		return nil, fmt.Errorf("config.algorithm: %q is not one of fixed_window, sliding_window, token_bucket", cfg.Algorithm)
+		return nil, kindconfig.BadChoice("config.algorithm", string(cfg.Algorithm), "fixed_window", "sliding_window", "token_bucket")
 	}
 	p := &Plugin{name: name, block: cfg.OnBackendError == OnBackendErrorBlock}
 	switch cfg.OnBackendError {
 	case OnBackendErrorAllow, OnBackendErrorBlock:
 	default:
-		return nil, fmt.Errorf("config.on_backend_error: %q is not one of allow, block", cfg.OnBackendError)
+		return nil, kindconfig.BadChoice("config.on_backend_error", string(cfg.OnBackendError), "allow", "block")
 	}
 	for _, src := range limits {
 		cl, err := compileLimit(src.l)
@@ -208,7 +208,7 @@ func New(name string, cfg Config) (*Plugin, error) {
 		p.timeout = time.Duration(cfg.Redis.Timeout)
 		p.store = newRedisStore(opts)
 	default:
-		return nil, fmt.Errorf("config.backend: %q is not one of memory, redis", cfg.Backend)
+		return nil, kindconfig.BadChoice("config.backend", string(cfg.Backend), "memory", "redis")
 	}
 	return p, nil
 }

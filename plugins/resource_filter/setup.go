@@ -86,7 +86,7 @@ func New(cfg Config) (*Plugin, error) {
 		embedded:  cfg.Embedded,
 	}
 	if !cfg.Embedded.valid() {
-		return nil, fmt.Errorf("config.embedded: %q is not one of block, allow", cfg.Embedded)
+		return nil, kindconfig.BadChoice("config.embedded", string(cfg.Embedded), "block", "allow")
 	}
 	for i, proto := range cfg.AllowedProtocols {
 		s := strings.ToLower(strings.TrimSpace(proto))

@@ -93,7 +93,7 @@ func New(name string, cfg Config) (*Plugin, error) {
 	case MissingAllow, MissingBlock:
 		p.blockMissing = cfg.OnMissingSchema == MissingBlock
 	default:
-		return nil, fmt.Errorf("config.on_missing_schema: %q is not one of allow, block", cfg.OnMissingSchema)
+		return nil, kindconfig.BadChoice("config.on_missing_schema", string(cfg.OnMissingSchema), "allow", "block")
 	}
 	if cfg.MaxFindings < 1 {
 		return nil, fmt.Errorf("config.max_findings: must be at least 1, got %d", cfg.MaxFindings)

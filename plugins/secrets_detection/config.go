@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/findings"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/kindconfig"
 )
 
 // Config is the kind's settings (plugins[].config).
@@ -150,7 +151,7 @@ func (c *Config) resolve(explicitAction bool) (*detector, error) {
 	switch c.Action {
 	case ActionBlock, ActionRedact, ActionLog:
 	default:
-		return nil, fmt.Errorf("action: %q is not one of block, redact, log", c.Action)
+		return nil, kindconfig.BadChoice("action", string(c.Action), "block", "redact", "log")
 	}
 	if c.MinFindingsToBlock < 1 {
 		return nil, fmt.Errorf("min_findings_to_block: must be at least 1, got %d", c.MinFindingsToBlock)

@@ -124,7 +124,7 @@ func New(cfg Config) (*Plugin, error) {
 			return nil, fmt.Errorf("config.action: set together with ContextForge's block_on_violation; use one or the other")
 		}
 	default:
-		return nil, fmt.Errorf("config.action: %q is not one of block, log", cfg.Action)
+		return nil, kindconfig.BadChoice("config.action", string(cfg.Action), "block", "log")
 	}
 	for i, f := range cfg.Fields {
 		if strings.TrimSpace(f) == "" {

@@ -108,7 +108,7 @@ func New(cfg Config) (*Plugin, error) {
 	switch cfg.Action {
 	case ActionHide, ActionBlock, ActionAudit:
 	default:
-		return nil, fmt.Errorf("config.action: %q is not one of hide, block, audit", cfg.Action)
+		return nil, kindconfig.BadChoice("config.action", string(cfg.Action), "hide", "block", "audit")
 	}
 	for _, b := range []struct {
 		key string

@@ -60,10 +60,10 @@ func New(cfg Config) (*Plugin, error) {
 		return nil, errors.New("config.pins_file: required (write one with `extproc pin`)")
 	}
 	if cfg.OnChange != OnChangeBlock && cfg.OnChange != OnChangeAudit {
-		return nil, fmt.Errorf("config.on_change: %q is not one of block, audit", cfg.OnChange)
+		return nil, kindconfig.BadChoice("config.on_change", string(cfg.OnChange), "block", "audit")
 	}
 	if cfg.OnNew != OnNewAllow && cfg.OnNew != OnNewBlock {
-		return nil, fmt.Errorf("config.on_new: %q is not one of allow, block", cfg.OnNew)
+		return nil, kindconfig.BadChoice("config.on_new", string(cfg.OnNew), "allow", "block")
 	}
 	if cfg.MaxServers <= 0 || cfg.MaxItemsPerServer <= 0 {
 		return nil, errors.New("config.max_servers, config.max_items_per_server: must be positive")

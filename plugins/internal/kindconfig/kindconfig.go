@@ -4,10 +4,14 @@
 //
 //	New: kindconfig.Factory(DefaultConfig, New),
 //
-// It does not check settings or name the kind: that stays in each plugin.
+// It does not check settings or name the kind: that stays in each plugin,
+// with OneOf for the enum settings.
 package kindconfig
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/mcp-extproc/mcp-extproc/framework"
 )
 
@@ -43,4 +47,13 @@ func PositionedFactory[C, P any](defaults func() C, build func(C, *framework.Plu
 		}
 		return build(cfg, pc)
 	}
+}
+
+// BadChoice is the error every kind gives for an enum setting whose value
+// got is none of choices: `KEY: "got" is not one of a, b`, with a "did you
+// mean" when one choice is a likely misspelling of got. key is the
+// setting's path as kinds write it (config.strategy). It always returns an
+// error: the caller has found got invalid.
+func BadChoice(key, got string, choices ...string) error {
+	return fmt.Errorf("%s: %q is not one of %s%s", key, got, strings.Join(choices, ", "), framework.Suggest(got, choices))
 }

@@ -66,3 +66,16 @@ func TestFactory(t *testing.T) {
 		t.Fatalf("decode error: %v", err)
 	}
 }
+
+// An enum setting's error lists the choices and suggests the likely one.
+func TestBadChoice(t *testing.T) {
+	for _, c := range []struct{ got, want string }{
+		{"redakt", `config.action: "redakt" is not one of block, redact, log (did you mean "redact"?)`},
+		{"Block", `config.action: "Block" is not one of block, redact, log (did you mean "block"?)`},
+		{"quarantine", `config.action: "quarantine" is not one of block, redact, log`},
+	} {
+		if err := kindconfig.BadChoice("config.action", c.got, "block", "redact", "log"); err == nil || err.Error() != c.want {
+			t.Errorf("%q: %v, want %s", c.got, err, c.want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/kindconfig"
 )
 
 // HTTP is the http: setting every service-calling kind accepts, under the
@@ -49,7 +50,7 @@ const (
 // CheckOnServiceError validates the on_service_error setting.
 func CheckOnServiceError(v string) error {
 	if v != OnServiceErrorBlock && v != OnServiceErrorAllow {
-		return fmt.Errorf("config.on_service_error: %q is not one of block, allow", v)
+		return kindconfig.BadChoice("config.on_service_error", string(v), "block", "allow")
 	}
 	return nil
 }

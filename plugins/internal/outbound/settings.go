@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/kindconfig"
 )
 
 // Retry is the retries: setting of a service-calling kind.
@@ -190,7 +191,7 @@ func (a *Auth) check() error {
 		}
 		return one(a.PasswordEnv, a.PasswordFile, "password")
 	}
-	return fmt.Errorf("config.auth.type: %q is not one of none, bearer, basic, api_key", a.Type)
+	return kindconfig.BadChoice("config.auth.type", string(a.Type), "none", "bearer", "basic", "api_key")
 }
 
 func validHeaderName(h string) bool {
