@@ -24,10 +24,11 @@ const maxMetadataValue = 256
 // name, the verdict over all its messages and results, and the first
 // violation's plugin and code. Never payload contents.
 type exchangeFacts struct {
-	method, nameKey, name string
-	verdict               string
-	plugin, code, reason  string
-	changed               bool // since the last response that carried them
+	method, name         string
+	family               mcpparse.Family // whose name name is (FamilyNone: none)
+	verdict              string
+	plugin, code, reason string
+	changed              bool // since the last response that carried them
 }
 
 // verdictRank orders verdicts: an exchange's verdict is the strongest one.
@@ -47,7 +48,7 @@ func (f *exchangeFacts) message(m *mcpparse.Message, outcome string) {
 	if f.method == "" {
 		f.method, f.changed = m.Method, true
 		if t, err := m.Target(); err == nil {
-			f.nameKey, f.name = familyKey(t.Family), t.Name
+			f.family, f.name = t.Family, t.Name
 		}
 	}
 	f.setVerdict(outcome)
@@ -57,7 +58,7 @@ func (f *exchangeFacts) message(m *mcpparse.Message, outcome string) {
 func (f *exchangeFacts) result(hook framework.HookType, name string, v *framework.Violation, modified bool) {
 	if f.method == "" {
 		f.method, f.changed = hookMethod(hook), true
-		f.nameKey, f.name = familyKey(hook.Family()), name
+		f.family, f.name = hook.Family(), name
 	}
 	switch {
 	case v != nil:
@@ -100,7 +101,9 @@ func (e *exchange) withMetadata(out []*extprocv3.ProcessingResponse) []*extprocv
 		}
 	}
 	add("method", f.method)
-	add(f.nameKey, f.name)
+	if f.family != mcpparse.FamilyNone {
+		add(f.family.String(), f.name) // tool, prompt or resource
+	}
 	add("verdict", f.verdict)
 	add("plugin", f.plugin)
 	add("violation_code", f.code)
@@ -121,18 +124,6 @@ func bounded(s string) string {
 		cut--
 	}
 	return s[:cut]
-}
-
-func familyKey(f mcpparse.Family) string {
-	switch f {
-	case mcpparse.FamilyTool:
-		return "tool"
-	case mcpparse.FamilyPrompt:
-		return "prompt"
-	case mcpparse.FamilyResource:
-		return "resource"
-	}
-	return ""
 }
 
 func hookMethod(h framework.HookType) string {

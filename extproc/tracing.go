@@ -56,8 +56,8 @@ func (e *exchange) endTrace() {
 	if f.method != "" {
 		e.span.SetAttributes(attribute.String(framework.AttrMethod, f.method))
 	}
-	if f.nameKey != "" {
-		e.span.SetAttributes(framework.NameAttribute(familyOfKey(f.nameKey), bounded(f.name)))
+	if f.family != mcpparse.FamilyNone {
+		e.span.SetAttributes(framework.NameAttribute(f.family, bounded(f.name)))
 	}
 	if f.verdict != "" {
 		e.span.SetAttributes(attribute.String(framework.AttrVerdict, f.verdict))
@@ -69,14 +69,4 @@ func (e *exchange) endTrace() {
 		e.span.SetAttributes(attribute.String("mcp.reject_reason", f.reason))
 	}
 	e.span.End()
-}
-
-func familyOfKey(nameKey string) mcpparse.Family {
-	switch nameKey {
-	case familyKey(mcpparse.FamilyPrompt):
-		return mcpparse.FamilyPrompt
-	case familyKey(mcpparse.FamilyResource):
-		return mcpparse.FamilyResource
-	}
-	return mcpparse.FamilyTool
 }
