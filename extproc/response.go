@@ -255,42 +255,34 @@ func (e *exchange) postHook(m *mcpparse.Message) (mcpparse.Edit, bool) {
 		v        *framework.Violation
 		modified bool
 		newRes   json.RawMessage
+		asked    map[string]string // what the plugins asked of the answer
+		delay    int
 	)
 	result := json.RawMessage(m.Result.Bytes)
 	switch pr.hook {
 	case framework.ToolPostInvoke:
 		out := mgr.ToolPostInvoke(e.ctx, &framework.ToolPostInvokePayload{Name: pr.name, Result: result}, pr.contexts)
-		v, modified = out.Violation, out.Modified
-		if modified {
-			newRes = out.Payload.Result
-		}
-		e.noteAllowed(out.HTTPHeaders, out.RetryDelayMS)
+		v, modified, newRes, asked, delay = out.Violation, out.Modified, out.Payload.Result, out.HTTPHeaders, out.RetryDelayMS
 	case framework.PromptPostFetch:
 		out := mgr.PromptPostFetch(e.ctx, &framework.PromptPostFetchPayload{PromptID: pr.name, Result: result}, pr.contexts)
-		v, modified = out.Violation, out.Modified
-		if modified {
-			newRes = out.Payload.Result
-		}
-		e.noteAllowed(out.HTTPHeaders, out.RetryDelayMS)
+		v, modified, newRes, asked, delay = out.Violation, out.Modified, out.Payload.Result, out.HTTPHeaders, out.RetryDelayMS
 	case framework.ResourcePostFetch:
 		out := mgr.ResourcePostFetch(e.ctx, &framework.ResourcePostFetchPayload{URI: pr.name, Content: result}, pr.contexts)
-		v, modified = out.Violation, out.Modified
-		if modified {
-			newRes = out.Payload.Content
-		}
-		e.noteAllowed(out.HTTPHeaders, out.RetryDelayMS)
+		v, modified, newRes, asked, delay = out.Violation, out.Modified, out.Payload.Content, out.HTTPHeaders, out.RetryDelayMS
 	}
+	e.noteAllowed(asked, delay)
 	if v != nil {
 		// A post-hook block cannot change the status any more, but its
 		// headers (Retry-After) still reach a buffered answer.
 		e.noteAllowed(v.HTTPHeaders, 0)
 	}
-	e.facts.result(pr.hook, pr.name, v, modified && !bytes.Equal(newRes, result))
+	changed := modified && !bytes.Equal(newRes, result)
+	e.facts.result(pr.hook, pr.name, v, changed)
 	switch {
 	case v != nil:
 		e.s.metrics.Results.WithLabelValues(string(pr.hook), OutcomeBlocked, how).Inc()
 		return mcpparse.Edit{Start: m.Start, End: m.End, New: e.blockBody(m.ID, v, pr.hook == framework.ToolPostInvoke)}, true
-	case modified && !bytes.Equal(newRes, result):
+	case changed:
 		if !json.Valid(newRes) {
 			e.s.logger.Error("a plugin returned a result that is not JSON; result withheld", "request_id", e.global.RequestID, "hook", string(pr.hook))
 			return mcpparse.Edit{Start: m.Start, End: m.End, New: mcpparse.ErrorResponse(m.ID, -32603, "result could not be rewritten by policy", nil)}, true
