@@ -2,9 +2,6 @@ package external
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -144,29 +141,10 @@ func httpClient(m *framework.ExternalMCPConfig) (*http.Client, error) {
 		}
 		tr.Proxy = nil
 	}
-	t := m.TLS
-	if t.CAFile != "" || t.CertFile != "" || t.InsecureSkipVerify || t.SkipHostnameCheck {
-		tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // operator's explicit choice
-		if t.CAFile != "" {
-			pem, err := os.ReadFile(t.CAFile)
-			if err != nil {
-				return nil, fmt.Errorf("mcp.tls.ca_file: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("mcp.tls.ca_file: no certificates in %s", t.CAFile)
-			}
-			tc.RootCAs = pool
-		}
-		if t.CertFile != "" || t.KeyFile != "" {
-			cert, err := loadKeyPair(t.CertFile, t.KeyFile, t.KeyFilePassword)
-			if err != nil {
-				return nil, fmt.Errorf("mcp.tls: %w", err)
-			}
-			tc.Certificates = []tls.Certificate{cert}
-		}
-		if t.SkipHostnameCheck && !t.InsecureSkipVerify {
-			verifyChainOnly(tc)
+	if m.TLS.Set() {
+		tc, err := m.TLS.Config()
+		if err != nil {
+			return nil, fmt.Errorf("mcp.tls.%w", err)
 		}
 		tr.TLSClientConfig = tc
 	}
@@ -175,24 +153,6 @@ func httpClient(m *framework.ExternalMCPConfig) (*http.Client, error) {
 		rt = headerTransport{base: tr, headers: m.Headers}
 	}
 	return &http.Client{Transport: rt}, nil
-}
-
-// verifyChainOnly makes tc verify the server's certificate chain against its
-// roots but not the host name, as Python's check_hostname = False does.
-func verifyChainOnly(tc *tls.Config) {
-	roots := tc.RootCAs
-	tc.InsecureSkipVerify = true //nolint:gosec // the chain is verified below
-	tc.VerifyConnection = func(cs tls.ConnectionState) error {
-		if len(cs.PeerCertificates) == 0 {
-			return errors.New("tls: the server sent no certificate")
-		}
-		opts := x509.VerifyOptions{Roots: roots, Intermediates: x509.NewCertPool()}
-		for _, c := range cs.PeerCertificates[1:] {
-			opts.Intermediates.AddCert(c)
-		}
-		_, err := cs.PeerCertificates[0].Verify(opts)
-		return err
-	}
 }
 
 type headerTransport struct {

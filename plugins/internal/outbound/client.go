@@ -3,8 +3,6 @@ package outbound
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"time"
 
@@ -110,9 +107,9 @@ func (c *Client[V]) Open() error {
 	if err != nil {
 		return fmt.Errorf("service %s: %w", c.settings.Service, err)
 	}
-	tc, err := tlsConfig(c.settings.TLS)
+	tc, err := c.settings.TLS.Config()
 	if err != nil {
-		return fmt.Errorf("service %s: %w", c.settings.Service, err)
+		return fmt.Errorf("service %s: tls.%w", c.settings.Service, err)
 	}
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
@@ -140,29 +137,6 @@ func (c *Client[V]) Close() {
 	if c.http != nil {
 		c.http.CloseIdleConnections()
 	}
-}
-
-func tlsConfig(t framework.ClientTLSConfig) (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // an explicit, documented opt-in
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls.ca_file %s: no PEM certificate in it", t.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if t.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls.cert_file/key_file: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
 }
 
 // String names the client without its credentials; Format does the same

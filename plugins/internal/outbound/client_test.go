@@ -526,6 +526,31 @@ func TestTLS(t *testing.T) {
 	}
 }
 
+// A service client reads the same TLS settings as an external plugin's:
+// an encrypted client key opens with keyfile_password (the OpenSSL-made
+// keys of framework/external/testdata/tls), and a wrong one is refused.
+func TestEncryptedClientKey(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "framework", "external", "testdata", "tls")
+	for _, tc := range []struct {
+		key, password string
+		ok            bool
+	}{
+		{"client-key.pkcs8.pem", "s3cret-pass", true},
+		{"client-key.legacy.pem", "s3cret-pass", true},
+		{"client-key.pkcs8.pem", "wrong", false},
+	} {
+		s := settings()
+		s.TLS = framework.ClientTLSConfig{CertFile: filepath.Join(dir, "client.pem"), KeyFile: filepath.Join(dir, tc.key), KeyFilePassword: tc.password}
+		c, err := New[verdict]("https://127.0.0.1/x", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Open(); (err == nil) != tc.ok {
+			t.Errorf("%s with password %q: %v, want ok %v", tc.key, tc.password, err, tc.ok)
+		}
+	}
+}
+
 func TestSettingsErrors(t *testing.T) {
 	for _, tc := range []struct {
 		mut  func(*Settings)

@@ -1,4 +1,4 @@
-package external
+package framework
 
 import (
 	"encoding/pem"
@@ -11,7 +11,7 @@ import (
 // panic, and a key that opens is a PKCS#8 or PEM key again.
 func FuzzDecryptKeyPEM(f *testing.F) {
 	for _, name := range []string{"client-key.pkcs8.pem", "client-key.legacy.pem", "client.pem"} {
-		b, err := os.ReadFile(filepath.Join("testdata", "tls", name))
+		b, err := os.ReadFile(filepath.Join("external", "testdata", "tls", name))
 		if err != nil {
 			f.Fatal(err)
 		}
