@@ -184,12 +184,7 @@ func Parse(body []byte, opts Options) (*Body, error) {
 
 // readMessage fills m from the values the validator recorded.
 func readMessage(m *Message, data []byte, st *msgState, errIndex int) {
-	fail := func(r Reason, offset int, detail string) {
-		e := newError(r, offset, detail)
-		e.Index = errIndex
-		e.ID = m.ID
-		*m = Message{Kind: KindInvalid, ID: m.ID, Start: m.Start, End: m.End, Index: m.Index, Err: e}
-	}
+	fail := func(r Reason, offset int, detail string) { failMessage(m, errIndex, r, offset, detail) }
 	if st.reason != "" {
 		if st.reason != ReasonNotObject {
 			m.ID = looseID(data[m.Start:m.End])
@@ -287,6 +282,19 @@ func readMessage(m *Message, data []byte, st *msgState, errIndex int) {
 	if r, off, detail := readTarget(m, data, st); r != "" {
 		fail(r, off, detail)
 	}
+}
+
+// failMessage marks m invalid with the error. It is not inlined: each
+// inlined copy of the Message literal would add a Message to the caller's
+// frame, and readMessage, with a dozen failure paths, grew a 5 KiB frame
+// that made every exchange's goroutine grow its stack once more.
+//
+//go:noinline
+func failMessage(m *Message, errIndex int, r Reason, offset int, detail string) {
+	e := newError(r, offset, detail)
+	e.Index = errIndex
+	e.ID = m.ID
+	*m = Message{Kind: KindInvalid, ID: m.ID, Start: m.Start, End: m.End, Index: m.Index, Err: e}
 }
 
 // readTarget reads and checks the params of a hooked request.

@@ -1,0 +1,68 @@
+package extproc
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mcp-extproc/mcp-extproc/framework"
+)
+
+// BenchmarkHandle runs the load benchmark's exchange (policy loadPolicy,
+// 1 KiB tools/call and result) through the exchange's handler without
+// gRPC: the filter's own cost per exchange, to profile and count
+// allocations against.
+func BenchmarkHandle(b *testing.B) {
+	policy := loadPolicy
+	if p := os.Getenv("HANDLE_POLICY"); p != "" {
+		policy = "mcp: {paths: [/mcp]}\nplugins:\n" + p
+	}
+	cfg, _, err := framework.Parse([]byte(policy), "load.yaml", framework.LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := NewServer(context.Background(), cfg, Options{Metrics: NewMetrics(prometheus.NewRegistry())})
+	if err != nil {
+		b.Fatal(err)
+	}
+	args := `{"text":"` + strings.Repeat("lorem ipsum ", 80) + `"}`
+	req := toolCallBody("1", "get_weather", args)
+	resp := `{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"` + strings.Repeat("sunny and warm ", 60) + `"}]}}`
+	msgs := []*extprocv3.ProcessingRequest{
+		postHeaders(len(req)), reqBody(req, true),
+		respHeaders("content-type", "application/json", "content-length", strconv.Itoa(len(resp))), respBody(resp, true),
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	done := make(chan struct{})
+	for b.Loop() {
+		// Each exchange on a fresh goroutine, as gRPC serves each stream:
+		// its stack grows as deep as the exchange goes.
+		go func() {
+			defer func() { done <- struct{}{} }()
+			play(b, srv, msgs, ctx)
+		}()
+		<-done
+	}
+}
+
+func play(b *testing.B, srv *Server, msgs []*extprocv3.ProcessingRequest, ctx context.Context) {
+	{
+		p := srv.acquire()
+		ex := newExchange(srv, p, ctx)
+		for _, m := range msgs {
+			for _, r := range ex.handle(m) {
+				if r.GetImmediateResponse() != nil {
+					b.Fatal("blocked")
+				}
+			}
+		}
+		ex.endTrace()
+		srv.release(p)
+	}
+}
