@@ -113,14 +113,16 @@ func (e *exchange) handle(req *extprocv3.ProcessingRequest) []*extprocv3.Process
 // spare (the deepest path measured about 10 KiB).
 const stackReserve = 10 << 10
 
-// growStack makes sure the goroutine has stackReserve of stack before a
-// body phase starts. gRPC serves each stream on a fresh goroutine with a
-// 2 KiB stack; left to itself the stack doubles three times as a hook
-// descends, each time copying the deep stack and adjusting every frame
-// on it (runtime.copystack was 15% of an exchange's CPU). Asked for here,
-// at a shallow point, the runtime grows it once to the size that fits,
-// copying only the few frames above. On a stack already that large it
-// costs the clearing of the frame.
+// growStack makes sure the goroutine has stackReserve of stack. gRPC
+// serves each stream on a fresh goroutine with a 2 KiB stack; left to
+// itself the stack doubles three times as a hook descends, each time
+// copying the deep stack and adjusting every frame on it
+// (runtime.copystack was 15% of an exchange's CPU). Asked for at a shallow
+// point — when the stream starts, and again before each body phase in
+// case a garbage collection shrank the stack of the waiting stream — the
+// runtime grows it once to the size that fits, copying only the few
+// frames above. On a stack already that large it costs the clearing of
+// the frame.
 //
 //go:noinline
 func growStack() byte {

@@ -207,6 +207,7 @@ func (s *Server) Process(stream extprocv3.ExternalProcessor_ProcessServer) error
 	p := s.acquire()
 	defer s.release(p)
 
+	growStack() // before the first Recv, whose decoding would grow it too
 	ex := newExchange(s, p, stream.Context())
 	defer ex.endTrace()
 	for {
