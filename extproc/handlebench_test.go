@@ -45,6 +45,7 @@ func BenchmarkHandle(b *testing.B) {
 		// its stack grows as deep as the exchange goes.
 		go func() {
 			defer func() { done <- struct{}{} }()
+			growStack() // as Process does
 			play(b, srv, msgs, ctx)
 		}()
 		<-done

@@ -40,7 +40,7 @@ func (e *exchange) reject(reason string, id *mcpparse.ID, status, code int, msg 
 
 func (e *exchange) rejectResponse(reason string, id *mcpparse.ID, status, code int, msg string) *extprocv3.ProcessingResponse {
 	e.s.metrics.Rejections.WithLabelValues(reason).Inc()
-	e.s.metrics.Requests.WithLabelValues("unknown", OutcomeRejected).Inc()
+	e.s.metrics.request("unknown", OutcomeRejected)
 	e.facts.rejected(reason)
 	rid := mcpparse.NullID()
 	if id != nil && !id.IsZero() {
@@ -64,7 +64,7 @@ func (e *exchange) inspectRequest(body []byte) requestDecision {
 		// like JSON but fails validation could be read differently by the
 		// server, so it is always rejected.
 		if e.cfg.MCP.OnParseError == framework.OnParseErrorAllow && notJSON(body) {
-			e.s.metrics.Requests.WithLabelValues("unknown", OutcomeAllowed).Inc()
+			e.s.metrics.request("unknown", OutcomeAllowed)
 			e.s.logger.Info("non-JSON body on an MCP path passed (mcp.on_parse_error: allow)", "request_id", e.global.RequestID)
 			return requestDecision{}
 		}
@@ -172,7 +172,7 @@ func (e *exchange) runPreHooks(body []byte, b *mcpparse.Body) requestDecision {
 				anyEdit = true
 			}
 		}
-		e.s.metrics.Requests.WithLabelValues(methodLabel(m.Method), r.outcome).Inc()
+		e.s.metrics.request(methodLabel(m.Method), r.outcome)
 		e.facts.message(m, r.outcome)
 	}
 

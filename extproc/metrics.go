@@ -29,6 +29,14 @@ type Metrics struct {
 	// not running (mcp_extproc_plugin_unavailable{plugin}); the Server
 	// points it at its policy in force.
 	Unavailable *unavailableCollector
+
+	// The children the hot path counts on, cached (labelcache.go).
+	requests       *children[prometheus.Counter]
+	results        *children[prometheus.Counter]
+	hookDuration   *children[prometheus.Observer]
+	pluginDuration *children[prometheus.Observer]
+	violations     *children[prometheus.Counter]
+	pluginErrors   *children[prometheus.Counter]
 }
 
 // unavailableCollector exports the Manager's Unavailable list as a gauge
@@ -114,8 +122,24 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		[]string{"plugin"}, nil)}
 	reg.MustRegister(m.Unavailable, m.Requests, m.Results, m.Rejections, m.HookDuration, m.PluginDuration, m.Violations,
 		m.PluginErrors, m.ActiveStreams, m.ConfigReloads, m.SessionEntries, m.Unreadable, m.HiddenItems, m.FlaggedItems)
+	m.requests = newChildren(2, m.Requests.WithLabelValues)
+	m.results = newChildren(3, m.Results.WithLabelValues)
+	m.hookDuration = newChildren(1, m.HookDuration.WithLabelValues)
+	m.pluginDuration = newChildren(2, m.PluginDuration.WithLabelValues)
+	m.violations = newChildren(2, m.Violations.WithLabelValues)
+	m.pluginErrors = newChildren(2, m.PluginErrors.WithLabelValues)
 	m.preRegister()
 	return m
+}
+
+// request counts one message in mcp_extproc_requests_total.
+func (m *Metrics) request(method, outcome string) {
+	m.requests.get(labelValues{method, outcome}).Inc()
+}
+
+// result counts one post-hooked result in mcp_extproc_results_total.
+func (m *Metrics) result(hook framework.HookType, outcome, matched string) {
+	m.results.get(labelValues{string(hook), outcome, matched}).Inc()
 }
 
 // preRegister creates the common series of the counters at zero, so that a
@@ -161,18 +185,18 @@ func (m *Metrics) ObserveFlaggedItems(plugin string, _ framework.HookType, items
 
 // ObservePluginCall implements framework.Observer.
 func (m *Metrics) ObservePluginCall(c framework.PluginCall) {
-	m.PluginDuration.WithLabelValues(c.Plugin, string(c.Hook)).Observe(c.Duration.Seconds())
+	m.pluginDuration.get(labelValues{c.Plugin, string(c.Hook)}).Observe(c.Duration.Seconds())
 	if c.Violation != nil {
-		m.Violations.WithLabelValues(c.Plugin, c.Violation.Code).Inc()
+		m.violations.get(labelValues{c.Plugin, c.Violation.Code}).Inc()
 	}
 	if c.Outcome.IsError() {
-		m.PluginErrors.WithLabelValues(c.Plugin, string(c.Outcome)).Inc()
+		m.pluginErrors.get(labelValues{c.Plugin, string(c.Outcome)}).Inc()
 	}
 }
 
 // ObserveHookRun implements framework.Observer.
 func (m *Metrics) ObserveHookRun(r framework.HookRun) {
-	m.HookDuration.WithLabelValues(string(r.Hook)).Observe(r.Duration.Seconds())
+	m.hookDuration.get(labelValues{string(r.Hook)}).Observe(r.Duration.Seconds())
 }
 
 // knownMethods bounds the method label: anything else is "other".

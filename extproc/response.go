@@ -280,17 +280,17 @@ func (e *exchange) postHook(m *mcpparse.Message) (mcpparse.Edit, bool) {
 	e.facts.result(pr.hook, pr.name, v, changed)
 	switch {
 	case v != nil:
-		e.s.metrics.Results.WithLabelValues(string(pr.hook), OutcomeBlocked, how).Inc()
+		e.s.metrics.result(pr.hook, OutcomeBlocked, how)
 		return mcpparse.Edit{Start: m.Start, End: m.End, New: e.blockBody(m.ID, v, pr.hook == framework.ToolPostInvoke)}, true
 	case changed:
 		if !json.Valid(newRes) {
 			e.s.logger.Error("a plugin returned a result that is not JSON; result withheld", "request_id", e.global.RequestID, "hook", string(pr.hook))
 			return mcpparse.Edit{Start: m.Start, End: m.End, New: mcpparse.ErrorResponse(m.ID, -32603, "result could not be rewritten by policy", nil)}, true
 		}
-		e.s.metrics.Results.WithLabelValues(string(pr.hook), OutcomeModified, how).Inc()
+		e.s.metrics.result(pr.hook, OutcomeModified, how)
 		return m.Result.Replace(newRes), true
 	}
-	e.s.metrics.Results.WithLabelValues(string(pr.hook), OutcomeAllowed, how).Inc()
+	e.s.metrics.result(pr.hook, OutcomeAllowed, how)
 	return mcpparse.Edit{}, false
 }
 
@@ -326,7 +326,7 @@ func (e *exchange) postHookError(m *mcpparse.Message) (mcpparse.Edit, bool) {
 	}
 	switch {
 	case v != nil:
-		e.s.metrics.Results.WithLabelValues(string(pr.hook), OutcomeBlocked, how).Inc()
+		e.s.metrics.result(pr.hook, OutcomeBlocked, how)
 		return mcpparse.Edit{Start: m.Start, End: m.End, New: e.blockBody(m.ID, v, pr.hook == framework.ToolPostInvoke)}, true
 	case modified && !bytes.Equal(out, in):
 		errObj, ok := unwrapError(out)
@@ -334,10 +334,10 @@ func (e *exchange) postHookError(m *mcpparse.Message) (mcpparse.Edit, bool) {
 			e.s.logger.Error("a plugin rewrote an error into something that is not {\"error\": {code, message}}; error withheld", "request_id", e.global.RequestID, "hook", string(pr.hook))
 			return mcpparse.Edit{Start: m.Start, End: m.End, New: mcpparse.ErrorResponse(m.ID, -32603, "error could not be rewritten by policy", nil)}, true
 		}
-		e.s.metrics.Results.WithLabelValues(string(pr.hook), OutcomeModified, how).Inc()
+		e.s.metrics.result(pr.hook, OutcomeModified, how)
 		return m.Error.Replace(errObj), true
 	}
-	e.s.metrics.Results.WithLabelValues(string(pr.hook), OutcomeAllowed, how).Inc()
+	e.s.metrics.result(pr.hook, OutcomeAllowed, how)
 	return mcpparse.Edit{}, false
 }
 
@@ -392,17 +392,17 @@ func (e *exchange) listHook(m *mcpparse.Message, pr *mcpCall, how string) (mcppa
 	}
 	switch {
 	case v != nil:
-		e.s.metrics.Results.WithLabelValues(string(pr.hook), OutcomeBlocked, how).Inc()
+		e.s.metrics.result(pr.hook, OutcomeBlocked, how)
 		return mcpparse.Edit{Start: m.Start, End: m.End, New: e.blockBody(m.ID, v, false)}, true
 	case modified && !bytes.Equal(out, in):
 		if t := bytes.TrimSpace(out); len(t) == 0 || t[0] != '[' || !json.Valid(t) {
 			e.s.logger.Error("a plugin rewrote a list into something that is not a JSON array; list withheld", "request_id", e.global.RequestID, "hook", string(pr.hook))
 			return mcpparse.Edit{Start: m.Start, End: m.End, New: mcpparse.ErrorResponse(m.ID, -32603, "list could not be rewritten by policy", nil)}, true
 		}
-		e.s.metrics.Results.WithLabelValues(string(pr.hook), OutcomeModified, how).Inc()
+		e.s.metrics.result(pr.hook, OutcomeModified, how)
 		return items.Replace(out), true
 	}
-	e.s.metrics.Results.WithLabelValues(string(pr.hook), OutcomeAllowed, how).Inc()
+	e.s.metrics.result(pr.hook, OutcomeAllowed, how)
 	return mcpparse.Edit{}, false
 }
 

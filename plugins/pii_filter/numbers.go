@@ -45,6 +45,14 @@ type span struct {
 func scanNumbers(s string, k numberKinds, out *[]finding) {
 	var buf [24]group
 	for i := 0; i < len(s); {
+		// Eight bytes none of which is a digit, '(' or '+' (all in
+		// '('..'9') cannot start a span: skip them at once.
+		for i+8 <= len(s) && anchors.InRange(anchors.Load8(s, i), '(', '9') == 0 {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if !numberStart[c] || !anchors.IsDigit(c) && (i+1 == len(s) || !anchors.IsDigit(s[i+1])) {
 			i++

@@ -20,3 +20,41 @@ var wordByte = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// Word-at-a-time tests (SWAR): a scan can skip eight bytes at once where
+// none of them can start what it looks for.
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// Load8 returns the eight bytes of s at i (i+8 <= len(s)), the first in
+// the lowest bits.
+func Load8(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+// InRange returns a mask with the high bit of each byte of x that lies in
+// [lo, hi] (both ASCII, lo <= hi < 0x80) set, and no other bit: exact, so
+// InRange(x, lo, hi) == 0 means no byte of x is in the range.
+func InRange(x uint64, lo, hi byte) uint64 {
+	t := x &^ msb                 // each byte's low seven bits: sums below cannot carry
+	ge := t + lsb*uint64(0x80-lo) // high bit set where t >= lo
+	gt := t + lsb*uint64(0x7f-hi) // high bit set where t > hi
+	return ge &^ gt &^ x & msb    // and not a byte >= 0x80
+}
+
+// HasByte returns a mask with the high bit of each byte of x equal to c
+// (ASCII) set, and no other bit.
+func HasByte(x uint64, c byte) uint64 {
+	return InRange(x, c, c)
+}
+
+// NonWord returns a mask with the high bit of each byte of x that is not a
+// word byte (see IsWordByte) set, and no other bit.
+func NonWord(x uint64) uint64 {
+	return ^(InRange(x, '0', '9') | InRange(x, 'A', 'Z') | InRange(x, 'a', 'z') | HasByte(x, '_')) & msb
+}

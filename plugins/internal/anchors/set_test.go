@@ -154,3 +154,87 @@ func isASCII(s string) bool {
 	}
 	return true
 }
+
+// The word-at-a-time tests agree with a byte-by-byte look on every byte
+// value in every lane.
+func TestInRangeExact(t *testing.T) {
+	ranges := [][2]byte{{'0', '9'}, {'(', '9'}, {'@', '@'}, {':', ':'}, {0, 0x7f}, {'a', 'z'}, {0x7f, 0x7f}, {0, 0}}
+	for _, r := range ranges {
+		for v := range 256 {
+			for lane := range 8 {
+				x := uint64(0x4141414141414141) // 'A' elsewhere
+				if 'A' >= r[0] && 'A' <= r[1] {
+					x = 0xC3C3C3C3C3C3C3C3 // a non-ASCII byte elsewhere: never in range
+				}
+				x = x&^(0xff<<(8*lane)) | uint64(v)<<(8*lane)
+				want := uint64(0)
+				if byte(v) >= r[0] && byte(v) <= r[1] {
+					want = 0x80 << (8 * lane)
+				}
+				if got := InRange(x, r[0], r[1]); got != want {
+					t.Fatalf("InRange(%#x, %#x, %#x) = %#x, want %#x", x, r[0], r[1], got, want)
+				}
+			}
+		}
+	}
+	if Load8("abcdefghij", 2) != 0x6a69686766656463 {
+		t.Errorf("Load8 = %#x", Load8("abcdefghij", 2))
+	}
+}
+
+// naiveScanSkip is naiveScan where found returns the match's end: the scan
+// goes on from there.
+func naiveScanSkip(lits []lit, s string) []string {
+	var out []string
+	for i := 0; i+1 < len(s); i++ {
+		if i > 0 && IsWordByte(s[i-1]) {
+			continue
+		}
+		for r, l := range lits {
+			if end := i + len(l.s); end <= len(s) && (s[i:end] == l.s || l.fold && strings.EqualFold(s[i:end], l.s)) {
+				out = append(out, fmt.Sprintf("%d:%s", r, s[i:end]))
+				i = end - 1
+				break
+			}
+		}
+	}
+	return out
+}
+
+// The word-at-a-time scan finds what the byte-by-byte reference finds, at
+// every alignment and length, with and without skipping, on text dense
+// with anchors, word boundaries of every kind and non-ASCII bytes.
+func TestScanMatchesNaive(t *testing.T) {
+	lits := []lit{{"ab", false}, {"key", true}, {"-x", false}, {"k_", true}, {"é1", false}}
+	alphabet := []string{"a", "b", "k", "e", "y", "K", "E", "Y", "_", "-", "x", " ", "\n", "1", "é", "\xff", ".", "ab", "key", "-x"}
+	rng := uint64(1)
+	next := func(n int) int { rng = rng*6364136223846793005 + 1442695040888963407; return int(rng>>33) % n }
+	for range 20000 {
+		var b strings.Builder
+		for range next(40) {
+			b.WriteString(alphabet[next(len(alphabet))])
+		}
+		s := b.String()
+		if got, want := scanAll(lits, s, false), naiveScan(lits, s); !slices.Equal(got, want) {
+			t.Fatalf("Scan(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := scanAll(lits, s, true), naiveScanSkip(lits, s); !slices.Equal(got, want) {
+			t.Fatalf("Scan(%q) skipping = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func TestNonWordExact(t *testing.T) {
+	for v := range 256 {
+		for lane := range 8 {
+			x := uint64(0x6161616161616161)&^(0xff<<(8*lane)) | uint64(v)<<(8*lane)
+			want := uint64(0)
+			if !IsWordByte(byte(v)) {
+				want = 0x80 << (8 * lane)
+			}
+			if got := NonWord(x); got != want {
+				t.Fatalf("NonWord(%#x) = %#x, want %#x", x, got, want)
+			}
+		}
+	}
+}

@@ -1,0 +1,68 @@
+package extproc
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// labelValues is a metric child's label values; unused trailing ones are "".
+type labelValues [3]string
+
+// children caches the children of one metric vector by their label
+// values. The Prometheus client's WithLabelValues hashes and validates the
+// labels and takes the vector's lock on every call — about a microsecond
+// per exchange across the counters and histograms the hot path touches;
+// here a hit is one lookup in a map that is only ever replaced, never
+// written, so readers take no lock. Label values are bounded (methods,
+// hooks, outcomes, plugin names and codes from the policy), so the map
+// stays small and copying it on a miss is cheap.
+type children[M any] struct {
+	with func(...string) M
+	n    int // how many label values the vector has
+
+	mu sync.Mutex // held by a miss, to publish a larger map
+	m  atomic.Pointer[map[labelValues]M]
+}
+
+// maxCachedChildren bounds a cache, should a plugin report codes without
+// end: past it, lookups go to the vector.
+const maxCachedChildren = 1024
+
+func newChildren[M any](n int, with func(...string) M) *children[M] {
+	return &children[M]{with: with, n: n}
+}
+
+// get returns the child for the label values l.
+func (c *children[M]) get(l labelValues) M {
+	if m := c.m.Load(); m != nil {
+		if v, ok := (*m)[l]; ok {
+			return v
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.m.Load()
+	if old != nil {
+		if v, ok := (*old)[l]; ok {
+			return v
+		}
+	}
+	v := c.with(l[:c.n]...)
+	if len(mapOrNil(old)) >= maxCachedChildren {
+		return v // a vector with that many series is not worth copying
+	}
+	next := make(map[labelValues]M, 1+len(mapOrNil(old)))
+	for k, x := range mapOrNil(old) {
+		next[k] = x
+	}
+	next[l] = v
+	c.m.Store(&next)
+	return v
+}
+
+func mapOrNil[M any](m *map[labelValues]M) map[labelValues]M {
+	if m == nil {
+		return nil
+	}
+	return *m
+}
