@@ -39,6 +39,13 @@ func (c *children[M]) get(l labelValues) M {
 			return v
 		}
 	}
+	return c.miss(l)
+}
+
+// miss resolves l through the vector and publishes it. It is its own
+// function so that l, whose slice the vector keeps, is moved to the heap
+// only here, not on every hit.
+func (c *children[M]) miss(l labelValues) M {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := c.m.Load()
