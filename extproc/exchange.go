@@ -57,7 +57,8 @@ type exchange struct {
 	retryDelayMS int
 
 	// Response side.
-	resp bodyStream
+	resp            bodyStream
+	respHeadersSeen bool // Envoy sent the response headers
 	// respMaybeSSE: the content type names an event stream among other
 	// types; the buffered body is read as JSON, else as an event stream.
 	respMaybeSSE bool
@@ -188,6 +189,14 @@ func (e *exchange) onRequestBody(b *extprocv3.HttpBody) []*extprocv3.ProcessingR
 	if e.done {
 		return nil
 	}
+	if e.reqHdrs == nil {
+		// Envoy's processing_mode skips request headers yet sends the
+		// body: without the path, method, session and identity the body
+		// cannot be judged as policy says, and passing it would let every
+		// request through unread.
+		return e.reject(rejectInvalid, nil, 500, -32603, // JSON-RPC internal error
+			"mcp-extproc was sent a request body without its headers (ext_proc processing_mode request_header_mode: SKIP); it needs them to inspect the request")
+	}
 	if e.kind == kindGet && len(b.GetBody()) > 0 {
 		// A GET on an MCP path carries no JSON-RPC; one with a body is not
 		// passed on uninspected.
@@ -266,6 +275,7 @@ func (e *exchange) onResponseHeaders(h *extprocv3.HttpHeaders) []*extprocv3.Proc
 	if e.done {
 		return nil
 	}
+	e.respHeadersSeen = true
 	// What the pre hooks' plugins asked of the answer (resultheaders.go).
 	return e.withAllowedHeaders(e.responseHeaders(h))
 }
@@ -328,6 +338,16 @@ func (e *exchange) onResponseBody(b *extprocv3.HttpBody) []*extprocv3.Processing
 	}
 	if e.resp.eventStream() {
 		return one(e.onEvents(b))
+	}
+	if !e.respHeadersSeen && e.kind != kindOther && e.hooked() && !e.resp.read {
+		// Envoy's processing_mode skips response headers but sends the
+		// body: its content type and coding are unknown, so it is read
+		// whole both ways (JSON, else an event stream), like a body whose
+		// content type names both. Passing it would hand the client
+		// results no post hook saw.
+		e.s.logger.Warn("response body without its headers (ext_proc processing_mode response_header_mode: SKIP): read without its content type", "request_id", e.global.RequestID)
+		_ = e.resp.readWhole("", e.responseLimit())
+		e.respMaybeSSE = true
 	}
 	answer, whole, err := e.resp.add(b)
 	switch {

@@ -28,3 +28,35 @@ func TestBufferedBodyEndedByTrailersIsInspected(t *testing.T) {
 	}
 	st.close()
 }
+
+// An Envoy whose processing_mode skips headers but sends bodies must not
+// get bodies through unread. A request body without its headers cannot be
+// judged (no path, session or identity): it is refused with a message that
+// names the setting. A response body without its headers is read without
+// its content type, as JSON or else as an event stream, and post-hooked.
+func TestBodiesWithoutTheirHeadersAreNotPassedUnread(t *testing.T) {
+	h := newHarness(t, testPolicy, testRegistry())
+
+	st := h.open(buffered, buffered)
+	ir := immediateOf(t, st.roundTrip(reqBody(toolCallBody("1", "read_notes", `{}`), true)))
+	if ir.GetStatus().GetCode() != 500 || !strings.Contains(string(ir.GetBody()), "request_header_mode: SKIP") {
+		t.Fatalf("request body without headers answered %d %s", ir.GetStatus().GetCode(), ir.GetBody())
+	}
+	st.close()
+
+	for name, body := range map[string]string{
+		"json":         `{"jsonrpc":"2.0","id":2,"result":` + secretResult + `}`,
+		"event stream": "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":2,\"result\":" + secretResult + "}\n\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			st := h.open(buffered, buffered)
+			postRequest(t, st, toolCallBody("2", "read_notes", `{}`))
+			// No response headers: straight to the body.
+			got, ok := mutatedBody(t, st.roundTrip(respBody(body, true)))
+			if !ok || strings.Contains(got, "SECRET") || !strings.Contains(got, "the ****** result") {
+				t.Fatalf("a result without its response headers reached the client as %q (rewritten: %v)", got, ok)
+			}
+			st.close()
+		})
+	}
+}
