@@ -149,7 +149,7 @@ func (e *exchange) onRequestHeaders(h *extprocv3.HttpHeaders) []*extprocv3.Proce
 		return one(resp)
 	}
 	e.global = identity(&e.cfg.MCP.Identity, e.reqHdrs)
-	e.session = e.reqHdrs["mcp-session-id"]
+	e.session = strings.Clone(e.reqHdrs["mcp-session-id"]) // a key of the session table: not a view of the message
 	e.startTrace()
 	mut := &extprocv3.HeaderMutation{}
 	if method == "GET" {

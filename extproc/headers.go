@@ -2,6 +2,7 @@ package extproc
 
 import (
 	"strings"
+	"unsafe"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 )
@@ -15,8 +16,11 @@ func headersFrom(hm *corev3.HeaderMap) headers {
 	h := make(headers, len(hm.GetHeaders()))
 	for _, hv := range hm.GetHeaders() {
 		v := hv.GetValue()
-		if v == "" && len(hv.GetRawValue()) > 0 {
-			v = string(hv.GetRawValue())
+		if raw := hv.GetRawValue(); v == "" && len(raw) > 0 {
+			// A view of the message's bytes, not a copy: gRPC does not
+			// reuse a received message, nothing writes into it, and the
+			// view keeps it alive for as long as the value is held.
+			v = unsafe.String(&raw[0], len(raw))
 		}
 		k := strings.ToLower(hv.GetKey())
 		if prev, ok := h[k]; ok {

@@ -17,13 +17,15 @@ import (
 // present — Envoy verified the token, while a plain header is only as
 // trustworthy as the route that sets it.
 func identity(cfg *framework.IdentityConfig, h headers) framework.GlobalContext {
+	// Copies: header values are views of Envoy's message (headersFrom),
+	// and the identity outlives it in the session table.
 	g := framework.GlobalContext{
-		RequestID: h.get(cfg.RequestIDHeader),
-		User:      h.get(cfg.UserHeader),
-		TenantID:  h.get(cfg.TenantHeader),
-		ServerID:  h.get(cfg.ServerIDHeader),
+		RequestID: strings.Clone(h.get(cfg.RequestIDHeader)),
+		User:      strings.Clone(h.get(cfg.UserHeader)),
+		TenantID:  strings.Clone(h.get(cfg.TenantHeader)),
+		ServerID:  strings.Clone(h.get(cfg.ServerIDHeader)),
 		// content_types conditions match it, as cpex's do.
-		ContentType: h.get("content-type"),
+		ContentType: strings.Clone(h.get("content-type")),
 	}
 	if g.RequestID == "" {
 		g.RequestID = newRequestID()
