@@ -40,9 +40,18 @@ type PluginContext struct {
 // A ContextTable is used by one goroutine at a time: the executor never runs
 // two hooks of one exchange at once, and concurrent plugins work on copies.
 type ContextTable struct {
-	Global  GlobalContext
+	Global GlobalContext
+	// The plugins' contexts: the first few in the table itself (a policy
+	// rarely runs more on one request), the rest in a map.
+	first   [4]namedContext
+	n       int
 	plugins map[string]*PluginContext
 	text    textCache
+}
+
+type namedContext struct {
+	name string
+	pc   PluginContext
 }
 
 // NewContextTable returns a table with the given global context.
@@ -52,8 +61,18 @@ func NewContextTable(g GlobalContext) *ContextTable {
 
 // Plugin returns the named plugin's context, creating it on first use.
 func (t *ContextTable) Plugin(name string) *PluginContext {
+	for i := range t.n {
+		if t.first[i].name == name {
+			return &t.first[i].pc
+		}
+	}
 	if pc, ok := t.plugins[name]; ok {
 		return pc
+	}
+	if t.n < len(t.first) {
+		t.first[t.n] = namedContext{name: name, pc: PluginContext{Global: &t.Global}}
+		t.n++
+		return &t.first[t.n-1].pc
 	}
 	if t.plugins == nil {
 		t.plugins = make(map[string]*PluginContext, 2)
