@@ -52,9 +52,3 @@ func InRange(x uint64, lo, hi byte) uint64 {
 func HasByte(x uint64, c byte) uint64 {
 	return InRange(x, c, c)
 }
-
-// NonWord returns a mask with the high bit of each byte of x that is not a
-// word byte (see IsWordByte) set, and no other bit.
-func NonWord(x uint64) uint64 {
-	return ^(InRange(x, '0', '9') | InRange(x, 'A', 'Z') | InRange(x, 'a', 'z') | HasByte(x, '_')) & msb
-}

@@ -1,7 +1,5 @@
 package anchors
 
-import "math/bits"
-
 // Set is a set of anchors, each tagged with the index of the rule it
 // belongs to. Each byte of a scanned string is looked up in a table of the
 // anchors that start with it (and of the bytes that may follow), so a scan
@@ -67,66 +65,28 @@ func (a *Set) index(c0, c1 byte, an anchor) {
 // far the scan may skip ahead (an index > start), or 0 to go on with the
 // next anchor and byte.
 func (a *Set) Scan(s string, found func(rule, start, end int) int) {
-	if !a.nonEmpty || len(s) < 2 {
+	if !a.nonEmpty {
 		return
 	}
-	// An anchor starts at 0 or just after a byte that is not a word byte,
-	// so only those positions are looked at: the bytes are taken eight at
-	// a time, and each non-word byte among them names the next position.
-	from := 0 // found asked to go on from here
-	if next := a.at(s, 0, found); next > 0 {
-		from = next
-	}
-	for blk := 0; blk < len(s)-1; blk += 8 {
-		var m uint64
-		if blk+8 <= len(s) {
-			m = NonWord(Load8(s, blk))
-		} else {
-			for b := 0; blk+b < len(s); b++ {
-				if !wordByte[s[blk+b]] {
-					m |= 0x80 << (8 * b)
-				}
-			}
-		}
-		for ; m != 0; m &= m - 1 {
-			i := blk + bits.TrailingZeros64(m)>>3 + 1
-			if i+1 >= len(s) {
-				return
-			}
-			if i < from {
-				continue
-			}
-			k := uint(s[i])<<8 | uint(s[i+1])
-			if a.pairs[k>>6]&(1<<(k&63)) == 0 {
-				continue
-			}
-			if next := a.at(s, i, found); next > i {
-				from = next
-			}
-		}
-	}
-}
-
-// at tries the anchors that start with s[i] at i and returns where found
-// asked the scan to go on, or 0.
-func (a *Set) at(s string, i int, found func(rule, start, end int) int) int {
-	k := uint(s[i])<<8 | uint(s[i+1])
-	if a.pairs[k>>6]&(1<<(k&63)) == 0 {
-		return 0
-	}
-	for _, an := range a.byFirst[s[i]] {
-		end := i + len(an.lit)
-		if end > len(s) {
+	for i := 0; i+1 < len(s); i++ {
+		k := uint(s[i])<<8 | uint(s[i+1])
+		if a.pairs[k>>6]&(1<<(k&63)) == 0 || i > 0 && wordByte[s[i-1]] {
 			continue
 		}
-		if an.fold && !equalFoldLower(s[i:end], an.lit) || !an.fold && s[i:end] != an.lit {
-			continue
-		}
-		if next := found(an.rule, i, end); next > i {
-			return next
+		for _, an := range a.byFirst[s[i]] {
+			end := i + len(an.lit)
+			if end > len(s) {
+				continue
+			}
+			if an.fold && !equalFoldLower(s[i:end], an.lit) || !an.fold && s[i:end] != an.lit {
+				continue
+			}
+			if next := found(an.rule, i, end); next > i {
+				i = next - 1
+				break
+			}
 		}
 	}
-	return 0
 }
 
 // equalFoldLower reports whether s equals lower (ASCII lower case) ignoring
