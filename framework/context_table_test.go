@@ -21,7 +21,8 @@ func TestContextTablePluginContexts(t *testing.T) {
 			t.Errorf("plugin %d's state = %v, want %d", i, got, i)
 		}
 	}
-	if tbl.Plugin("p0") != tbl.Plugin("p0") || tbl.Plugin("p5") != tbl.Plugin("p5") {
+	p0, p5 := tbl.Plugin("p0"), tbl.Plugin("p5")
+	if tbl.Plugin("p0") != p0 || tbl.Plugin("p5") != p5 {
 		t.Error("a plugin's context changed between calls")
 	}
 }
