@@ -275,9 +275,14 @@ func playExchange(client extprocv3.ExternalProcessorClient, msgs []*extprocv3.Pr
 }
 
 func BenchmarkLoadVsPassThrough(b *testing.B) {
-	policy := b.TempDir() + "/policy.yaml"
-	if err := os.WriteFile(policy, []byte(loadPolicy), 0o644); err != nil {
-		b.Fatal(err)
+	// LOAD_POLICY=FILE plays another policy (its plugins must let the
+	// exchange through): to compare policies, or to see the adapter alone.
+	policy := os.Getenv("LOAD_POLICY")
+	if policy == "" {
+		policy = b.TempDir() + "/policy.yaml"
+		if err := os.WriteFile(policy, []byte(loadPolicy), 0o644); err != nil {
+			b.Fatal(err)
+		}
 	}
 	servers := map[string]*child{"passthrough": startChild(b, "passthrough"), "filter": startChild(b, policy)}
 	conns := map[string]*grpc.ClientConn{}
