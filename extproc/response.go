@@ -224,20 +224,35 @@ func (e *exchange) lookup(id mcpparse.ID, result []byte) (*mcpCall, string, bool
 	if e.known[key] {
 		return nil, "", false // a request of this exchange that no hook wraps
 	}
-	var hook framework.HookType
-	switch mcpparse.ClassifyResult(result) {
-	case mcpparse.FamilyTool:
-		hook = framework.ToolPostInvoke
-	case mcpparse.FamilyPrompt:
-		hook = framework.PromptPostFetch
-	case mcpparse.FamilyResource:
-		hook = framework.ResourcePostFetch
-	default:
-		if hook = listHook(mcpparse.ClassifyList(result)); hook == "" {
-			return nil, "", false
-		}
+	hook := e.hookByShape(result)
+	if hook == "" || !e.p.mgr.HasHook(hook) {
+		return nil, "", false
 	}
 	return unmatched(hook, e.global), matchShape, true
+}
+
+// hookByShape is the post hook a result of unknown request gets by its
+// shape (a tool, prompt or resource result first, then a list), or "".
+// The shape is not looked at when the policy has no hook it could name.
+func (e *exchange) hookByShape(result []byte) framework.HookType {
+	mgr := e.p.mgr
+	resultHooks := mgr.HasHook(framework.ToolPostInvoke) || mgr.HasHook(framework.PromptPostFetch) || mgr.HasHook(framework.ResourcePostFetch)
+	listHooks := mgr.HasHook(framework.ToolsPostList) || mgr.HasHook(framework.PromptsPostList) || mgr.HasHook(framework.ResourcesPostList)
+	if !resultHooks && !listHooks {
+		return ""
+	}
+	switch mcpparse.ClassifyResult(result) {
+	case mcpparse.FamilyTool:
+		return framework.ToolPostInvoke
+	case mcpparse.FamilyPrompt:
+		return framework.PromptPostFetch
+	case mcpparse.FamilyResource:
+		return framework.ResourcePostFetch
+	}
+	if !listHooks {
+		return ""
+	}
+	return listHook(mcpparse.ClassifyList(result))
 }
 
 // postHook runs the post hook for one result and returns the edit to make:
