@@ -94,7 +94,7 @@ func (e *exchange) withMetadata(out []*extprocv3.ProcessingResponse) []*extprocv
 		return out
 	}
 	f.changed = false
-	fields := map[string]*structpb.Value{}
+	fields := make(map[string]*structpb.Value, 7)
 	add := func(k, v string) {
 		if v != "" {
 			fields[k] = structpb.NewStringValue(bounded(v))
