@@ -8,28 +8,20 @@ import (
 	"testing"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/mcp-extproc/mcp-extproc/framework"
 )
 
 // BenchmarkHandle runs the load benchmark's exchange (policy loadPolicy,
 // 1 KiB tools/call and result) through the exchange's handler without
-// gRPC: the filter's own cost per exchange, to profile and count
-// allocations against.
+// gRPC, each exchange on a fresh goroutine as gRPC serves a stream: the
+// filter's own cost per exchange, to profile and count allocations
+// against. HANDLE_POLICY replaces the plugins (YAML list items, indented
+// two spaces).
 func BenchmarkHandle(b *testing.B) {
 	policy := loadPolicy
 	if p := os.Getenv("HANDLE_POLICY"); p != "" {
 		policy = "mcp: {paths: [/mcp]}\nplugins:\n" + p
 	}
-	cfg, _, err := framework.Parse([]byte(policy), "load.yaml", framework.LoadOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := NewServer(context.Background(), cfg, Options{Metrics: NewMetrics(prometheus.NewRegistry())})
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv := benchServer(b, policy)
 	args := `{"text":"` + strings.Repeat("lorem ipsum ", 80) + `"}`
 	req := toolCallBody("1", "get_weather", args)
 	resp := `{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"` + strings.Repeat("sunny and warm ", 60) + `"}]}}`

@@ -342,6 +342,21 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// benchServer is an in-process server for the policy, with its own
+// metrics registry.
+func benchServer(b *testing.B, policy string) *Server {
+	b.Helper()
+	cfg, _, err := framework.Parse([]byte(policy), "bench.yaml", framework.LoadOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := NewServer(context.Background(), cfg, Options{Metrics: NewMetrics(prometheus.NewRegistry())})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return srv
+}
+
 // BenchmarkSoak plays 10^6 exchanges (c=32) through an in-process server
 // with the load policy and samples the heap (after a GC) and the goroutine
 // count every 10^5: both must stay flat. It is long; `make soak` runs it,
@@ -351,14 +366,7 @@ func BenchmarkSoak(b *testing.B) {
 	if n, err := strconv.Atoi(os.Getenv("SOAK_EXCHANGES")); err == nil && n > 0 {
 		total = n
 	}
-	cfg, _, err := framework.Parse([]byte(loadPolicy), "soak.yaml", framework.LoadOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := NewServer(context.Background(), cfg, Options{Metrics: NewMetrics(prometheus.NewRegistry())})
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv := benchServer(b, loadPolicy)
 	client := loopbackClient(b, srv)
 	args := `{"text":"` + strings.Repeat("lorem ipsum ", 80) + `"}`
 	resp := `{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"` + strings.Repeat("sunny and warm ", 60) + `"}]}}`
