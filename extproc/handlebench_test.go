@@ -3,8 +3,6 @@ package extproc
 import (
 	"context"
 	"os"
-	"strconv"
-	"strings"
 	"testing"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
@@ -22,13 +20,7 @@ func BenchmarkHandle(b *testing.B) {
 		policy = "mcp: {paths: [/mcp]}\nplugins:\n" + p
 	}
 	srv := benchServer(b, policy)
-	args := `{"text":"` + strings.Repeat("lorem ipsum ", 80) + `"}`
-	req := toolCallBody("1", "get_weather", args)
-	resp := `{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"` + strings.Repeat("sunny and warm ", 60) + `"}]}}`
-	msgs := []*extprocv3.ProcessingRequest{
-		postHeaders(len(req)), reqBody(req, true),
-		respHeaders("content-type", "application/json", "content-length", strconv.Itoa(len(resp))), respBody(resp, true),
-	}
+	msgs := loadExchange()
 	ctx := context.Background()
 	b.ReportAllocs()
 	done := make(chan struct{})

@@ -202,16 +202,22 @@ type roundResult struct {
 	lat       []time.Duration
 }
 
-// playRound runs c concurrent clients for d against addr.
-func playRound(b *testing.B, srv *child, conn *grpc.ClientConn, c int, d time.Duration) roundResult {
-	b.Helper()
+// loadExchange is the load benchmark's exchange as Envoy sends it: a
+// tools/call with 1 KiB of arguments and its 1 KiB JSON result.
+func loadExchange() []*extprocv3.ProcessingRequest {
 	args := `{"text":"` + strings.Repeat("lorem ipsum ", 80) + `"}`
 	req := toolCallBody("1", "get_weather", args)
 	resp := `{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"` + strings.Repeat("sunny and warm ", 60) + `"}]}}`
-	msgs := []*extprocv3.ProcessingRequest{
+	return []*extprocv3.ProcessingRequest{
 		postHeaders(len(req)), reqBody(req, true),
 		respHeaders("content-type", "application/json", "content-length", strconv.Itoa(len(resp))), respBody(resp, true),
 	}
+}
+
+// playRound runs c concurrent clients for d against addr.
+func playRound(b *testing.B, srv *child, conn *grpc.ClientConn, c int, d time.Duration) roundResult {
+	b.Helper()
+	msgs := loadExchange()
 	client := extprocv3.NewExternalProcessorClient(conn)
 	var (
 		wg    sync.WaitGroup
