@@ -56,14 +56,15 @@ func (r *Report) Log(ctx context.Context, logger *slog.Logger, level slog.Level,
 	for i, t := range types {
 		counts[i] = slog.Int(t, r.Counts[t])
 	}
-	attrs := []slog.Attr{
+	attrs := make([]slog.Attr, 0, 7)
+	attrs = append(attrs,
 		slog.String("hook", string(hook)),
 		slog.String("action", action),
 		slog.Int("count", r.Total),
 		slog.Any("types", types),
-		{Key: "counts", Value: slog.GroupValue(counts...)},
+		slog.Attr{Key: "counts", Value: slog.GroupValue(counts...)},
 		slog.Any("fields", r.Fields),
-	}
+	)
 	if pc != nil && pc.Global != nil && pc.Global.RequestID != "" {
 		attrs = append(attrs, slog.String("request_id", pc.Global.RequestID))
 	}
