@@ -57,7 +57,8 @@ func serveChild(role string) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	gs := grpc.NewServer(grpc.MaxRecvMsgSize(16 << 20))
+	// Both servers get the gRPC options extproc serve uses (Run).
+	gs := grpc.NewServer(grpc.MaxRecvMsgSize(16<<20), streamWorkers())
 	switch role {
 	case "passthrough":
 		extprocv3.RegisterExternalProcessorServer(gs, passThrough{})

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"github.com/tidwall/gjson"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 	"github.com/mcp-extproc/mcp-extproc/mcpparse"
@@ -298,7 +299,7 @@ func (e *exchange) postHook(m *mcpparse.Message) (mcpparse.Edit, bool) {
 		e.s.metrics.result(pr.hook, OutcomeBlocked, how)
 		return mcpparse.Edit{Start: m.Start, End: m.End, New: e.blockBody(m.ID, v, pr.hook == framework.ToolPostInvoke)}, true
 	case changed:
-		if !json.Valid(newRes) {
+		if !gjson.ValidBytes(newRes) { // json.Valid's grammar, several times faster
 			e.s.logger.Error("a plugin returned a result that is not JSON; result withheld", "request_id", e.global.RequestID, "hook", string(pr.hook))
 			return mcpparse.Edit{Start: m.Start, End: m.End, New: mcpparse.ErrorResponse(m.ID, -32603, "result could not be rewritten by policy", nil)}, true
 		}
@@ -410,7 +411,7 @@ func (e *exchange) listHook(m *mcpparse.Message, pr *mcpCall, how string) (mcppa
 		e.s.metrics.result(pr.hook, OutcomeBlocked, how)
 		return mcpparse.Edit{Start: m.Start, End: m.End, New: e.blockBody(m.ID, v, false)}, true
 	case modified && !bytes.Equal(out, in):
-		if t := bytes.TrimSpace(out); len(t) == 0 || t[0] != '[' || !json.Valid(t) {
+		if t := bytes.TrimSpace(out); len(t) == 0 || t[0] != '[' || !gjson.ValidBytes(t) {
 			e.s.logger.Error("a plugin rewrote a list into something that is not a JSON array; list withheld", "request_id", e.global.RequestID, "hook", string(pr.hook))
 			return mcpparse.Edit{Start: m.Start, End: m.End, New: mcpparse.ErrorResponse(m.ID, -32603, "list could not be rewritten by policy", nil)}, true
 		}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -76,6 +77,7 @@ func Run(ctx context.Context, cfg *framework.Config, ro RunOptions) error {
 	gopts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.Server.MaxMessageBytes),
 		grpc.MaxSendMsgSize(cfg.Server.MaxMessageBytes),
+		streamWorkers(),
 	}
 	if cfg.Server.TLS.Enabled() {
 		tc, err := serverTLS(cfg.Server.TLS)
@@ -250,4 +252,14 @@ func addrString(a net.Addr) string {
 		return "disabled"
 	}
 	return a.String()
+}
+
+// streamWorkers lets the gRPC server run each ext_proc stream on one of a
+// few warm goroutines (more streams than workers get a fresh goroutine, as
+// without the option). A fresh goroutine starts with a small stack that
+// parsing and the plugins' walks then grow, copying it each time, on every
+// exchange; a worker keeps its stack (grpc-go retires a worker after 65536
+// streams so a grown stack is not kept forever).
+func streamWorkers() grpc.ServerOption {
+	return grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0)))
 }

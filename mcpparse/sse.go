@@ -306,7 +306,7 @@ func EncodeEvent(ev Event) []byte {
 	if ev.HasData || ev.Data != "" {
 		data := ev.Data
 		for {
-			n := strings.IndexAny(data, "\r\n")
+			n := lineBreak(data)
 			if n < 0 {
 				out = appendField(out, "data", data)
 				break
@@ -321,9 +321,28 @@ func EncodeEvent(ev Event) []byte {
 	return append(out, '\n')
 }
 
+// lineBreak returns the index of the first CR or LF in s, or -1.
+func lineBreak(s string) int {
+	n := strings.IndexByte(s, '\n')
+	if n < 0 {
+		n = len(s)
+	}
+	if r := strings.IndexByte(s[:n], '\r'); r >= 0 {
+		return r
+	}
+	if n == len(s) {
+		return -1
+	}
+	return n
+}
+
 func appendField(out []byte, name, value string) []byte {
 	out = append(out, name...)
 	out = append(out, ':', ' ')
+	if lineBreak(value) < 0 { // the usual case: nothing to drop
+		out = append(out, value...)
+		return append(out, '\n')
+	}
 	for i := 0; i < len(value); i++ {
 		if c := value[i]; c != '\r' && c != '\n' {
 			out = append(out, c)

@@ -180,6 +180,7 @@ func TestEncodeEvent(t *testing.T) {
 	}{
 		{Event{Data: `{"a":1}`, HasData: true}, "data: {\"a\":1}\n\n"},
 		{Event{ID: "7", HasID: true, Type: "message", Retry: "100", Data: "a\nb\r\nc\rd", HasData: true}, "id: 7\nevent: message\nretry: 100\ndata: a\ndata: b\ndata: c\ndata: d\n\n"},
+		{Event{Data: "c\rd\ne\n", HasData: true}, "data: c\ndata: d\ndata: e\ndata: \n\n"},
 		{Event{HasID: true}, "id: \n\n"},
 		{Event{Data: "", HasData: true}, "data: \n\n"},
 		{Event{ID: "a\nevent: evil", HasID: true, Type: "t\r\ndata: x", Data: "x", HasData: true}, "id: aevent: evil\nevent: tdata: x\ndata: x\n\n"},

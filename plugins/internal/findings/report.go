@@ -46,14 +46,25 @@ func (r *Report) Types() []string { return slices.Sorted(maps.Keys(r.Counts)) }
 // Log writes the report as one record: the hook, the action taken, the
 // counts by type and the fields, and the request id.
 func (r *Report) Log(ctx context.Context, logger *slog.Logger, level slog.Level, msg string, hook framework.HookType, pc *framework.PluginContext, action string) {
-	attrs := []slog.Attr{
+	if !logger.Enabled(ctx, level) {
+		return
+	}
+	types := r.Types()
+	// The counts as a group of ints, in the order of types: the same JSON
+	// object a map gives, without encoding/json's reflection.
+	counts := make([]slog.Attr, len(types))
+	for i, t := range types {
+		counts[i] = slog.Int(t, r.Counts[t])
+	}
+	attrs := make([]slog.Attr, 0, 7)
+	attrs = append(attrs,
 		slog.String("hook", string(hook)),
 		slog.String("action", action),
 		slog.Int("count", r.Total),
-		slog.Any("types", r.Types()),
-		slog.Any("counts", r.Counts),
+		slog.Any("types", types),
+		slog.Attr{Key: "counts", Value: slog.GroupValue(counts...)},
 		slog.Any("fields", r.Fields),
-	}
+	)
 	if pc != nil && pc.Global != nil && pc.Global.RequestID != "" {
 		attrs = append(attrs, slog.String("request_id", pc.Global.RequestID))
 	}
