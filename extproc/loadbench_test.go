@@ -58,7 +58,7 @@ func serveChild(role string) {
 		os.Exit(1)
 	}
 	// Both servers get the gRPC options extproc serve uses (Run).
-	gs := grpc.NewServer(grpc.MaxRecvMsgSize(16<<20), streamWorkers())
+	gs := grpc.NewServer(append(streamOptions(), grpc.MaxRecvMsgSize(16<<20))...)
 	switch role {
 	case "passthrough":
 		extprocv3.RegisterExternalProcessorServer(gs, passThrough{})

@@ -77,8 +77,8 @@ func Run(ctx context.Context, cfg *framework.Config, ro RunOptions) error {
 	gopts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.Server.MaxMessageBytes),
 		grpc.MaxSendMsgSize(cfg.Server.MaxMessageBytes),
-		streamWorkers(),
 	}
+	gopts = append(gopts, streamOptions()...)
 	if cfg.Server.TLS.Enabled() {
 		tc, err := serverTLS(cfg.Server.TLS)
 		if err != nil {
@@ -254,12 +254,31 @@ func addrString(a net.Addr) string {
 	return a.String()
 }
 
-// streamWorkers lets the gRPC server run each ext_proc stream on one of a
-// few warm goroutines (more streams than workers get a fresh goroutine, as
-// without the option). A fresh goroutine starts with a small stack that
-// parsing and the plugins' walks then grow, copying it each time, on every
-// exchange; a worker keeps its stack (grpc-go retires a worker after 65536
-// streams so a grown stack is not kept forever).
-func streamWorkers() grpc.ServerOption {
-	return grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0)))
+// streamOptions are the gRPC server options of the ext_proc service that
+// shape how streams run; the benchmarks' servers use them too.
+//
+// Stream workers: each stream runs on one of a few warm goroutines (more
+// streams than workers get a fresh goroutine, as without the option). A
+// fresh goroutine starts with a small stack that parsing and the plugins'
+// walks then grow, copying it each time; a worker keeps its stack
+// (grpc-go retires a worker after 65536 streams).
+//
+// Fixed flow-control windows: by default grpc-go grows a stream's receive
+// window with its bandwidth-delay estimate, up to 16 MiB, and Envoy sends
+// a streamed body's chunks without waiting for their answers, so a filter
+// busy with a long event stream could hold megabytes of chunks it has not
+// read yet. A fixed window bounds what one stream can have in flight
+// (Envoy keeps the rest, under its own buffer limits); Envoy and the
+// filter are a hop apart, so a window of 1 MiB is not what limits speed.
+func streamOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))),
+		grpc.InitialWindowSize(streamWindow),
+		grpc.InitialConnWindowSize(connWindow),
+	}
 }
+
+const (
+	streamWindow = 1 << 20 // bytes one stream may have in flight to the filter
+	connWindow   = 8 << 20 // and all streams of one connection
+)
