@@ -85,7 +85,7 @@ func (p *Plugin) ToolsPostList(ctx context.Context, pl *framework.ToolsPostListP
 		return res, nil
 	}
 	out, hidden, err := listitems.Filter(pl.Tools, func(tool gjson.Result) *framework.HiddenItem {
-		name := tool.Get("name")
+		name := listitems.Member(tool, "name")
 		if name.Type != gjson.String {
 			return nil
 		}

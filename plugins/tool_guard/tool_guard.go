@@ -245,9 +245,9 @@ func (s *scanner) walkItem(fam family, it gjson.Result) (f *finding) {
 // resource's URI.
 func itemName(fam family, it gjson.Result) string {
 	if fam == famResource {
-		return it.Get("uri").Str
+		return listitems.Member(it, "uri").Str
 	}
-	return it.Get("name").Str
+	return listitems.Member(it, "name").Str
 }
 
 // list judges one page of a list. It returns the rebuilt list (nil when

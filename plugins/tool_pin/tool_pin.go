@@ -49,7 +49,7 @@ var (
 func (p *Plugin) judge(pins map[string]string, tool gjson.Result) (*framework.HiddenItem, string) {
 	t, ok := p.memo.Get(tool.Raw)
 	if !ok {
-		t.name = tool.Get("name").Str
+		t.name = listitems.Member(tool, "name").Str
 		t.fp, t.err = fingerprintParsed(tool.Raw)
 		p.memo.Put(tool.Raw, t)
 	}

@@ -25,6 +25,45 @@ var ErrNotArray = errors.New("list is not a JSON array")
 // hidden) and what was hidden, in list order. A list with nothing hidden
 // costs no copy: the rebuilt array is begun at the first hidden item.
 func Filter(raw json.RawMessage, judge func(item gjson.Result) *framework.HiddenItem) (json.RawMessage, []framework.HiddenItem, error) {
+	s := string(raw)
+	spans, ok := splitArray(s, make([]span, 0, 128))
+	if !ok {
+		return filterParsed(raw, judge)
+	}
+	var (
+		out    []byte
+		hidden []framework.HiddenItem
+	)
+	for k, sp := range spans {
+		h := judge(item(s, sp))
+		switch {
+		case h == nil && out != nil:
+			if len(out) > 1 {
+				out = append(out, ',')
+			}
+			out = append(out, s[sp.start:sp.end]...)
+		case h != nil && out == nil:
+			// Every item before this one was kept.
+			out = append(make([]byte, 0, len(raw)), '[')
+			for j, before := range spans[:k] {
+				if j > 0 {
+					out = append(out, ',')
+				}
+				out = append(out, s[before.start:before.end]...)
+			}
+		}
+		if h != nil {
+			hidden = append(hidden, *h)
+		}
+	}
+	if len(hidden) == 0 {
+		return nil, nil, nil
+	}
+	return append(out, ']'), hidden, nil
+}
+
+// filterParsed is Filter through gjson, for text the scanner does not split.
+func filterParsed(raw json.RawMessage, judge func(item gjson.Result) *framework.HiddenItem) (json.RawMessage, []framework.HiddenItem, error) {
 	arr := gjson.ParseBytes(raw)
 	if !arr.IsArray() {
 		return nil, nil, ErrNotArray

@@ -1,0 +1,172 @@
+package listitems
+
+import (
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// The scanner here splits a list into its items and finds a member of an
+// item without building anything: a page of a hundred tools is split in
+// one pass in which only strings are searched (for their closing quote, a
+// byte search that runs many bytes at a time). It reads valid JSON exactly
+// as gjson does; on text it does not expect (anything but a plain JSON
+// array, a key with an escape) it says so, and the caller asks gjson.
+
+// jsonSpace reports JSON's white space.
+func jsonSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipSpace(s string, i int) int {
+	for i < len(s) && jsonSpace(s[i]) {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index after the string whose opening quote is at
+// s[i]; -1 when it is not closed.
+func stringEnd(s string, i int) int {
+	for j := i + 1; ; {
+		k := strings.IndexByte(s[j:], '"')
+		if k < 0 {
+			return -1
+		}
+		j += k
+		// The quote is escaped when an odd number of backslashes precede it.
+		n := 0
+		for j-n-1 > i && s[j-n-1] == '\\' {
+			n++
+		}
+		if n%2 == 0 {
+			return j + 1
+		}
+		j++
+	}
+}
+
+// valueEnd returns the index after the JSON value at s[i], or -1 when the
+// text there is not one this scanner splits (it checks brackets and
+// strings, not every rule of JSON: gjson is as lenient).
+func valueEnd(s string, i int) int {
+	if i >= len(s) {
+		return -1
+	}
+	switch s[i] {
+	case '"':
+		return stringEnd(s, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(s); {
+			switch s[j] {
+			case '"':
+				end := stringEnd(s, j)
+				if end < 0 {
+					return -1
+				}
+				j = end
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1
+				}
+			}
+			j++
+		}
+		return -1
+	}
+	j := i
+	for j < len(s) && s[j] != ',' && s[j] != ']' && s[j] != '}' && !jsonSpace(s[j]) {
+		j++
+	}
+	if j == i {
+		return -1
+	}
+	return j
+}
+
+// splitArray appends to spans the span of each element of the JSON array
+// s, in order. It returns false when s is not an array of values it splits
+// (the caller then asks gjson).
+func splitArray(s string, spans []span) ([]span, bool) {
+	i := skipSpace(s, 0)
+	if i >= len(s) || s[i] != '[' {
+		return spans, false
+	}
+	i = skipSpace(s, i+1)
+	if i < len(s) && s[i] == ']' {
+		return spans, skipSpace(s, i+1) == len(s)
+	}
+	for {
+		end := valueEnd(s, i)
+		if end < 0 {
+			return spans, false
+		}
+		spans = append(spans, span{i, end})
+		i = skipSpace(s, end)
+		switch {
+		case i < len(s) && s[i] == ',':
+			i = skipSpace(s, i+1)
+		case i < len(s) && s[i] == ']':
+			return spans, skipSpace(s, i+1) == len(s)
+		default:
+			return spans, false
+		}
+	}
+}
+
+type span struct{ start, end int }
+
+// item is the gjson.Result of one element, as gjson's ForEach gives it.
+func item(s string, sp span) gjson.Result {
+	raw := s[sp.start:sp.end]
+	if raw[0] == '{' || raw[0] == '[' {
+		return gjson.Result{Type: gjson.JSON, Raw: raw, Index: sp.start}
+	}
+	r := gjson.Parse(raw)
+	r.Index = sp.start
+	return r
+}
+
+// Member returns the member key of the JSON object obj (an item of a
+// list), as obj.Get(key) does for a key without special path characters:
+// the first member of that name.
+func Member(obj gjson.Result, key string) gjson.Result {
+	s := obj.Raw
+	if obj.Type != gjson.JSON || s == "" || s[0] != '{' {
+		return obj.Get(key)
+	}
+	i := skipSpace(s, 1)
+	for i < len(s) && s[i] == '"' {
+		end := stringEnd(s, i)
+		if end < 0 || strings.IndexByte(s[i:end], '\\') >= 0 {
+			return obj.Get(key) // a key gjson unescapes before comparing
+		}
+		match := s[i+1:end-1] == key
+		i = skipSpace(s, end)
+		if i >= len(s) || s[i] != ':' {
+			break
+		}
+		i = skipSpace(s, i+1)
+		vend := valueEnd(s, i)
+		if vend < 0 {
+			break
+		}
+		if match {
+			v := s[i:vend]
+			if v[0] == '"' && strings.IndexByte(v, '\\') < 0 {
+				return gjson.Result{Type: gjson.String, Raw: v, Str: v[1 : len(v)-1], Index: obj.Index + i}
+			}
+			r := gjson.Parse(v)
+			r.Index = obj.Index + i
+			return r
+		}
+		i = skipSpace(s, vend)
+		if i >= len(s) || s[i] != ',' {
+			break
+		}
+		i = skipSpace(s, i+1)
+	}
+	return obj.Get(key)
+}
