@@ -34,7 +34,7 @@ func Fingerprint(tool []byte) (string, error) {
 func fingerprintParsed(t string) (string, error) {
 	c := getCanonicaliser()
 	defer putCanonicaliser(c)
-	if fp, ok := fingerprintFast(c, t); ok {
+	if fp, _, ok := fingerprintFast(c, t); ok {
 		return fp, nil
 	}
 	return fingerprintCanonicalised(c, t)

@@ -19,10 +19,12 @@ import (
 const maxFastDepth = 64
 
 // fingerprintFast returns the fingerprint of the tool object s when every
-// fingerprinted member's text is canonical already; ok false otherwise.
-func fingerprintFast(c *canonicaliser, s string) (fp string, ok bool) {
+// fingerprinted member's text is canonical already, and its name (what
+// gjson's Get("name").Str is: "" when it is not a string); ok false
+// otherwise.
+func fingerprintFast(c *canonicaliser, s string) (fp, name string, ok bool) {
 	if s == "" || s[0] != '{' {
-		return "", false
+		return "", "", false
 	}
 	var spans [6][2]int // by FingerprintMembers index: `"key":value`
 	seen := 0
@@ -32,32 +34,32 @@ func fingerprintFast(c *canonicaliser, s string) (fp string, ok bool) {
 	} else {
 		for {
 			if i >= len(s) || s[i] != '"' {
-				return "", false
+				return "", "", false
 			}
 			kend := plainStringEnd(s, i)
 			if kend < 0 {
-				return "", false
+				return "", "", false
 			}
 			m := memberIndex(s[i+1 : kend-1])
 			var vend int
 			if m >= 0 {
 				if seen&(1<<m) != 0 || kend >= len(s) || s[kend] != ':' {
-					return "", false
+					return "", "", false
 				}
 				if vend = canonicalEnd(s, kend+1, 0); vend < 0 {
-					return "", false
+					return "", "", false
 				}
 				seen |= 1 << m
 				spans[m] = [2]int{i, vend}
 			} else {
 				j := skipSpace(s, kend)
 				if j >= len(s) || s[j] != ':' {
-					return "", false
+					return "", "", false
 				}
 				j = skipSpace(s, j+1)
 				var err error
 				if vend, err = skipValue(s, j); err != nil || vend == j {
-					return "", false
+					return "", "", false
 				}
 			}
 			i = skipSpace(s, vend)
@@ -69,11 +71,11 @@ func fingerprintFast(c *canonicaliser, s string) (fp string, ok bool) {
 				i++
 				break
 			}
-			return "", false
+			return "", "", false
 		}
 	}
 	if skipSpace(s, i) != len(s) {
-		return "", false
+		return "", "", false
 	}
 	out := append(c.out[:0], '{')
 	for m, sp := range spans {
@@ -87,8 +89,16 @@ func fingerprintFast(c *canonicaliser, s string) (fp string, ok bool) {
 	}
 	c.out = append(out, '}')
 	sum := sha256.Sum256(c.out)
-	return hex.EncodeToString(sum[:]), true
+	if seen&(1<<nameIndex) != 0 {
+		if v := s[spans[nameIndex][0]+len(`"name":`) : spans[nameIndex][1]]; v[0] == '"' {
+			name = v[1 : len(v)-1]
+		}
+	}
+	return hex.EncodeToString(sum[:]), name, true
 }
+
+// nameIndex is the index of "name" in FingerprintMembers.
+const nameIndex = 3
 
 // memberIndex is key's index in FingerprintMembers, or -1.
 func memberIndex(key string) int {
@@ -113,6 +123,15 @@ func memberIndex(key string) int {
 // quote) when it is written as RFC 8785 writes it: no escape, no control
 // character. -1 otherwise.
 func plainStringEnd(s string, i int) int {
+	// Most strings (keys, names) are short: bytes first, then the search.
+	for j := i + 1; j < len(s) && j <= i+16; j++ {
+		switch c := s[j]; {
+		case c == '"':
+			return j + 1
+		case c == '\\' || c < 0x20:
+			return -1
+		}
+	}
 	j := strings.IndexByte(s[i+1:], '"')
 	if j < 0 {
 		return -1

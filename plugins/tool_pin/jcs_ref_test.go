@@ -186,7 +186,10 @@ func FuzzFastFingerprintMatchesReference(f *testing.F) {
 		}
 		c := getCanonicaliser()
 		defer putCanonicaliser(c)
-		fp, ok := fingerprintFast(c, in)
+		fp, name, ok := fingerprintFast(c, in)
+		if ok && name != gjson.Get(in, "name").Str {
+			t.Fatalf("%q: fast path name %q, gjson %q", in, name, gjson.Get(in, "name").Str)
+		}
 		want, wantErr := fingerprintCanonicalised(c, in)
 		ref, refErr := canonicalToolRef(nil, gjson.Parse(in))
 		if (wantErr != nil) != (refErr != nil) || wantErr == nil && want != sha256Hex(ref) {
@@ -198,7 +201,7 @@ func FuzzFastFingerprintMatchesReference(f *testing.F) {
 		// Canonical text is taken (when its members are all there is to
 		// check, and nested no deeper than the fast path follows).
 		if wantErr == nil && !ok && string(ref) == in && !strings.Contains(in, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[") && !strings.Contains(in, "{{") {
-			if _, again := fingerprintFast(c, string(ref)); !again && fastTakes(string(ref)) {
+			if _, _, again := fingerprintFast(c, string(ref)); !again && fastTakes(string(ref)) {
 				t.Fatalf("%q: canonical, but the fast path declines it", in)
 			}
 		}

@@ -25,17 +25,45 @@ var ErrNotArray = errors.New("list is not a JSON array")
 // hidden) and what was hidden, in list order. A list with nothing hidden
 // costs no copy: the rebuilt array is begun at the first hidden item.
 func Filter(raw json.RawMessage, judge func(item gjson.Result) *framework.HiddenItem) (json.RawMessage, []framework.HiddenItem, error) {
-	s := string(raw)
-	spans, ok := splitArray(s, make([]span, 0, 128))
+	return FilterKey(raw, "", func(item, _ gjson.Result) *framework.HiddenItem { return judge(item) })
+}
+
+// FilterKey is Filter that also gives judge the item's member key (as
+// Member(item, key) gives it), found in the same pass that splits the list.
+func FilterKey(raw json.RawMessage, key string, judge func(item, member gjson.Result) *framework.HiddenItem) (json.RawMessage, []framework.HiddenItem, error) {
+	s := Intern(raw)
+	sp := spanPool.Get().(*[]span)
+	defer func() {
+		if cap(*sp) <= 1<<14 {
+			spanPool.Put(sp)
+		}
+	}()
+	spans, ok := splitArrayKey(s, key, (*sp)[:0])
+	*sp = spans
 	if !ok {
-		return filterParsed(raw, judge)
+		return filterParsed(raw, func(item gjson.Result) *framework.HiddenItem {
+			var m gjson.Result
+			if key != "" {
+				m = Member(item, key)
+			}
+			return judge(item, m)
+		})
 	}
 	var (
 		out    []byte
 		hidden []framework.HiddenItem
 	)
 	for k, sp := range spans {
-		h := judge(item(s, sp))
+		it := item(s, sp)
+		var m gjson.Result
+		switch {
+		case key == "":
+		case sp.key.start >= 0:
+			m = value(s[sp.key.start:sp.key.end], sp.key.start)
+		default:
+			m = Member(it, key)
+		}
+		h := judge(it, m)
 		switch {
 		case h == nil && out != nil:
 			if len(out) > 1 {
@@ -60,6 +88,46 @@ func Filter(raw json.RawMessage, judge func(item gjson.Result) *framework.Hidden
 		return nil, nil, nil
 	}
 	return append(out, ']'), hidden, nil
+}
+
+var spanPool = sync.Pool{New: func() any { return new([]span) }}
+
+// internMaxBytes bounds the bytes of lists Intern holds.
+const internMaxBytes = 8 << 20
+
+var interned = struct {
+	mu    sync.RWMutex
+	m     map[string]string
+	bytes int
+}{m: map[string]string{}}
+
+// Intern returns the text of a list as a string, one copy shared by every
+// plugin that asks for the same bytes: the list plugins each split a page
+// and remember its outcome by its text, and a page of a hundred tools is
+// 60 KB. It holds at most internMaxBytes of lists and starts afresh when
+// full. Safe for concurrent use.
+func Intern(raw []byte) string {
+	interned.mu.RLock()
+	s, ok := interned.m[string(raw)]
+	interned.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = string(raw)
+	if len(s) > internMaxBytes/4 {
+		return s // one huge list must not push out all the others
+	}
+	interned.mu.Lock()
+	defer interned.mu.Unlock()
+	if interned.bytes+len(s) > internMaxBytes {
+		clear(interned.m)
+		interned.bytes = 0
+	}
+	if _, ok := interned.m[s]; !ok {
+		interned.m[s] = s
+		interned.bytes += len(s)
+	}
+	return s
 }
 
 // filterParsed is Filter through gjson, for text the scanner does not split.
@@ -246,7 +314,8 @@ func (m *ListMemo[V]) Get(raw []byte, tag string) (V, bool) {
 	return e.v, true
 }
 
-// Put remembers v for the list raw under tag (raw is copied).
+// Put remembers v for the list raw under tag (raw is copied, once for all
+// plugins: Intern).
 func (m *ListMemo[V]) Put(raw []byte, tag string, v V) {
 	if len(raw) > m.maxBytes/4 {
 		return // one huge list must not evict all the others
@@ -260,5 +329,5 @@ func (m *ListMemo[V]) Put(raw []byte, tag string, v V) {
 	if _, ok := m.m[string(raw)]; !ok {
 		m.bytes += len(raw)
 	}
-	m.m[string(raw)] = listEntry[V]{tag, v}
+	m.m[Intern(raw)] = listEntry[V]{tag, v} // the copy the list's plugins share
 }

@@ -26,6 +26,19 @@ func skipSpace(s string, i int) int {
 // stringEnd returns the index after the string whose opening quote is at
 // s[i]; -1 when it is not closed.
 func stringEnd(s string, i int) int {
+	// Most strings (keys, names) are short: bytes first, then the search.
+	for j := i + 1; j < len(s) && j <= i+16; j++ {
+		switch s[j] {
+		case '"':
+			return j + 1
+		case '\\':
+			return escapedStringEnd(s, i)
+		}
+	}
+	return escapedStringEnd(s, i)
+}
+
+func escapedStringEnd(s string, i int) int {
 	for j := i + 1; ; {
 		k := strings.IndexByte(s[j:], '"')
 		if k < 0 {
@@ -89,7 +102,12 @@ func valueEnd(s string, i int) int {
 // splitArray appends to spans the span of each element of the JSON array
 // s, in order. It returns false when s is not an array of values it splits
 // (the caller then asks gjson).
-func splitArray(s string, spans []span) ([]span, bool) {
+func splitArray(s string, spans []span) ([]span, bool) { return splitArrayKey(s, "", spans) }
+
+// splitArrayKey is splitArray that also finds, in each element that is an
+// object, the value of its first member key (span.key; start -1 when it
+// has none, or when a key before it has an escape: Member decides).
+func splitArrayKey(s, key string, spans []span) ([]span, bool) {
 	i := skipSpace(s, 0)
 	if i >= len(s) || s[i] != '[' {
 		return spans, false
@@ -99,11 +117,17 @@ func splitArray(s string, spans []span) ([]span, bool) {
 		return spans, skipSpace(s, i+1) == len(s)
 	}
 	for {
-		end := valueEnd(s, i)
-		if end < 0 {
+		sp := span{i, -1, span2{-1, -1}}
+		if key != "" && s[i] == '{' {
+			sp.end, sp.key = objectEnd(s, i, key)
+		} else {
+			sp.end = valueEnd(s, i)
+		}
+		if sp.end < 0 {
 			return spans, false
 		}
-		spans = append(spans, span{i, end})
+		end := sp.end
+		spans = append(spans, sp)
 		i = skipSpace(s, end)
 		switch {
 		case i < len(s) && s[i] == ',':
@@ -116,7 +140,66 @@ func splitArray(s string, spans []span) ([]span, bool) {
 	}
 }
 
-type span struct{ start, end int }
+type span struct {
+	start, end int
+	key        span2 // the value of the member looked for, in an object
+}
+
+type span2 struct{ start, end int }
+
+// objectEnd returns the index after the object at s[i] (-1 when it is not
+// one the scanner splits) and the span of the value of its first member
+// key ({-1, -1} when it has none or a key with an escape comes first).
+func objectEnd(s string, i int, key string) (int, span2) {
+	found, unsure := span2{-1, -1}, false
+	j := skipSpace(s, i+1)
+	if j < len(s) && s[j] == '}' {
+		return j + 1, found
+	}
+	for {
+		if j >= len(s) || s[j] != '"' {
+			return -1, found
+		}
+		kend := stringEnd(s, j)
+		if kend < 0 {
+			return -1, found
+		}
+		k := s[j+1 : kend-1]
+		unsure = unsure || found.start < 0 && strings.IndexByte(k, '\\') >= 0
+		j = skipSpace(s, kend)
+		if j >= len(s) || s[j] != ':' {
+			return -1, found
+		}
+		j = skipSpace(s, j+1)
+		vend := valueEnd(s, j)
+		if vend < 0 {
+			return -1, found
+		}
+		if found.start < 0 && !unsure && k == key {
+			found = span2{j, vend}
+		}
+		j = skipSpace(s, vend)
+		switch {
+		case j < len(s) && s[j] == ',':
+			j = skipSpace(s, j+1)
+		case j < len(s) && s[j] == '}':
+			return j + 1, found
+		default:
+			return -1, found
+		}
+	}
+}
+
+// value is the gjson.Result of the member value at v (an element's member
+// found by objectEnd), as gjson's Get gives it.
+func value(v string, index int) gjson.Result {
+	if v[0] == '"' && strings.IndexByte(v, '\\') < 0 {
+		return gjson.Result{Type: gjson.String, Raw: v, Str: v[1 : len(v)-1], Index: index}
+	}
+	r := gjson.Parse(v)
+	r.Index = index
+	return r
+}
 
 // item is the gjson.Result of one element, as gjson's ForEach gives it.
 func item(s string, sp span) gjson.Result {
@@ -154,13 +237,7 @@ func Member(obj gjson.Result, key string) gjson.Result {
 			break
 		}
 		if match {
-			v := s[i:vend]
-			if v[0] == '"' && strings.IndexByte(v, '\\') < 0 {
-				return gjson.Result{Type: gjson.String, Raw: v, Str: v[1 : len(v)-1], Index: obj.Index + i}
-			}
-			r := gjson.Parse(v)
-			r.Index = obj.Index + i
-			return r
+			return value(s[i:vend], obj.Index+i)
 		}
 		i = skipSpace(s, vend)
 		if i >= len(s) || s[i] != ',' {

@@ -53,6 +53,13 @@ func FuzzScanMatchesGjson(f *testing.F) {
 				}
 			}
 		}
+		// The member found while splitting is gjson's.
+		_, _, _ = FilterKey(json.RawMessage(s), "name", func(it, m gjson.Result) *framework.HiddenItem {
+			if exp := gjson.Parse(it.Raw).Get("name"); m.Type != exp.Type || m.Str != exp.Str || m.Raw != exp.Raw {
+				t.Fatalf("%q: item %q name %+v, gjson %+v", s, it.Raw, m, exp)
+			}
+			return nil
+		})
 		// Filter through either path hides the same and keeps the same.
 		judge := func(it gjson.Result) *framework.HiddenItem {
 			if n := Member(it, "name"); n.Type == gjson.String && len(n.Str)%2 == 1 {
