@@ -25,12 +25,12 @@ import (
 //   - every character outside ASCII is inert (one that folding leaves
 //     outside ASCII, that NFKC leaves alone whatever surrounds it, and
 //     that is not white space, a typographic quote or one of the characters
-//     invisible flags) or an ignorable character between two characters
-//     outside ASCII (a zero-width joiner inside an emoji sequence, a ZWNJ
-//     inside a Persian word), and invisible finds nothing in a run of
-//     characters outside ASCII that has one; then the text folded is the
-//     ASCII text lower-cased with white space runs made one space, and
-//     every character outside ASCII is a non-word separator there;
+//     invisible flags) or an ignorable character after an inert one in a
+//     run of characters outside ASCII (a zero-width joiner inside an emoji
+//     sequence, a ZWNJ inside a Persian word, a variation selector after an
+//     emoji), and invisible finds nothing in a run that has one; then the
+//     text folded is the ASCII text lower-cased with white space runs made
+//     one space, and every run outside ASCII is a non-word separator there;
 //   - no configured pattern (all ASCII after folding) is found: each is
 //     looked for at the occurrences of one of its rarer bytes, found with
 //     bytes.IndexByte (which runs many bytes at a time), and compared there
@@ -382,8 +382,9 @@ func classify(r rune) byte {
 const highBits = 0x8080808080808080
 
 // inertRuns reports whether every character of s outside ASCII is inert,
-// or ignorable with a character outside ASCII on both sides in a run that
-// invisible finds nothing in.
+// or ignorable in a run of characters outside ASCII that begins with an
+// inert one (folding then leaves that run's bytes between the ASCII on
+// each side) and that invisible finds nothing in.
 func inertRuns(s []byte) bool {
 	runeClassesOnce.Do(buildRuneClasses)
 	for i := 0; ; {
@@ -398,7 +399,7 @@ func inertRuns(s []byte) bool {
 		if i >= len(s) {
 			return true
 		}
-		start, ignored, lastIgnored := i, false, false
+		start, ignored := i, false
 		for i < len(s) && s[i] >= utf8.RuneSelf {
 			r, n := utf8.DecodeRune(s[i:])
 			if r == utf8.RuneError && n == 1 {
@@ -409,16 +410,11 @@ func inertRuns(s []byte) bool {
 				return false
 			case classIgnore:
 				if i == start {
-					return false
+					return false // a string may begin here: invisible judges it there
 				}
-				ignored, lastIgnored = true, true
-			default:
-				lastIgnored = false
+				ignored = true
 			}
 			i += n
-		}
-		if lastIgnored {
-			return false
 		}
 		if ignored {
 			// invisible starts afresh at an ASCII character: the run with
