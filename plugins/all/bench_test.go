@@ -96,7 +96,7 @@ plugins:
 	// The first list after start or reload: every tool pinned, none judged
 	// before by this replica, so each is scanned and fingerprinted.
 	b.Run("first list", func(b *testing.B) {
-		fresh(b, cfg, tools, len(tools), func(m *framework.Manager) {
+		fresh(b, cfg, tools, len(tools), func(m *framework.Manager, tools json.RawMessage) {
 			o := m.ToolsPostList(ctx, &framework.ToolsPostListPayload{Tools: tools, ServerID: "s"}, framework.NewContextTable(framework.GlobalContext{ServerID: "s"}))
 			if o.Modified || o.Violation != nil {
 				b.Fatalf("first list: %+v", o)
@@ -107,7 +107,7 @@ plugins:
 	// (and audited), the cost of a rug pull.
 	changed := json.RawMessage(strings.ReplaceAll(string(tools), `"the record's id`, `"the id`))
 	b.Run("every tool changed", func(b *testing.B) {
-		fresh(b, cfg, changed, len(changed), func(m *framework.Manager) {
+		fresh(b, cfg, changed, len(changed), func(m *framework.Manager, changed json.RawMessage) {
 			o := m.ToolsPostList(ctx, &framework.ToolsPostListPayload{Tools: changed, ServerID: "s"}, framework.NewContextTable(framework.GlobalContext{ServerID: "s"}))
 			if !o.Modified {
 				b.Fatalf("changed list: %+v", o)
@@ -117,21 +117,31 @@ plugins:
 }
 
 // fresh runs f with a new Manager for cfg each time (made outside the
-// timer): the plugins have judged nothing yet.
-func fresh(b *testing.B, cfg *framework.Config, tools json.RawMessage, size int, f func(*framework.Manager)) {
+// timer): the plugins have judged nothing yet. Each time the list's bytes
+// differ too (white space after its '[' spells the count), as a server
+// sending a new list every time makes them: nothing remembered of a list's
+// bytes anywhere in the process can serve.
+func fresh(b *testing.B, cfg *framework.Config, tools json.RawMessage, size int, f func(*framework.Manager, json.RawMessage)) {
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	var cpu time.Duration
 	ctx := context.Background()
+	n := 0
 	for b.Loop() {
 		b.StopTimer()
 		m, err := framework.NewManager(ctx, cfg)
 		if err != nil {
 			b.Fatal(err)
 		}
+		n++
+		list := append([]byte{'['}, make([]byte, 16)...)
+		for i := range 16 {
+			list[1+i] = " \t\n\r"[n>>(2*i)&3]
+		}
+		list = append(list, tools[1:]...)
 		b.StartTimer()
 		start := cpuTime()
-		f(m)
+		f(m, list)
 		cpu += cpuTime() - start
 		b.StopTimer()
 		_ = m.Shutdown(ctx)

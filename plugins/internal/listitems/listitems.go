@@ -31,15 +31,7 @@ func Filter(raw json.RawMessage, judge func(item gjson.Result) *framework.Hidden
 // FilterKey is Filter that also gives judge the item's member key (as
 // Member(item, key) gives it), found in the same pass that splits the list.
 func FilterKey(raw json.RawMessage, key string, judge func(item, member gjson.Result) *framework.HiddenItem) (json.RawMessage, []framework.HiddenItem, error) {
-	s := Intern(raw)
-	sp := spanPool.Get().(*[]span)
-	defer func() {
-		if cap(*sp) <= 1<<14 {
-			spanPool.Put(sp)
-		}
-	}()
-	spans, ok := splitArrayKey(s, key, (*sp)[:0])
-	*sp = spans
+	s, spans, ok := splitShared(raw, key)
 	if !ok {
 		return filterParsed(raw, func(item gjson.Result) *framework.HiddenItem {
 			var m gjson.Result
@@ -90,44 +82,79 @@ func FilterKey(raw json.RawMessage, key string, judge func(item, member gjson.Re
 	return append(out, ']'), hidden, nil
 }
 
-var spanPool = sync.Pool{New: func() any { return new([]span) }}
-
 // internMaxBytes bounds the bytes of lists Intern holds.
 const internMaxBytes = 8 << 20
 
+// sharedKey is the member whose spans a shared split finds: the name that
+// tools and prompts are called by.
+const sharedKey = "name"
+
+// text is one list's text, shared by the plugins that look at it, and its
+// split (made once, by the first plugin that splits it).
+type text struct {
+	s     string
+	once  sync.Once
+	spans []span
+	ok    bool
+}
+
 var interned = struct {
 	mu    sync.RWMutex
-	m     map[string]string
+	m     map[string]*text
 	bytes int
-}{m: map[string]string{}}
+}{m: map[string]*text{}}
 
-// Intern returns the text of a list as a string, one copy shared by every
-// plugin that asks for the same bytes: the list plugins each split a page
-// and remember its outcome by its text, and a page of a hundred tools is
-// 60 KB. It holds at most internMaxBytes of lists and starts afresh when
-// full. Safe for concurrent use.
-func Intern(raw []byte) string {
+// intern returns the shared text of raw (nil when raw is too large to hold).
+func intern(raw []byte) *text {
 	interned.mu.RLock()
-	s, ok := interned.m[string(raw)]
+	t, ok := interned.m[string(raw)]
 	interned.mu.RUnlock()
 	if ok {
-		return s
+		return t
 	}
-	s = string(raw)
-	if len(s) > internMaxBytes/4 {
-		return s // one huge list must not push out all the others
+	if len(raw) > internMaxBytes/4 {
+		return nil // one huge list must not push out all the others
 	}
 	interned.mu.Lock()
 	defer interned.mu.Unlock()
-	if interned.bytes+len(s) > internMaxBytes {
+	if t, ok := interned.m[string(raw)]; ok {
+		return t
+	}
+	if interned.bytes+len(raw) > internMaxBytes {
 		clear(interned.m)
 		interned.bytes = 0
 	}
-	if _, ok := interned.m[s]; !ok {
-		interned.m[s] = s
-		interned.bytes += len(s)
+	t = &text{s: string(raw)}
+	interned.m[t.s] = t
+	interned.bytes += len(raw)
+	return t
+}
+
+// Intern returns the text of a list as a string, one copy shared by every
+// plugin that asks for the same bytes: the list plugins each look at a
+// page and remember its outcome by its text, and a page of a hundred tools
+// is 60 KB. It holds at most internMaxBytes of lists and starts afresh
+// when full. Safe for concurrent use.
+func Intern(raw []byte) string {
+	if t := intern(raw); t != nil {
+		return t.s
 	}
-	return s
+	return string(raw)
+}
+
+// splitShared splits raw into its items and finds each one's member key;
+// the split of a list by sharedKey is made once for all the plugins that
+// look at the list (tool_filter and tool_pin both split every tools/list
+// page). The spans returned must not be changed.
+func splitShared(raw []byte, key string) (string, []span, bool) {
+	t := intern(raw)
+	if t == nil || key != sharedKey && key != "" {
+		s := string(raw)
+		spans, ok := splitArrayKey(s, key, nil)
+		return s, spans, ok
+	}
+	t.once.Do(func() { t.spans, t.ok = splitArrayKey(t.s, sharedKey, make([]span, 0, 128)) })
+	return t.s, t.spans, t.ok
 }
 
 // filterParsed is Filter through gjson, for text the scanner does not split.
