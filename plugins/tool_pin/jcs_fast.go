@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/listitems"
 )
 
 // Most servers write each schema member already in RFC 8785 form (Go and
@@ -123,45 +125,10 @@ func memberIndex(key string) int {
 // quote) when it is written as RFC 8785 writes it: no escape, no control
 // character. -1 otherwise.
 func plainStringEnd(s string, i int) int {
-	// Most strings (keys, names) are short: bytes first, then the search.
-	for j := i + 1; j < len(s) && j <= i+16; j++ {
-		switch c := s[j]; {
-		case c == '"':
-			return j + 1
-		case c == '\\' || c < 0x20:
-			return -1
-		}
+	if end, plain := listitems.ScanString(s, i); plain {
+		return end
 	}
-	j := strings.IndexByte(s[i+1:], '"')
-	if j < 0 {
-		return -1
-	}
-	body := s[i+1 : i+1+j]
-	if strings.IndexByte(body, '\\') >= 0 || hasControl(body) {
-		return -1
-	}
-	return i + 2 + j
-}
-
-// hasControl reports whether s has a byte below 0x20, eight bytes at a time.
-func hasControl(s string) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	k := 0
-	for ; k+8 <= len(s); k += 8 {
-		x := uint64(s[k]) | uint64(s[k+1])<<8 | uint64(s[k+2])<<16 | uint64(s[k+3])<<24 |
-			uint64(s[k+4])<<32 | uint64(s[k+5])<<40 | uint64(s[k+6])<<48 | uint64(s[k+7])<<56
-		// A byte below 0x20 borrows into its high bit; bytes ≥ 0x80 are not
-		// below 0x20 and are masked out by ^x.
-		if (x-0x20*ones)&^x&highs != 0 {
-			return true
-		}
-	}
-	for ; k < len(s); k++ {
-		if s[k] < 0x20 {
-			return true
-		}
-	}
-	return false
+	return -1
 }
 
 // canonicalEnd returns the index after the JSON value at s[i] when its text

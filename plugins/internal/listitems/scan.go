@@ -1,6 +1,7 @@
 package listitems
 
 import (
+	"math/bits"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -26,34 +27,47 @@ func skipSpace(s string, i int) int {
 // stringEnd returns the index after the string whose opening quote is at
 // s[i]; -1 when it is not closed.
 func stringEnd(s string, i int) int {
-	// Most strings (keys, names) are short: bytes first, then the search.
-	for j := i + 1; j < len(s) && j <= i+16; j++ {
-		switch s[j] {
-		case '"':
-			return j + 1
-		case '\\':
-			return escapedStringEnd(s, i)
-		}
-	}
-	return escapedStringEnd(s, i)
+	end, _ := ScanString(s, i)
+	return end
 }
 
-func escapedStringEnd(s string, i int) int {
-	for j := i + 1; ; {
-		k := strings.IndexByte(s[j:], '"')
-		if k < 0 {
-			return -1
+// ScanString returns the index after the JSON string whose opening quote is
+// at s[i] (-1 when it is not closed), and whether it is plain: no escape
+// and no control character, so that its text is its value. It reads eight
+// bytes at a time until one is a quote, a backslash or a control character.
+func ScanString(s string, i int) (end int, plain bool) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	plain = true
+	j := i + 1
+	for {
+		for j+8 <= len(s) {
+			x := uint64(s[j]) | uint64(s[j+1])<<8 | uint64(s[j+2])<<16 | uint64(s[j+3])<<24 |
+				uint64(s[j+4])<<32 | uint64(s[j+5])<<40 | uint64(s[j+6])<<48 | uint64(s[j+7])<<56
+			q, b := x^(ones*'"'), x^(ones*'\\')
+			// A zero byte of q or b (a quote or backslash), or a byte below
+			// 0x20, sets its high bit here; the lowest one set is a true one.
+			m := ((q-ones)&^q | (b-ones)&^b | (x-ones*0x20)&^x) & highs
+			if m != 0 {
+				j += bits.TrailingZeros64(m) / 8
+				break
+			}
+			j += 8
 		}
-		j += k
-		// The quote is escaped when an odd number of backslashes precede it.
-		n := 0
-		for j-n-1 > i && s[j-n-1] == '\\' {
-			n++
+		for j < len(s) && s[j] != '"' && s[j] != '\\' && s[j] >= 0x20 {
+			j++
 		}
-		if n%2 == 0 {
-			return j + 1
+		switch {
+		case j >= len(s):
+			return -1, false
+		case s[j] == '"':
+			return j + 1, plain
+		case s[j] == '\\':
+			plain = false
+			j += 2
+		default: // a control character: not JSON, but gjson reads on
+			plain = false
+			j++
 		}
-		j++
 	}
 }
 

@@ -23,6 +23,24 @@ func FuzzScanMatchesGjson(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		// ScanString, eight bytes at a time, ends where a byte loop does.
+		q := "\"" + s
+		end, plain := ScanString(q, 0)
+		wantEnd, wantPlain := -1, true
+		for j := 1; j < len(q); j++ {
+			if c := q[j]; c == '"' {
+				wantEnd = j + 1
+				break
+			} else if c == '\\' {
+				wantPlain = false
+				j++
+			} else if c < 0x20 {
+				wantPlain = false
+			}
+		}
+		if end != wantEnd || end >= 0 && plain != wantPlain {
+			t.Fatalf("ScanString(%q) = %d, %v; want %d, %v", q, end, plain, wantEnd, wantPlain)
+		}
 		if !gjson.Valid(s) {
 			return
 		}
