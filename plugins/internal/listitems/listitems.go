@@ -1,7 +1,9 @@
 // Package listitems holds what the list-hook plugins (tool_filter,
-// tool_guard, tool_pin) share: rebuilding a list without the items a plugin
-// hides, and a bounded per-server memory of the items it refused, so that a
-// later call to a hidden item can be refused too.
+// tool_guard, tool_pin) share: splitting a list into its items in one pass
+// (made once per list for all of them, on one shared copy of its text),
+// rebuilding a list without the items a plugin hides, and a bounded
+// per-server memory of the items it refused, so that a later call to a
+// hidden item can be refused too.
 //
 // It does not decide what to hide: each plugin judges its items.
 package listitems
