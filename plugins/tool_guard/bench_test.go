@@ -1,12 +1,11 @@
 package toolguard
 
 import (
-	"encoding/json"
-	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
 )
 
 // Scanning one typical tool (600 bytes) with the default checks, nothing
@@ -37,34 +36,6 @@ func BenchmarkScanTool(b *testing.B) {
 	}
 }
 
-// hundredTools is a tools/list page of 100 tools as servers write them
-// (the page of plugins/all's BenchmarkListGuards): about 60 KB.
-func hundredTools() []byte {
-	descs := []string{
-		"Look up a customer record by its id and return the contact details, open tickets and the account's plan.",
-		"Recherche un client par son identifiant et renvoie ses coordonnées — tickets ouverts, offre souscrite.",
-		"顧客IDで顧客レコードを検索し、連絡先、未解決のチケット、契約プランを返します。",
-		"Search the knowledge base 📚 for articles that match the query; results are ranked by relevance 👩‍💻.",
-	}
-	tools := make([]string, 100)
-	for i := range tools {
-		t := map[string]any{
-			"name":        fmt.Sprintf("tool_%03d", i),
-			"title":       fmt.Sprintf("Tool %d", i),
-			"description": descs[i%len(descs)],
-			"inputSchema": map[string]any{"type": "object", "required": []string{"id"}, "properties": map[string]any{
-				"id":    map[string]any{"type": "string", "description": "the record's id, e.g. c-1001"},
-				"limit": map[string]any{"type": "integer", "minimum": 1, "maximum": 100, "description": "how many results to return"},
-				"query": map[string]any{"type": "string", "description": "free text to search for"},
-			}},
-			"annotations": map[string]any{"readOnlyHint": true, "openWorldHint": false},
-		}
-		b, _ := json.Marshal(t)
-		tools[i] = string(b)
-	}
-	return []byte("[" + strings.Join(tools, ",") + "]")
-}
-
 // Judging a 100-tool page none of whose tools was seen before: the
 // prefilter's passes over the whole page, and the item-by-item walk it
 // spares.
@@ -73,7 +44,7 @@ func BenchmarkJudgeList(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	list := hundredTools()
+	list := plugintest.HundredTools()
 	b.Run("prefilter", func(b *testing.B) {
 		b.SetBytes(int64(len(list)))
 		b.ReportAllocs()

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
 )
 
 // prefilterSeeds are texts around each rule of the prefilter: patterns in
@@ -90,10 +92,10 @@ func TestPrefilterTakesCleanLists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !g.pre.clean(hundredTools()) {
+	if !g.pre.clean(plugintest.HundredTools()) {
 		t.Fatal("the 100-tool page of the benchmark is not proven clean")
 	}
-	for _, s := range []string{`[{"name":"a","description":"Persian می‌خواهم, emoji 👩‍💻 🏳️‍🌈 ❤️"}]`, `[]`, ` [ {"name" : "x"} ] `} {
+	for _, s := range []string{"[{\"name\":\"a\",\"description\":\"Persian می\u200cخواهم, emoji 👩\u200d💻 🏳\ufe0f\u200d🌈 ❤\ufe0f\"}]", `[]`, ` [ {"name" : "x"} ] `} {
 		if !g.pre.clean([]byte(s)) {
 			t.Errorf("%s: not proven clean", s)
 		}
