@@ -116,6 +116,7 @@ func newPrefilter(m *matcher, folded []string, maxDesc int) *prefilter {
 		}
 		return passCost + byteCost[b]
 	}
+	runeClassesOnce.Do(buildRuneClasses) // at start-up, not in the first list's time
 	pf := &prefilter{maxDesc: maxDesc}
 	left := make([]bool, len(folded))
 	for {
