@@ -3,7 +3,6 @@ package all_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,43 +12,15 @@ import (
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 	_ "github.com/mcp-extproc/mcp-extproc/plugins/all"
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
 	toolpin "github.com/mcp-extproc/mcp-extproc/plugins/tool_pin"
 )
-
-// hundredTools is a tools/list page of 100 tools as servers write them: a
-// title, a sentence or two of description (some not in English), an input
-// schema of three described properties and annotations; about 600 bytes each.
-func hundredTools() json.RawMessage {
-	descs := []string{
-		"Look up a customer record by its id and return the contact details, open tickets and the account's plan.",
-		"Recherche un client par son identifiant et renvoie ses coordonnées — tickets ouverts, offre souscrite.",
-		"顧客IDで顧客レコードを検索し、連絡先、未解決のチケット、契約プランを返します。",
-		"Search the knowledge base 📚 for articles that match the query; results are ranked by relevance 👩‍💻.",
-	}
-	tools := make([]string, 100)
-	for i := range tools {
-		t := map[string]any{
-			"name":        fmt.Sprintf("tool_%03d", i),
-			"title":       fmt.Sprintf("Tool %d", i),
-			"description": descs[i%len(descs)],
-			"inputSchema": map[string]any{"type": "object", "required": []string{"id"}, "properties": map[string]any{
-				"id":    map[string]any{"type": "string", "description": "the record's id, e.g. c-1001"},
-				"limit": map[string]any{"type": "integer", "minimum": 1, "maximum": 100, "description": "how many results to return"},
-				"query": map[string]any{"type": "string", "description": "free text to search for"},
-			}},
-			"annotations": map[string]any{"readOnlyHint": true, "openWorldHint": false},
-		}
-		b, _ := json.Marshal(t)
-		tools[i] = string(b)
-	}
-	return json.RawMessage("[" + strings.Join(tools, ",") + "]")
-}
 
 // BenchmarkListGuards runs a 100-tool tools/list page through tool_filter
 // (hide_denied), tool_guard (defaults) and tool_pin (every tool pinned),
 // in enforce mode, through the framework's executor as the server runs them.
 func BenchmarkListGuards(b *testing.B) {
-	tools := hundredTools()
+	tools := plugintest.HundredTools()
 	var lf toolpin.Lockfile
 	if err := lf.Pin("", tools); err != nil {
 		b.Fatal(err)
@@ -96,7 +67,7 @@ plugins:
 	// The first list after start or reload: every tool pinned, none judged
 	// before by this replica, so each is scanned and fingerprinted.
 	b.Run("first list", func(b *testing.B) {
-		fresh(b, cfg, tools, len(tools), func(m *framework.Manager) {
+		fresh(b, cfg, tools, len(tools), func(m *framework.Manager, tools json.RawMessage) {
 			o := m.ToolsPostList(ctx, &framework.ToolsPostListPayload{Tools: tools, ServerID: "s"}, framework.NewContextTable(framework.GlobalContext{ServerID: "s"}))
 			if o.Modified || o.Violation != nil {
 				b.Fatalf("first list: %+v", o)
@@ -107,7 +78,7 @@ plugins:
 	// (and audited), the cost of a rug pull.
 	changed := json.RawMessage(strings.ReplaceAll(string(tools), `"the record's id`, `"the id`))
 	b.Run("every tool changed", func(b *testing.B) {
-		fresh(b, cfg, changed, len(changed), func(m *framework.Manager) {
+		fresh(b, cfg, changed, len(changed), func(m *framework.Manager, changed json.RawMessage) {
 			o := m.ToolsPostList(ctx, &framework.ToolsPostListPayload{Tools: changed, ServerID: "s"}, framework.NewContextTable(framework.GlobalContext{ServerID: "s"}))
 			if !o.Modified {
 				b.Fatalf("changed list: %+v", o)
@@ -117,21 +88,31 @@ plugins:
 }
 
 // fresh runs f with a new Manager for cfg each time (made outside the
-// timer): the plugins have judged nothing yet.
-func fresh(b *testing.B, cfg *framework.Config, tools json.RawMessage, size int, f func(*framework.Manager)) {
+// timer): the plugins have judged nothing yet. Each time the list's bytes
+// differ too (white space after its '[' spells the count), as a server
+// sending a new list every time makes them: nothing remembered of a list's
+// bytes anywhere in the process can serve.
+func fresh(b *testing.B, cfg *framework.Config, tools json.RawMessage, size int, f func(*framework.Manager, json.RawMessage)) {
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	var cpu time.Duration
 	ctx := context.Background()
+	n := 0
 	for b.Loop() {
 		b.StopTimer()
 		m, err := framework.NewManager(ctx, cfg)
 		if err != nil {
 			b.Fatal(err)
 		}
+		n++
+		list := append([]byte{'['}, make([]byte, 16)...)
+		for i := range 16 {
+			list[1+i] = " \t\n\r"[n>>(2*i)&3]
+		}
+		list = append(list, tools[1:]...)
 		b.StartTimer()
 		start := cpuTime()
-		f(m)
+		f(m, list)
 		cpu += cpuTime() - start
 		b.StopTimer()
 		_ = m.Shutdown(ctx)

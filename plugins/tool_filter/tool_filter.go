@@ -84,8 +84,7 @@ func (p *Plugin) ToolsPostList(ctx context.Context, pl *framework.ToolsPostListP
 		}
 		return res, nil
 	}
-	out, hidden, err := listitems.Filter(pl.Tools, func(tool gjson.Result) *framework.HiddenItem {
-		name := tool.Get("name")
+	out, hidden, err := listitems.FilterKey(pl.Tools, "name", func(_, name gjson.Result) *framework.HiddenItem {
 		if name.Type != gjson.String {
 			return nil
 		}

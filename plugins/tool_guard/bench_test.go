@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/plugintest"
 )
 
 // Scanning one typical tool (600 bytes) with the default checks, nothing
@@ -32,4 +34,37 @@ func BenchmarkScanTool(b *testing.B) {
 			}
 		})
 	}
+}
+
+// Judging a 100-tool page none of whose tools was seen before: the
+// prefilter's passes over the whole page, and the item-by-item walk it
+// spares.
+func BenchmarkJudgeList(b *testing.B) {
+	p, err := New(DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	list := plugintest.HundredTools()
+	b.Run("prefilter", func(b *testing.B) {
+		b.SetBytes(int64(len(list)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if !p.pre.clean(list) {
+				b.Fatal("not clean")
+			}
+		}
+	})
+	b.Run("items", func(b *testing.B) {
+		b.SetBytes(int64(len(list)))
+		b.ReportAllocs()
+		for b.Loop() {
+			s := scanner{p: p}
+			gjson.ParseBytes(list).ForEach(func(_, it gjson.Result) bool {
+				if f := s.item(famTool, it); f != nil {
+					b.Fatal(f)
+				}
+				return true
+			})
+		}
+	})
 }

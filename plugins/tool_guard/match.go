@@ -107,6 +107,7 @@ type matcher struct {
 	delta    []int32   // state*nclass + class → state
 	out      [][]int32 // state → patterns ending here
 	patterns []pattern
+	folded   []string // the patterns folded, by index
 }
 
 func wordByte(c byte) bool {
@@ -115,7 +116,7 @@ func wordByte(c byte) bool {
 
 // newMatcher compiles the patterns; folded are their folded forms.
 func newMatcher(ps []pattern, folded []string) *matcher {
-	m := &matcher{patterns: ps}
+	m := &matcher{patterns: ps, folded: folded}
 	m.nclass = 1
 	for _, f := range folded {
 		for i := 0; i < len(f); i++ {

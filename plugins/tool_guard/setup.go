@@ -125,7 +125,7 @@ func New(cfg Config) (*Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plugin{action: cfg.Action, matcher: m, maxDesc: cfg.MaxDescriptionLength}
+	p := &Plugin{action: cfg.Action, matcher: m, maxDesc: cfg.MaxDescriptionLength, pre: newPrefilter(m, m.folded, cfg.MaxDescriptionLength)}
 	for i := range p.hidden {
 		p.hidden[i] = listitems.NewVerdicts(cfg.MaxServers, cfg.MaxItemsPerServer)
 		p.memo[i] = listitems.NewMemo[judged](memoSize)

@@ -44,6 +44,7 @@ func (f family) String() string { return [...]string{"tool", "prompt", "resource
 type Plugin struct {
 	action  string
 	matcher *matcher
+	pre     *prefilter // nil: every list is judged item by item
 	maxDesc int
 	hidden  [3]*listitems.Verdicts // by family
 	memo    [3]*listitems.Memo[judged]
@@ -244,9 +245,9 @@ func (s *scanner) walkItem(fam family, it gjson.Result) (f *finding) {
 // resource's URI.
 func itemName(fam family, it gjson.Result) string {
 	if fam == famResource {
-		return it.Get("uri").Str
+		return listitems.Member(it, "uri").Str
 	}
-	return it.Get("name").Str
+	return listitems.Member(it, "name").Str
 }
 
 // list judges one page of a list. It returns the rebuilt list (nil when
@@ -286,6 +287,9 @@ func (p *Plugin) list(ctx context.Context, fam family, raw json.RawMessage, serv
 // judgeList scans the items of a page, records what it hides and clears
 // (when clearing) what it lets through.
 func (p *Plugin) judgeList(fam family, raw json.RawMessage, server string, clearing bool) (listOutcome, error) {
+	if !clearing && p.pre != nil && isArray(raw) && p.pre.clean(raw) {
+		return listOutcome{}, nil // nothing to hide, nothing to clear
+	}
 	s := scanner{p: p}
 	var block *framework.Violation
 	out, found, err := listitems.Filter(raw, func(it gjson.Result) *framework.HiddenItem {
@@ -324,6 +328,16 @@ func (p *Plugin) judgeList(fam family, raw json.RawMessage, server string, clear
 		return listOutcome{}, fmt.Errorf("tool_guard: %w", err)
 	}
 	return listOutcome{out: out, found: found, block: block}, nil
+}
+
+// isArray reports whether raw begins as a JSON array, by gjson's rule (as
+// listitems.Filter requires; it reports the error for anything else).
+func isArray(raw []byte) bool {
+	i := 0
+	for i < len(raw) && raw[i] <= ' ' {
+		i++
+	}
+	return i < len(raw) && raw[i] == '['
 }
 
 // ToolsPostList scans every listed tool: name, title, description, every key

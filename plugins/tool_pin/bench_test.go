@@ -9,17 +9,32 @@ import (
 // A typical tool (600 bytes: title, description, a three-property schema,
 // annotations), canonicalised and hashed with nothing remembered.
 func BenchmarkFingerprint(b *testing.B) {
+	// As Go writes a map: every object's keys sorted, the fast path's case.
+	sorted := `{"annotations":{"openWorldHint":false,"readOnlyHint":true},"description":"Look up a customer record by its id and return the contact details, open tickets and the account's plan.",` +
+		`"inputSchema":{"properties":{"id":{"description":"the record's id, e.g. c-1001","type":"string"},"limit":{"description":"how many results to return","maximum":100,"minimum":1,"type":"integer"},` +
+		`"query":{"description":"free text to search for","type":"string"}},"required":["id"],"type":"object"},"name":"lookup_customer","title":"Look up a customer"}`
+	b.Run("canonical", func(b *testing.B) {
+		b.SetBytes(int64(len(sorted)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := fingerprintParsed(sorted); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	tool := []byte(`{"name":"lookup_customer","title":"Look up a customer","description":"Look up a customer record by its id and return the contact details, open tickets and the account's plan.",` +
 		`"inputSchema":{"type":"object","required":["id"],"properties":{"id":{"type":"string","description":"the record's id, e.g. c-1001"},` +
 		`"limit":{"type":"integer","minimum":1,"maximum":100,"description":"how many results to return"},"query":{"type":"string","description":"free text to search for"}}},` +
 		`"annotations":{"readOnlyHint":true,"openWorldHint":false}}`)
-	b.SetBytes(int64(len(tool)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := fingerprintParsed(string(tool)); err != nil {
-			b.Fatal(err)
+	b.Run("struct_order", func(b *testing.B) {
+		b.SetBytes(int64(len(tool)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := fingerprintParsed(string(tool)); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
 }
 
 // BenchmarkCanonical compares the one-pass canonicaliser with the gjson

@@ -34,6 +34,15 @@ func Fingerprint(tool []byte) (string, error) {
 func fingerprintParsed(t string) (string, error) {
 	c := getCanonicaliser()
 	defer putCanonicaliser(c)
+	if fp, _, ok := fingerprintFast(c, t); ok {
+		return fp, nil
+	}
+	return fingerprintCanonicalised(c, t)
+}
+
+// fingerprintCanonicalised is fingerprintParsed through the canonicaliser,
+// for tools the fast path does not take.
+func fingerprintCanonicalised(c *canonicaliser, t string) (string, error) {
 	var err error
 	if c.out, err = c.tool(c.out[:0], t); err != nil {
 		return "", err

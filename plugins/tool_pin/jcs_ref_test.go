@@ -1,6 +1,10 @@
 package toolpin
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"regexp"
+	"strings"
 	"testing"
 
 	"fmt"
@@ -151,4 +155,66 @@ func FuzzCanonicalMatchesReference(f *testing.F) {
 			t.Fatalf("tool %q:\none-pass %q (%v)\ngjson    %q (%v)", in, gotT, err, wantT, wantErr)
 		}
 	})
+}
+
+// fastSeeds are tools the fast path takes or must refuse: canonical text,
+// and text one byte away from it (white space, escapes, numbers, order,
+// duplicates, control characters, depth).
+var fastSeeds = []string{
+	`{"annotations":{"openWorldHint":false,"readOnlyHint":true},"description":"d","inputSchema":{"properties":{"id":{"type":"string"}},"required":["id"],"type":"object"},"name":"n","title":"T"}`,
+	`{"name":"n","title":"T","description":"d","inputSchema":{"type":"object"}}`, `{"name":"n","inputSchema":{"b":1,"a":2}}`,
+	`{"name":"n","inputSchema":{"a":1,"a":2}}`, `{"name":"n","inputSchema":{"a":1e21}}`, `{"name":"n","inputSchema":{"a":-0}}`,
+	`{"name":"n","inputSchema":{"a":1.0}}`, `{"name":"n","inputSchema":{"a":100,"b":-12,"c":0}}`, `{"name":"n","inputSchema":{"a":01}}`,
+	`{"name":"n","inputSchema":{"a": 1}}`, `{"name" :"n"}`, `{ "name":"n" , "title":"t" }`, `{"name":"n\u0041"}`, `{"na\u006de":"n"}`,
+	`{"name":"n","name":"m"}`, `{"_meta":1,"_meta":2,"name":"n"}`, `{"name":"a\tb"}`, `{"name":"\u00e9","description":"é 😀 \u2028"}`,
+	`{"name":"n","inputSchema":{"\ud83d\ude00":1,"\ufb33":2}}`, `{"name":"n","inputSchema":{"😀":1,"דּ":2}}`, `{"name":"n","inputSchema":{"דּ":1,"😀":2}}`,
+	`{"name":"n","inputSchema":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`,
+	`{"name":"n","annotations":{"x":true,"y":false,"z":null},"icons":[{"src":"a b"}]}`, `{"name":"n","inputSchema":{"a":123456789012345,"b":1234567890123456}}`,
+	`{"name":"n","inputSchema":{"a":truex}}`, `{"name":"n","inputSchema":{"":1,"a":[]}}`, `{}`, `{"x":1}`, `{"name":"n"}  `,
+}
+
+// The fast path hashes exactly what the canonicaliser and the gjson
+// reference hash, or declines: it never gives another fingerprint, and it
+// takes the canonical tools it was written for.
+func FuzzFastFingerprintMatchesReference(f *testing.F) {
+	for _, s := range append(fastSeeds, equivalenceSeeds...) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		if !gjson.Valid(in) {
+			return
+		}
+		c := getCanonicaliser()
+		defer putCanonicaliser(c)
+		fp, name, ok := fingerprintFast(c, in)
+		if ok && name != gjson.Get(in, "name").Str {
+			t.Fatalf("%q: fast path name %q, gjson %q", in, name, gjson.Get(in, "name").Str)
+		}
+		want, wantErr := fingerprintCanonicalised(c, in)
+		ref, refErr := canonicalToolRef(nil, gjson.Parse(in))
+		if (wantErr != nil) != (refErr != nil) || wantErr == nil && want != sha256Hex(ref) {
+			t.Fatalf("%q: canonicaliser %s (%v), reference %s (%v)", in, want, wantErr, sha256Hex(ref), refErr)
+		}
+		if ok && (wantErr != nil || fp != want) {
+			t.Fatalf("%q: fast path %s, canonicaliser %s (%v)", in, fp, want, wantErr)
+		}
+		// Canonical text is taken (when its members are all there is to
+		// check, and nested no deeper than the fast path follows).
+		if wantErr == nil && !ok && string(ref) == in && !strings.Contains(in, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[") && !strings.Contains(in, "{{") {
+			if _, _, again := fingerprintFast(c, string(ref)); !again && fastTakes(string(ref)) {
+				t.Fatalf("%q: canonical, but the fast path declines it", in)
+			}
+		}
+	})
+}
+
+// fastTakes reports canonical text the fast path is meant to take: numbers
+// only small integers.
+func fastTakes(canonical string) bool {
+	return !strings.ContainsAny(canonical, ".eE\\") && !strings.Contains(canonical, "-0") && !regexp.MustCompile(`[0-9]{16}`).MatchString(canonical)
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

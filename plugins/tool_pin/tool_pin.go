@@ -45,11 +45,18 @@ var (
 	_ framework.ToolPreInvoker  = (*Plugin)(nil)
 )
 
-// judge compares one listed tool with its pin.
+// judge compares one listed tool with its pin. A tool whose members are
+// canonical already is fingerprinted in one pass, which costs less than
+// remembering it; the others are remembered by their exact bytes.
 func (p *Plugin) judge(pins map[string]string, tool gjson.Result) (*framework.HiddenItem, string) {
-	t, ok := p.memo.Get(tool.Raw)
-	if !ok {
-		t.name = tool.Get("name").Str
+	var t fingerprinted
+	c := getCanonicaliser()
+	fp, name, fast := fingerprintFast(c, tool.Raw)
+	putCanonicaliser(c)
+	if fast {
+		t = fingerprinted{name: name, fp: fp}
+	} else if t, fast = p.memo.Get(tool.Raw); !fast {
+		t.name = listitems.Member(tool, "name").Str
 		t.fp, t.err = fingerprintParsed(tool.Raw)
 		p.memo.Put(tool.Raw, t)
 	}

@@ -1,7 +1,9 @@
 // Package listitems holds what the list-hook plugins (tool_filter,
-// tool_guard, tool_pin) share: rebuilding a list without the items a plugin
-// hides, and a bounded per-server memory of the items it refused, so that a
-// later call to a hidden item can be refused too.
+// tool_guard, tool_pin) share: splitting a list into its items in one pass
+// (made once per list for all of them, on one shared copy of its text),
+// rebuilding a list without the items a plugin hides, and a bounded
+// per-server memory of the items it refused, so that a later call to a
+// hidden item can be refused too.
 //
 // It does not decide what to hide: each plugin judges its items.
 package listitems
@@ -25,6 +27,140 @@ var ErrNotArray = errors.New("list is not a JSON array")
 // hidden) and what was hidden, in list order. A list with nothing hidden
 // costs no copy: the rebuilt array is begun at the first hidden item.
 func Filter(raw json.RawMessage, judge func(item gjson.Result) *framework.HiddenItem) (json.RawMessage, []framework.HiddenItem, error) {
+	return FilterKey(raw, "", func(item, _ gjson.Result) *framework.HiddenItem { return judge(item) })
+}
+
+// FilterKey is Filter that also gives judge the item's member key (as
+// Member(item, key) gives it), found in the same pass that splits the list.
+func FilterKey(raw json.RawMessage, key string, judge func(item, member gjson.Result) *framework.HiddenItem) (json.RawMessage, []framework.HiddenItem, error) {
+	s, spans, ok := splitShared(raw, key)
+	if !ok {
+		return filterParsed(raw, func(item gjson.Result) *framework.HiddenItem {
+			var m gjson.Result
+			if key != "" {
+				m = Member(item, key)
+			}
+			return judge(item, m)
+		})
+	}
+	var (
+		out    []byte
+		hidden []framework.HiddenItem
+	)
+	for k, sp := range spans {
+		it := item(s, sp)
+		var m gjson.Result
+		switch {
+		case key == "":
+		case sp.key.start >= 0:
+			m = value(s[sp.key.start:sp.key.end], sp.key.start)
+		default:
+			m = Member(it, key)
+		}
+		h := judge(it, m)
+		switch {
+		case h == nil && out != nil:
+			if len(out) > 1 {
+				out = append(out, ',')
+			}
+			out = append(out, s[sp.start:sp.end]...)
+		case h != nil && out == nil:
+			// Every item before this one was kept.
+			out = append(make([]byte, 0, len(raw)), '[')
+			for j, before := range spans[:k] {
+				if j > 0 {
+					out = append(out, ',')
+				}
+				out = append(out, s[before.start:before.end]...)
+			}
+		}
+		if h != nil {
+			hidden = append(hidden, *h)
+		}
+	}
+	if len(hidden) == 0 {
+		return nil, nil, nil
+	}
+	return append(out, ']'), hidden, nil
+}
+
+// internMaxBytes bounds the bytes of lists Intern holds.
+const internMaxBytes = 8 << 20
+
+// sharedKey is the member whose spans a shared split finds: the name that
+// tools and prompts are called by.
+const sharedKey = "name"
+
+// text is one list's text, shared by the plugins that look at it, and its
+// split (made once, by the first plugin that splits it).
+type text struct {
+	s     string
+	once  sync.Once
+	spans []span
+	ok    bool
+}
+
+var interned = struct {
+	mu    sync.RWMutex
+	m     map[string]*text
+	bytes int
+}{m: map[string]*text{}}
+
+// intern returns the shared text of raw (nil when raw is too large to hold).
+func intern(raw []byte) *text {
+	interned.mu.RLock()
+	t, ok := interned.m[string(raw)]
+	interned.mu.RUnlock()
+	if ok {
+		return t
+	}
+	if len(raw) > internMaxBytes/4 {
+		return nil // one huge list must not push out all the others
+	}
+	interned.mu.Lock()
+	defer interned.mu.Unlock()
+	if t, ok := interned.m[string(raw)]; ok {
+		return t
+	}
+	if interned.bytes+len(raw) > internMaxBytes {
+		clear(interned.m)
+		interned.bytes = 0
+	}
+	t = &text{s: string(raw)}
+	interned.m[t.s] = t
+	interned.bytes += len(raw)
+	return t
+}
+
+// Intern returns the text of a list as a string, one copy shared by every
+// plugin that asks for the same bytes: the list plugins each look at a
+// page and remember its outcome by its text, and a page of a hundred tools
+// is 60 KB. It holds at most internMaxBytes of lists and starts afresh
+// when full. Safe for concurrent use.
+func Intern(raw []byte) string {
+	if t := intern(raw); t != nil {
+		return t.s
+	}
+	return string(raw)
+}
+
+// splitShared splits raw into its items and finds each one's member key;
+// the split of a list by sharedKey is made once for all the plugins that
+// look at the list (tool_filter and tool_pin both split every tools/list
+// page). The spans returned must not be changed.
+func splitShared(raw []byte, key string) (string, []span, bool) {
+	t := intern(raw)
+	if t == nil || key != sharedKey && key != "" {
+		s := string(raw)
+		spans, ok := splitArrayKey(s, key, nil)
+		return s, spans, ok
+	}
+	t.once.Do(func() { t.spans, t.ok = splitArrayKey(t.s, sharedKey, make([]span, 0, 128)) })
+	return t.s, t.spans, t.ok
+}
+
+// filterParsed is Filter through gjson, for text the scanner does not split.
+func filterParsed(raw json.RawMessage, judge func(item gjson.Result) *framework.HiddenItem) (json.RawMessage, []framework.HiddenItem, error) {
 	arr := gjson.ParseBytes(raw)
 	if !arr.IsArray() {
 		return nil, nil, ErrNotArray
@@ -207,7 +343,8 @@ func (m *ListMemo[V]) Get(raw []byte, tag string) (V, bool) {
 	return e.v, true
 }
 
-// Put remembers v for the list raw under tag (raw is copied).
+// Put remembers v for the list raw under tag (raw is copied, once for all
+// plugins: Intern).
 func (m *ListMemo[V]) Put(raw []byte, tag string, v V) {
 	if len(raw) > m.maxBytes/4 {
 		return // one huge list must not evict all the others
@@ -221,5 +358,5 @@ func (m *ListMemo[V]) Put(raw []byte, tag string, v V) {
 	if _, ok := m.m[string(raw)]; !ok {
 		m.bytes += len(raw)
 	}
-	m.m[string(raw)] = listEntry[V]{tag, v}
+	m.m[Intern(raw)] = listEntry[V]{tag, v} // the copy the list's plugins share
 }

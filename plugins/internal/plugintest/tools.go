@@ -1,0 +1,37 @@
+package plugintest
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// HundredTools is a tools/list page of 100 tools as servers write them: a
+// title, a sentence or two of description (some not in English), an input
+// schema of three described properties and annotations; about 600 bytes
+// each, 60 KB in all. The list plugins' benchmarks share it.
+func HundredTools() json.RawMessage {
+	descs := []string{
+		"Look up a customer record by its id and return the contact details, open tickets and the account's plan.",
+		"Recherche un client par son identifiant et renvoie ses coordonnées — tickets ouverts, offre souscrite.",
+		"顧客IDで顧客レコードを検索し、連絡先、未解決のチケット、契約プランを返します。",
+		"Search the knowledge base 📚 for articles that match the query; results are ranked by relevance 👩‍💻.",
+	}
+	tools := make([]string, 100)
+	for i := range tools {
+		t := map[string]any{
+			"name":        fmt.Sprintf("tool_%03d", i),
+			"title":       fmt.Sprintf("Tool %d", i),
+			"description": descs[i%len(descs)],
+			"inputSchema": map[string]any{"type": "object", "required": []string{"id"}, "properties": map[string]any{
+				"id":    map[string]any{"type": "string", "description": "the record's id, e.g. c-1001"},
+				"limit": map[string]any{"type": "integer", "minimum": 1, "maximum": 100, "description": "how many results to return"},
+				"query": map[string]any{"type": "string", "description": "free text to search for"},
+			}},
+			"annotations": map[string]any{"readOnlyHint": true, "openWorldHint": false},
+		}
+		b, _ := json.Marshal(t)
+		tools[i] = string(b)
+	}
+	return json.RawMessage("[" + strings.Join(tools, ",") + "]")
+}
