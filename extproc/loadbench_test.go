@@ -57,8 +57,13 @@ func serveChild(role string) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	// Both servers get the gRPC options extproc serve uses (Run).
-	gs := grpc.NewServer(append(streamOptions(), grpc.MaxRecvMsgSize(16<<20))...)
+	// The filter runs with the gRPC options extproc serve uses (Run); the
+	// pass-through, the floor, with grpc-go's defaults, which suit it best.
+	opts := []grpc.ServerOption{grpc.MaxRecvMsgSize(16 << 20)}
+	if !strings.HasPrefix(role, "passthrough") {
+		opts = append(opts, streamOptions()...)
+	}
+	gs := grpc.NewServer(opts...)
 	switch role {
 	case "passthrough":
 		extprocv3.RegisterExternalProcessorServer(gs, passThrough{})
