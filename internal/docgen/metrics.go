@@ -28,6 +28,9 @@ func Metrics() ([]Metric, error) {
 	v := reflect.ValueOf(m).Elem()
 	var out []Metric
 	for i := range v.NumField() {
+		if !v.Type().Field(i).IsExported() {
+			continue // the metrics' internals (cached children), not families
+		}
 		c, ok := v.Field(i).Interface().(prometheus.Collector)
 		if !ok {
 			continue
