@@ -443,31 +443,53 @@ func (e *exchange) responseLimit() int {
 // request the server might route to its MCP handler is never left
 // uninspected.
 func (e *exchange) isMCPPath(raw string) bool {
-	paths := e.cfg.MCP.Paths
-	if len(paths) == 0 {
+	if len(e.p.paths) == 0 {
 		return true
 	}
 	p := canonicalPath(raw)
-	for _, c := range paths {
-		if prefix, ok := strings.CutSuffix(c, "*"); ok {
-			if strings.HasPrefix(p, strings.ToLower(prefix)) {
+	for _, c := range e.p.paths {
+		if c.wildcard {
+			if strings.HasPrefix(p, c.path) {
 				return true
 			}
 			continue
 		}
-		c = canonicalPath(c)
-		if p == c || strings.HasPrefix(p, strings.TrimSuffix(c, "/")+"/") {
+		if p == c.path || strings.HasPrefix(p, c.under) {
 			return true
 		}
 	}
 	return false
 }
 
+// mcpPath is one entry of mcp.paths as requests' paths are compared with
+// it: a prefix ending in "*" (lower-cased), or a path (canonical) and the
+// prefix of the paths below it.
+type mcpPath struct {
+	path, under string
+	wildcard    bool
+}
+
+func mcpPaths(paths []string) []mcpPath {
+	out := make([]mcpPath, 0, len(paths))
+	for _, c := range paths {
+		if prefix, ok := strings.CutSuffix(c, "*"); ok {
+			out = append(out, mcpPath{path: strings.ToLower(prefix), wildcard: true})
+			continue
+		}
+		c = canonicalPath(c)
+		out = append(out, mcpPath{path: c, under: strings.TrimSuffix(c, "/") + "/"})
+	}
+	return out
+}
+
 func canonicalPath(p string) string {
 	if u, err := url.PathUnescape(p); err == nil {
 		p = u
 	}
-	return strings.ToLower(path.Clean("/" + p))
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return strings.ToLower(path.Clean(p))
 }
 
 // anyPostHook reports whether any hook of the policy runs on responses

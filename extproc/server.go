@@ -54,9 +54,11 @@ type policy struct {
 	// or list results), so every response on an MCP path is read. Decided
 	// once per policy, not per exchange.
 	readsResponses bool
-	refs           atomic.Int64
-	retired        atomic.Bool // replaced by a reload
-	shut           atomic.Bool // its Manager has been shut down
+	// paths are mcp.paths as isMCPPath compares them, made once.
+	paths   []mcpPath
+	refs    atomic.Int64
+	retired atomic.Bool // replaced by a reload
+	shut    atomic.Bool // its Manager has been shut down
 }
 
 // NewServer builds the plugin pipeline of cfg and returns a server for it.
@@ -94,7 +96,7 @@ func (s *Server) build(ctx context.Context, cfg *framework.Config) (*policy, err
 	if err != nil {
 		return nil, err
 	}
-	return &policy{cfg: cfg, mgr: mgr, readsResponses: anyPostHook(mgr)}, nil
+	return &policy{cfg: cfg, mgr: mgr, readsResponses: anyPostHook(mgr), paths: mcpPaths(cfg.MCP.Paths)}, nil
 }
 
 // Unavailable lists the plugins of the policy in force that are configured
