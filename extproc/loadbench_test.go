@@ -83,8 +83,13 @@ func serveChild(role string) {
 		extprocv3.RegisterExternalProcessorServer(gs, srv)
 	}
 	go func() { _ = gs.Serve(lis) }()
-	// MCP_EXTPROC_BENCH_CPUPROFILE=FILE profiles the filter's process.
-	if f := os.Getenv("MCP_EXTPROC_BENCH_CPUPROFILE"); f != "" && !strings.HasPrefix(role, "passthrough") {
+	// MCP_EXTPROC_BENCH_CPUPROFILE=FILE profiles the filter's process,
+	// MCP_EXTPROC_BENCH_PT_CPUPROFILE=FILE the pass-through's.
+	f := os.Getenv("MCP_EXTPROC_BENCH_CPUPROFILE")
+	if strings.HasPrefix(role, "passthrough") {
+		f = os.Getenv("MCP_EXTPROC_BENCH_PT_CPUPROFILE")
+	}
+	if f != "" {
 		out, err := os.Create(f)
 		if err == nil && pprof.StartCPUProfile(out) == nil {
 			defer func() { pprof.StopCPUProfile(); out.Close() }()

@@ -4,7 +4,7 @@ import (
 	"unicode/utf8"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
-	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 	"github.com/mcp-extproc/mcp-extproc/mcpparse"
@@ -94,10 +94,10 @@ func (e *exchange) withMetadata(out []*extprocv3.ProcessingResponse) []*extprocv
 		return out
 	}
 	f.changed = false
-	fields := make(map[string]*structpb.Value, 7)
+	var ns []byte // the namespace's Struct, in protobuf's wire format
 	add := func(k, v string) {
 		if v != "" {
-			fields[k] = structpb.NewStringValue(bounded(v))
+			ns = appendStringField(ns, k, bounded(v))
 		}
 	}
 	add("method", f.method)
@@ -109,10 +109,63 @@ func (e *exchange) withMetadata(out []*extprocv3.ProcessingResponse) []*extprocv
 	add("violation_code", f.code)
 	add("reject_reason", f.reason)
 	add("request_id", e.global.RequestID)
-	out[len(out)-1].DynamicMetadata = &structpb.Struct{Fields: map[string]*structpb.Value{
-		MetadataNamespace: structpb.NewStructValue(&structpb.Struct{Fields: fields}),
-	}}
+	setDynamicMetadata(out[len(out)-1], ns)
 	return out
+}
+
+// The dynamic metadata is written in protobuf's wire format by hand and
+// carried as the answer's unknown field, which protobuf marshals as it
+// stands: gRPC encodes it at the cost of a copy, where a structpb.Struct —
+// two maps of Values — took 5.5 µs per answer (ten times the rest of a
+// CONTINUE). Envoy, and any client, reads it as the dynamic_metadata field
+// (TestDynamicMetadata* read it back through gRPC).
+//
+// google.protobuf.Struct is {map<string, Value> fields = 1}, a map entry
+// is {string key = 1; Value value = 2}, and Value holds string_value = 3
+// or struct_value = 5.
+var dynamicMetadataField = (&extprocv3.ProcessingResponse{}).ProtoReflect().Descriptor().Fields().ByName("dynamic_metadata").Number()
+
+const (
+	structFields protowire.Number = 1
+	entryKey     protowire.Number = 1
+	entryValue   protowire.Number = 2
+	valueString  protowire.Number = 3
+	valueStruct  protowire.Number = 5
+)
+
+// appendStringField appends the Struct field k: string v to b.
+func appendStringField(b []byte, k, v string) []byte {
+	val := protowire.SizeTag(valueString) + protowire.SizeBytes(len(v))
+	entry := protowire.SizeTag(entryKey) + protowire.SizeBytes(len(k)) + protowire.SizeTag(entryValue) + protowire.SizeBytes(val)
+	b = protowire.AppendTag(b, structFields, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(entry))
+	b = protowire.AppendTag(b, entryKey, protowire.BytesType)
+	b = protowire.AppendString(b, k)
+	b = protowire.AppendTag(b, entryValue, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(val))
+	b = protowire.AppendTag(b, valueString, protowire.BytesType)
+	return protowire.AppendString(b, v)
+}
+
+// setDynamicMetadata sets r's dynamic metadata to {MetadataNamespace: ns},
+// ns being a Struct's encoding.
+func setDynamicMetadata(r *extprocv3.ProcessingResponse, ns []byte) {
+	val := protowire.SizeTag(valueStruct) + protowire.SizeBytes(len(ns))
+	entry := protowire.SizeTag(entryKey) + protowire.SizeBytes(len(MetadataNamespace)) + protowire.SizeTag(entryValue) + protowire.SizeBytes(val)
+	st := protowire.SizeTag(structFields) + protowire.SizeBytes(entry)
+	b := make([]byte, 0, protowire.SizeTag(dynamicMetadataField)+protowire.SizeBytes(st))
+	b = protowire.AppendTag(b, dynamicMetadataField, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(st))
+	b = protowire.AppendTag(b, structFields, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(entry))
+	b = protowire.AppendTag(b, entryKey, protowire.BytesType)
+	b = protowire.AppendString(b, MetadataNamespace)
+	b = protowire.AppendTag(b, entryValue, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(val))
+	b = protowire.AppendTag(b, valueStruct, protowire.BytesType)
+	b = protowire.AppendBytes(b, ns)
+	m := r.ProtoReflect()
+	m.SetUnknown(append(m.GetUnknown(), b...))
 }
 
 func bounded(s string) string {

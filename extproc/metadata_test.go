@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // metadataOf returns the mcp_extproc namespace of an answer's dynamic
@@ -94,5 +96,34 @@ func TestMetadataValuesAreBounded(t *testing.T) {
 	long := strings.Repeat("é", 400)
 	if got := bounded(long); len(got) > maxMetadataValue || !strings.HasPrefix(long, got) || len(got) == 0 {
 		t.Fatalf("bounded: %d bytes", len(got))
+	}
+}
+
+// The hand-written wire format decodes to exactly the Struct the protobuf
+// library would have written, whatever the values hold.
+func TestDynamicMetadataWireFormat(t *testing.T) {
+	fields := [][2]string{{"method", "tools/call"}, {"tool", "ünïcødé ✓ " + strings.Repeat("x", 300)}, {"verdict", "blocked"}, {"request_id", ""}}
+	var ns []byte
+	want := map[string]*structpb.Value{}
+	for _, f := range fields {
+		ns = appendStringField(ns, f[0], f[1])
+		want[f[0]] = structpb.NewStringValue(f[1])
+	}
+	r := continueBody(true)
+	setDynamicMetadata(r, ns)
+	wire, err := proto.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got extprocv3.ProcessingResponse
+	if err := proto.Unmarshal(wire, &got); err != nil {
+		t.Fatal(err)
+	}
+	exp := &structpb.Struct{Fields: map[string]*structpb.Value{MetadataNamespace: structpb.NewStructValue(&structpb.Struct{Fields: want})}}
+	if !proto.Equal(got.GetDynamicMetadata(), exp) || len(got.ProtoReflect().GetUnknown()) != 0 {
+		t.Fatalf("decoded %v, want %v", got.GetDynamicMetadata(), exp)
+	}
+	if got.GetRequestBody() == nil {
+		t.Fatal("the answer itself was lost")
 	}
 }
