@@ -134,8 +134,12 @@ const (
 )
 
 // appendStringField appends the Struct field k: string v to b.
-func appendStringField(b []byte, k, v string) []byte {
-	val := protowire.SizeTag(valueString) + protowire.SizeBytes(len(v))
+func appendStringField(b []byte, k, v string) []byte { return appendEntry(b, k, valueString, v) }
+
+// appendEntry appends the Struct field k: a Value whose field f (its
+// string or its Struct) holds payload.
+func appendEntry[T ~string | ~[]byte](b []byte, k string, f protowire.Number, payload T) []byte {
+	val := protowire.SizeTag(f) + protowire.SizeBytes(len(payload))
 	entry := protowire.SizeTag(entryKey) + protowire.SizeBytes(len(k)) + protowire.SizeTag(entryValue) + protowire.SizeBytes(val)
 	b = protowire.AppendTag(b, structFields, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(entry))
@@ -143,27 +147,17 @@ func appendStringField(b []byte, k, v string) []byte {
 	b = protowire.AppendString(b, k)
 	b = protowire.AppendTag(b, entryValue, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(val))
-	b = protowire.AppendTag(b, valueString, protowire.BytesType)
-	return protowire.AppendString(b, v)
+	b = protowire.AppendTag(b, f, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(len(payload)))
+	return append(b, payload...)
 }
 
 // setDynamicMetadata sets r's dynamic metadata to {MetadataNamespace: ns},
 // ns being a Struct's encoding.
 func setDynamicMetadata(r *extprocv3.ProcessingResponse, ns []byte) {
-	val := protowire.SizeTag(valueStruct) + protowire.SizeBytes(len(ns))
-	entry := protowire.SizeTag(entryKey) + protowire.SizeBytes(len(MetadataNamespace)) + protowire.SizeTag(entryValue) + protowire.SizeBytes(val)
-	st := protowire.SizeTag(structFields) + protowire.SizeBytes(entry)
-	b := make([]byte, 0, protowire.SizeTag(dynamicMetadataField)+protowire.SizeBytes(st))
-	b = protowire.AppendTag(b, dynamicMetadataField, protowire.BytesType)
-	b = protowire.AppendVarint(b, uint64(st))
-	b = protowire.AppendTag(b, structFields, protowire.BytesType)
-	b = protowire.AppendVarint(b, uint64(entry))
-	b = protowire.AppendTag(b, entryKey, protowire.BytesType)
-	b = protowire.AppendString(b, MetadataNamespace)
-	b = protowire.AppendTag(b, entryValue, protowire.BytesType)
-	b = protowire.AppendVarint(b, uint64(val))
-	b = protowire.AppendTag(b, valueStruct, protowire.BytesType)
-	b = protowire.AppendBytes(b, ns)
+	st := appendEntry(make([]byte, 0, len(ns)+32), MetadataNamespace, valueStruct, ns)
+	b := protowire.AppendTag(make([]byte, 0, len(st)+8), dynamicMetadataField, protowire.BytesType)
+	b = protowire.AppendBytes(b, st)
 	m := r.ProtoReflect()
 	m.SetUnknown(append(m.GetUnknown(), b...))
 }
