@@ -3,6 +3,7 @@ package extproc
 import (
 	"bytes"
 	"errors"
+	"slices"
 
 	filterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
@@ -115,14 +116,14 @@ func (s *bodyStream) add(b *extprocv3.HttpBody) (answer *extprocv3.ProcessingRes
 	if len(s.buf)+len(b.GetBody()) > s.limit {
 		return nil, false, errBodyTooLarge
 	}
-	if len(s.buf) == 0 && (b.GetEndOfStream() || s.wholeInOne()) {
-		// The whole body in one message (BUFFERED, or a short streamed
-		// body): it is read where it is. gRPC does not reuse a received
-		// message, and nothing writes into a body it reads.
-		s.buf = b.GetBody()
-		return nil, true, nil
+	if len(s.buf) == 0 {
+		// The first part is read where it is: gRPC does not reuse a
+		// received message, and nothing writes into a body it reads.
+		// Clipped, so that a later part is appended to a copy.
+		s.buf = slices.Clip(b.GetBody())
+	} else {
+		s.buf = append(s.buf, b.GetBody()...)
 	}
-	s.buf = append(s.buf, b.GetBody()...)
 	if b.GetEndOfStream() {
 		return nil, true, nil
 	}
@@ -138,16 +139,6 @@ func (s *bodyStream) add(b *extprocv3.HttpBody) (answer *extprocv3.ProcessingRes
 	// false only because trailers ended the body. Answering it with
 	// CONTINUE would forward a body nobody read.
 	return nil, true, nil
-}
-
-// wholeInOne reports whether the mode sends a body in one message whatever
-// its end_of_stream says (see add).
-func (s *bodyStream) wholeInOne() bool {
-	switch s.mode {
-	case filterv3.ProcessingMode_FULL_DUPLEX_STREAMED, filterv3.ProcessingMode_STREAMED, filterv3.ProcessingMode_BUFFERED_PARTIAL:
-		return false
-	}
-	return true
 }
 
 // raw returns the complete body as it arrived, and makes the stream ready
