@@ -1,6 +1,7 @@
 package extproc
 
 import (
+	"maps"
 	"sync"
 	"sync/atomic"
 )
@@ -29,15 +30,15 @@ type children[M any] struct {
 const maxCachedChildren = 1024
 
 func newChildren[M any](n int, with func(...string) M) *children[M] {
-	return &children[M]{with: with, n: n}
+	c := &children[M]{with: with, n: n}
+	c.m.Store(&map[labelValues]M{})
+	return c
 }
 
 // get returns the child for the label values l.
 func (c *children[M]) get(l labelValues) M {
-	if m := c.m.Load(); m != nil {
-		if v, ok := (*m)[l]; ok {
-			return v
-		}
+	if v, ok := (*c.m.Load())[l]; ok {
+		return v
 	}
 	return c.miss(l)
 }
@@ -48,28 +49,16 @@ func (c *children[M]) get(l labelValues) M {
 func (c *children[M]) miss(l labelValues) M {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	old := c.m.Load()
-	if old != nil {
-		if v, ok := (*old)[l]; ok {
-			return v
-		}
+	old := *c.m.Load()
+	if v, ok := old[l]; ok {
+		return v
 	}
 	v := c.with(l[:c.n]...)
-	if len(mapOrNil(old)) >= maxCachedChildren {
+	if len(old) >= maxCachedChildren {
 		return v // a vector with that many series is not worth copying
 	}
-	next := make(map[labelValues]M, 1+len(mapOrNil(old)))
-	for k, x := range mapOrNil(old) {
-		next[k] = x
-	}
+	next := maps.Clone(old)
 	next[l] = v
 	c.m.Store(&next)
 	return v
-}
-
-func mapOrNil[M any](m *map[labelValues]M) map[labelValues]M {
-	if m == nil {
-		return nil
-	}
-	return *m
 }
