@@ -221,7 +221,13 @@ func serveKind(t *testing.T, k framework.Kind, names ...string) *Server {
 	for _, n := range names {
 		b.WriteString("  - {name: " + n + ", kind: " + k.Name + "}\n")
 	}
-	cfg, _, err := framework.Parse([]byte(b.String()), "server.yaml", framework.LoadOptions{Registry: reg})
+	return servePolicy(t, reg, b.String())
+}
+
+// servePolicy is our plugin server serving policy, whose kinds are reg's.
+func servePolicy(t *testing.T, reg *framework.Registry, policy string) *Server {
+	t.Helper()
+	cfg, _, err := framework.Parse([]byte(policy), "server.yaml", framework.LoadOptions{Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,16 +33,7 @@ func slowServer(t *testing.T) *Server {
 	reg := framework.NewRegistry()
 	reg.Register(framework.Kind{Name: "slow", Hooks: []framework.HookType{framework.ToolPreInvoke},
 		New: func(*framework.PluginConfig) (framework.Plugin, error) { return slowKeyword{}, nil }})
-	cfg, _, err := framework.Parse([]byte("plugins:\n  - {name: slow, kind: slow, timeout: 30s}\n"), "s.yaml", framework.LoadOptions{Registry: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := NewServer(context.Background(), cfg, framework.WithRegistry(reg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
-	return s
+	return servePolicy(t, reg, "plugins:\n  - {name: slow, kind: slow, timeout: 30s}\n")
 }
 
 func invokeLine(id int, args string) string {
