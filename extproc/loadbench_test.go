@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -210,7 +211,15 @@ type roundResult struct {
 	exchanges int
 	elapsed   time.Duration
 	cpu       time.Duration
+	client    time.Duration // the load generator's CPU (this process)
 	lat       []time.Duration
+}
+
+// selfCPU returns this process's user+system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // loadExchange is the load benchmark's exchange as Envoy sends it: a
@@ -237,7 +246,7 @@ func playRound(b *testing.B, srv *child, conn *grpc.ClientConn, c int, d time.Du
 		count atomic.Int64
 		stop  atomic.Bool
 	)
-	cpu0 := srv.cpu(b)
+	cpu0, self0 := srv.cpu(b), selfCPU()
 	start := time.Now()
 	for range c {
 		wg.Add(1)
@@ -261,7 +270,7 @@ func playRound(b *testing.B, srv *child, conn *grpc.ClientConn, c int, d time.Du
 	time.Sleep(d)
 	stop.Store(true)
 	wg.Wait()
-	return roundResult{exchanges: int(count.Load()), elapsed: time.Since(start), cpu: srv.cpu(b) - cpu0, lat: lat}
+	return roundResult{exchanges: int(count.Load()), elapsed: time.Since(start), cpu: srv.cpu(b) - cpu0, client: selfCPU() - self0, lat: lat}
 }
 
 func playExchange(client extprocv3.ExternalProcessorClient, msgs []*extprocv3.ProcessingRequest) error {
@@ -311,20 +320,29 @@ func BenchmarkLoadVsPassThrough(b *testing.B) {
 		b.Cleanup(func() { conn.Close() })
 		conns[name] = conn
 	}
-	const concurrency, rounds = 32, 3
-	round := 2 * time.Second
+	// Eight rounds of a second for each server, in the order ABBA ABBA...:
+	// on a shared machine whose speed drifts, a drift within each four
+	// rounds falls on both servers alike (three rounds of two seconds, ABAB,
+	// moved the ratios by up to ten per cent from one run to the next).
+	const concurrency, pairs = 32, 8
+	round := time.Second
 	total := map[string]*roundResult{"passthrough": {}, "filter": {}}
 	for name := range servers { // warm up both
 		playRound(b, servers[name], conns[name], concurrency, 300*time.Millisecond)
 	}
 	b.ResetTimer()
-	for range rounds {
-		for _, name := range []string{"passthrough", "filter"} {
+	for k := range pairs {
+		order := []string{"passthrough", "filter"}
+		if k%2 == 1 {
+			order = []string{"filter", "passthrough"}
+		}
+		for _, name := range order {
 			r := playRound(b, servers[name], conns[name], concurrency, round)
 			t := total[name]
 			t.exchanges += r.exchanges
 			t.elapsed += r.elapsed
 			t.cpu += r.cpu
+			t.client += r.client
 			t.lat = append(t.lat, r.lat...)
 		}
 	}
@@ -347,6 +365,8 @@ func BenchmarkLoadVsPassThrough(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 	b.Logf("pass-through: %.0f exchanges/s, p50 %v, CPU %v/exchange, peak RSS %.1f MiB", pt, pp50, pcpu, float64(ppeak)/(1<<20))
 	b.Logf("filter:       %.0f exchanges/s, p50 %v, CPU %v/exchange, peak RSS %.1f MiB", ft, fp50, fcpu, float64(fpeak)/(1<<20))
+	b.Logf("load generator CPU per exchange: %v against the pass-through, %v against the filter",
+		total["passthrough"].client/time.Duration(total["passthrough"].exchanges), total["filter"].client/time.Duration(total["filter"].exchanges))
 	b.Logf("ratios: throughput %.2fx, p50 %.2fx, CPU per exchange %.2fx", ft/pt, float64(fp50)/float64(pp50), float64(fcpu)/float64(pcpu))
 }
 
