@@ -31,7 +31,7 @@ func (k *keeper) Process(st extprocv3.ExternalProcessor_ProcessServer) error {
 		}
 		switch r := req.Request.(type) {
 		case *extprocv3.ProcessingRequest_RequestHeaders:
-			v := headersFrom(r.RequestHeaders.GetHeaders())["x-payload"]
+			v := headersFrom(r.RequestHeaders.GetHeaders()).get("x-payload")
 			k.kept, k.want = append(k.kept, v), append(k.want, strings.Clone(v))
 		case *extprocv3.ProcessingRequest_RequestBody:
 			s := newBodyStream(true)

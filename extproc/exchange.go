@@ -141,15 +141,15 @@ func one(r *extprocv3.ProcessingResponse) []*extprocv3.ProcessingResponse {
 
 func (e *exchange) onRequestHeaders(h *extprocv3.HttpHeaders) []*extprocv3.ProcessingResponse {
 	e.reqHdrs = headersFrom(h.GetHeaders())
-	method := e.reqHdrs[":method"]
-	path, _, _ := strings.Cut(e.reqHdrs[":path"], "?")
+	method := e.reqHdrs.get(":method")
+	path, _, _ := strings.Cut(e.reqHdrs.get(":path"), "?")
 	if !e.isMCPPath(path) || (method != "POST" && method != "GET") {
 		resp := continueRequestHeaders(nil)
 		resp.ModeOverride = skipBodies
 		return one(resp)
 	}
 	e.global = identity(&e.cfg.MCP.Identity, e.reqHdrs)
-	e.session = strings.Clone(e.reqHdrs["mcp-session-id"]) // a key of the session table: not a view of the message
+	e.session = strings.Clone(e.reqHdrs.get("mcp-session-id")) // a key of the session table: not a view of the message
 	e.startTrace()
 	mut := &extprocv3.HeaderMutation{}
 	if method == "GET" {
@@ -165,7 +165,7 @@ func (e *exchange) onRequestHeaders(h *extprocv3.HttpHeaders) []*extprocv3.Proce
 			return e.reject(rejectUnsupportedEncoding, nil, 415, mcpparse.CodeInvalidRequest,
 				"unsupported content-encoding "+strconv.Quote(enc))
 		}
-		if cl, err := strconv.Atoi(e.reqHdrs["content-length"]); err == nil && cl > e.cfg.MCP.MaxBodyBytes {
+		if cl, err := strconv.Atoi(e.reqHdrs.get("content-length")); err == nil && cl > e.cfg.MCP.MaxBodyBytes {
 			return e.reject(rejectBodyTooLarge, nil, 413, mcpparse.CodeInvalidRequest, e.tooLargeMessage())
 		}
 		if h.GetEndOfStream() {
@@ -189,7 +189,7 @@ func (e *exchange) onRequestBody(b *extprocv3.HttpBody) []*extprocv3.ProcessingR
 	if e.done {
 		return nil
 	}
-	if e.reqHdrs == nil {
+	if !e.reqHdrs.read {
 		// Envoy's processing_mode skips request headers yet sends the
 		// body: without the path, method, session and identity the body
 		// cannot be judged as policy says, and passing it would let every
@@ -282,13 +282,13 @@ func (e *exchange) onResponseHeaders(h *extprocv3.HttpHeaders) []*extprocv3.Proc
 
 func (e *exchange) responseHeaders(h *extprocv3.HttpHeaders) []*extprocv3.ProcessingResponse {
 	rh := headersFrom(h.GetHeaders())
-	status, _ := strconv.Atoi(rh[":status"])
+	status, _ := strconv.Atoi(rh.get(":status"))
 	if e.kind == kindOther || !e.hooked() || status < 200 || status > 299 || h.GetEndOfStream() {
 		return one(e.skipResponseBody())
 	}
 	enc := contentEncoding(rh)
 	switch mt := rh.mediaType(); {
-	case mt != "text/event-stream" && strings.Contains(strings.ToLower(rh["content-type"]), "text/event-stream"):
+	case mt != "text/event-stream" && strings.Contains(strings.ToLower(rh.get("content-type")), "text/event-stream"):
 		// A content type that names an event stream among other things
 		// ("text/event-stream,application/json", from a repeated header):
 		// the Python and TypeScript SDKs read such a body as SSE, others as
@@ -504,7 +504,7 @@ func anyPostHook(m *framework.Manager) bool {
 }
 
 func contentEncoding(h headers) string {
-	enc := strings.ToLower(strings.TrimSpace(h["content-encoding"]))
+	enc := strings.ToLower(strings.TrimSpace(h.get("content-encoding")))
 	if enc == "identity" {
 		return ""
 	}

@@ -92,8 +92,8 @@ func notJSON(b []byte) bool {
 // 2026-07-28), when sent, say what the body says: a proxy routing on the
 // header and a server reading the body must never disagree.
 func (e *exchange) checkMCPHeaders(b *mcpparse.Body) (requestDecision, bool) {
-	hm, hasM := e.reqHdrs["mcp-method"]
-	hn, hasN := e.reqHdrs["mcp-name"]
+	hm, hasM := e.reqHdrs.lookup("mcp-method")
+	hn, hasN := e.reqHdrs.lookup("mcp-name")
 	if !hasM && !hasN {
 		return requestDecision{}, true
 	}
@@ -445,7 +445,7 @@ func (e *exchange) forwardedHeaders() map[string]string {
 	}
 	out := make(map[string]string, len(e.cfg.MCP.ForwardHeaders))
 	for _, k := range e.cfg.MCP.ForwardHeaders {
-		if v, ok := e.reqHdrs[k]; ok {
+		if v, ok := e.reqHdrs.lookup(k); ok {
 			out[k] = v
 		}
 	}

@@ -94,7 +94,10 @@ func (e *exchange) withMetadata(out []*extprocv3.ProcessingResponse) []*extprocv
 		return out
 	}
 	f.changed = false
-	var ns []byte // the namespace's Struct, in protobuf's wire format
+	// The namespace's Struct, in protobuf's wire format, written on the
+	// stack (its fields are at most 7 × 256 bytes and their keys).
+	var scratch [2048]byte
+	ns := scratch[:0]
 	add := func(k, v string) {
 		if v != "" {
 			ns = appendStringField(ns, k, bounded(v))
@@ -155,11 +158,19 @@ func appendEntry[T ~string | ~[]byte](b []byte, k string, f protowire.Number, pa
 // setDynamicMetadata sets r's dynamic metadata to {MetadataNamespace: ns},
 // ns being a Struct's encoding.
 func setDynamicMetadata(r *extprocv3.ProcessingResponse, ns []byte) {
-	st := appendEntry(make([]byte, 0, len(ns)+32), MetadataNamespace, valueStruct, ns)
-	b := protowire.AppendTag(make([]byte, 0, len(st)+8), dynamicMetadataField, protowire.BytesType)
-	b = protowire.AppendBytes(b, st)
+	// One allocation, of the field's exact size: the namespace's entry
+	// (appendEntry's layout) inside the dynamic_metadata field.
+	val := protowire.SizeTag(valueStruct) + protowire.SizeBytes(len(ns))
+	entry := protowire.SizeTag(entryKey) + protowire.SizeBytes(len(MetadataNamespace)) + protowire.SizeTag(entryValue) + protowire.SizeBytes(val)
+	st := protowire.SizeTag(structFields) + protowire.SizeBytes(entry)
+	b := protowire.AppendTag(make([]byte, 0, protowire.SizeTag(dynamicMetadataField)+protowire.SizeBytes(st)), dynamicMetadataField, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(st))
+	b = appendEntry(b, MetadataNamespace, valueStruct, ns)
 	m := r.ProtoReflect()
-	m.SetUnknown(append(m.GetUnknown(), b...))
+	if u := m.GetUnknown(); len(u) > 0 {
+		b = append(u, b...)
+	}
+	m.SetUnknown(b)
 }
 
 func bounded(s string) string {

@@ -28,13 +28,7 @@ type headerCarrier headers
 
 func (c headerCarrier) Get(key string) string { return headers(c).get(key) }
 func (headerCarrier) Set(string, string)      {}
-func (c headerCarrier) Keys() []string {
-	keys := make([]string, 0, len(c))
-	for k := range c {
-		keys = append(keys, k)
-	}
-	return keys
-}
+func (c headerCarrier) Keys() []string { return headers(c).names() }
 
 // startTrace opens the exchange's span once it is known to be MCP.
 func (e *exchange) startTrace() {
@@ -44,7 +38,7 @@ func (e *exchange) startTrace() {
 	}
 	ctx := propagator.Extract(e.ctx, headerCarrier(e.reqHdrs))
 	e.ctx, e.span = tp.Tracer(tracerName).Start(ctx, "mcp.exchange", trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(attribute.String("http.request.method", e.reqHdrs[":method"])))
+		trace.WithAttributes(attribute.String("http.request.method", e.reqHdrs.get(":method"))))
 }
 
 // endTrace closes the exchange's span with what the exchange decided.
