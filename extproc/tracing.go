@@ -28,7 +28,7 @@ type headerCarrier headers
 
 func (c headerCarrier) Get(key string) string { return headers(c).get(key) }
 func (headerCarrier) Set(string, string)      {}
-func (c headerCarrier) Keys() []string { return headers(c).names() }
+func (c headerCarrier) Keys() []string        { return headers(c).names() }
 
 // startTrace opens the exchange's span once it is known to be MCP.
 func (e *exchange) startTrace() {
