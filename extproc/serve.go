@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -72,6 +73,9 @@ func Run(ctx context.Context, cfg *framework.Config, ro RunOptions) error {
 	lis, err := listen(cfg.Server.Listen)
 	if err != nil {
 		return err
+	}
+	if gc, ok := tuneGC(); ok {
+		logger.Debug("garbage collector target set (GOGC is not in the environment)", "gogc", gc)
 	}
 	gopts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.Server.MaxMessageBytes),
@@ -272,6 +276,27 @@ func streamOptions() []grpc.ServerOption {
 		grpc.InitialWindowSize(streamWindow),
 		grpc.InitialConnWindowSize(connWindow),
 	}
+}
+
+// DefaultGCPercent is the garbage collector's target (GOGC) that Run sets
+// unless GOGC is in the environment. The filter's live heap is small — the
+// policy, the session table, a few MiB — and it allocates a few KiB per
+// exchange, so at Go's default of 100 it collects many times a second and
+// each collection's fixed costs add up: in the load benchmark (both
+// servers run with the same target) 200 lowers the filter's CPU per
+// exchange by about a tenth for about 4 MiB more resident memory under
+// load. GOGC (and GOMEMLIMIT, which Run leaves to the environment) still
+// decide when set.
+const DefaultGCPercent = 200
+
+// tuneGC sets DefaultGCPercent unless GOGC is set; it reports the target
+// it set.
+func tuneGC() (int, bool) {
+	if _, set := os.LookupEnv("GOGC"); set {
+		return 0, false
+	}
+	debug.SetGCPercent(DefaultGCPercent)
+	return DefaultGCPercent, true
 }
 
 const (

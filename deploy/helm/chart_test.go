@@ -167,6 +167,7 @@ func TestDefaultRender(t *testing.T) {
 	if c.Resources.Requests.Cpu().IsZero() || c.Resources.Limits.Memory().IsZero() {
 		t.Errorf("resources: %+v", c.Resources)
 	}
+	checkGoMemLimit(t, c.Env)
 	if len(pod.TopologySpreadConstraints) != 2 {
 		t.Errorf("topology spread: %+v", pod.TopologySpreadConstraints)
 	}
@@ -201,6 +202,38 @@ func TestDefaultRender(t *testing.T) {
 	checkPolicy(t, cm.Data["policy.yaml"])
 }
 
+// checkGoMemLimit checks that the container's GOMEMLIMIT is its memory
+// limit, read through the downward API.
+func checkGoMemLimit(t *testing.T, env []corev1.EnvVar) {
+	t.Helper()
+	for _, e := range env {
+		if e.Name == "GOMEMLIMIT" {
+			if e.ValueFrom == nil || e.ValueFrom.ResourceFieldRef == nil || e.ValueFrom.ResourceFieldRef.Resource != "limits.memory" {
+				t.Errorf("GOMEMLIMIT %+v, want the container's limits.memory", e)
+			}
+			return
+		}
+	}
+	t.Errorf("no GOMEMLIMIT in env %+v", env)
+}
+
+// Without a memory limit, or with goMemLimitFromResources off, the chart
+// sets no GOMEMLIMIT (an empty downward-API value would be no limit, but
+// say nothing rather than that).
+func TestGoMemLimitFollowsTheMemoryLimit(t *testing.T) {
+	for name, values := range map[string]map[string]any{
+		"no memory limit": {"resources": map[string]any{"limits": nil}}, // null removes the default
+		"turned off":      {"goMemLimitFromResources": false},
+	} {
+		d := render(t, values)["Deployment/mcp-extproc"].Value.(*appsv1.Deployment)
+		for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+			if e.Name == "GOMEMLIMIT" {
+				t.Errorf("%s: GOMEMLIMIT set: %+v", name, e)
+			}
+		}
+	}
+}
+
 func checkPolicy(t *testing.T, policy string) {
 	t.Helper()
 	cfg, _, err := framework.Parse([]byte(policy), "policy.yaml", framework.LoadOptions{})
@@ -229,8 +262,10 @@ func TestEverythingRender(t *testing.T) {
 	if d.Spec.Replicas != nil {
 		t.Errorf("with the HPA on, the Deployment must not set replicas (got %d)", *d.Spec.Replicas)
 	}
-	if env := d.Spec.Template.Spec.Containers[0].Env; len(env) != 1 || env[0].Name != "OTEL_EXPORTER_OTLP_ENDPOINT" {
+	if env := d.Spec.Template.Spec.Containers[0].Env; len(env) != 2 || env[1].Name != "OTEL_EXPORTER_OTLP_ENDPOINT" {
 		t.Errorf("env %+v", env)
+	} else {
+		checkGoMemLimit(t, env)
 	}
 
 	ef := objs["EnvoyFilter/mcp-extproc"].Value.(*k8sdecode.EnvoyFilter)
