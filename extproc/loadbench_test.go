@@ -330,7 +330,7 @@ func BenchmarkLoadVsPassThrough(b *testing.B) {
 	const concurrency, pairs = 32, 8
 	round := time.Second
 	total := map[string]*roundResult{"passthrough": {}, "filter": {}}
-	var perPair [3][]float64 // each pair's throughput, p50 and CPU ratios
+	var perPair [3][]float64    // each pair's throughput, p50 and CPU ratios
 	for name := range servers { // warm up both
 		playRound(b, servers[name], conns[name], concurrency, 300*time.Millisecond)
 	}
