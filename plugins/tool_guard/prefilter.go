@@ -47,8 +47,8 @@ type prefilter struct {
 
 // anchorGroup is the patterns looked for at the occurrences of one byte.
 type anchorGroup struct {
-	b        byte // lower case
-	patterns []anchored
+	b       byte // lower case
+	anchors []anchored
 	// pairs holds, at prev<<8|next, whether the bytes (folded) before and
 	// after b may be those of a match; 0 stands for the start or end of the
 	// text.
@@ -57,10 +57,24 @@ type anchorGroup struct {
 
 func (g *anchorGroup) allow(prev, next int) { g.pairs[(prev<<8|next)>>6] |= 1 << (next & 63) }
 
+// anchored is one place a pattern may stand in relation to an occurrence of
+// its group's byte: with that byte at folded[k] (a pattern that has the
+// byte twice has two). prev and next are the folded bytes around it (0: at
+// the pattern's start or end, any byte), compared before the whole pattern
+// so that the patterns that cannot match at an occurrence cost one test.
 type anchored struct {
-	p      *pattern
-	folded string
-	k      int // offset of the anchor byte in folded
+	p          *pattern
+	folded     string
+	k          int
+	prev, next byte
+}
+
+// around reports whether the folded bytes around an occurrence (0 at the
+// text's edges) may be those around the anchor of a: each of prev and next
+// is a byte of the pattern there (never 0, the text's edge: patterns have
+// no byte below a space) or any byte when the pattern ends there.
+func (a *anchored) around(prev, next byte) bool {
+	return (a.prev == 0 || a.prev == prev) && (a.next == 0 || a.next == next)
 }
 
 // byteCost estimates how often a byte occurs in the JSON of a tool list, in
@@ -153,13 +167,20 @@ func newPrefilter(m *matcher, folded []string, maxDesc int) *prefilter {
 				continue
 			}
 			left[pi] = true
-			g.patterns = append(g.patterns, anchored{&m.patterns[pi], f, k})
 			// Any occurrence of the anchor in the pattern may be the one
 			// the text's occurrence stands for.
 			for i := range len(f) {
 				if f[i] != byte(best) {
 					continue
 				}
+				a := anchored{p: &m.patterns[pi], folded: f, k: i}
+				if i > 0 {
+					a.prev = f[i-1]
+				}
+				if i+1 < len(f) {
+					a.next = f[i+1]
+				}
+				g.anchors = append(g.anchors, a)
 				prevs, nexts := []int{0}, []int{0}
 				if i > 0 {
 					prevs[0] = int(f[i-1])
@@ -236,21 +257,23 @@ func (pf *prefilter) matchAt(g *anchorGroup, s []byte, i int) bool {
 	if g.pairs[(prev<<8|next)>>6]&(1<<(next&63)) == 0 {
 		return false // the common case: bytes around b that no pattern has
 	}
-	for _, a := range g.patterns {
-		for k := a.k; k >= 0; k = nextIndex(a.folded, g.b, k) {
-			start, ok := matchBack(s, i, a.folded[:k])
-			if !ok {
-				continue
-			}
-			end, ok := matchForward(s, i+1, a.folded[k+1:])
-			if !ok {
-				continue
-			}
-			if a.p.wordL && start > 0 && wordByte(lower(s[start-1])) || a.p.wordR && end < len(s) && wordByte(lower(s[end])) {
-				continue
-			}
-			return true
+	for ci := range g.anchors {
+		a := &g.anchors[ci]
+		if !a.around(byte(prev), byte(next)) {
+			continue
 		}
+		start, ok := matchBack(s, i, a.folded[:a.k])
+		if !ok {
+			continue
+		}
+		end, ok := matchForward(s, i+1, a.folded[a.k+1:])
+		if !ok {
+			continue
+		}
+		if a.p.wordL && start > 0 && wordByte(lower(s[start-1])) || a.p.wordR && end < len(s) && wordByte(lower(s[end])) {
+			continue
+		}
+		return true
 	}
 	return false
 }
@@ -262,13 +285,6 @@ func foldByte(c byte) byte {
 		return ' '
 	}
 	return lower(c)
-}
-
-func nextIndex(f string, b byte, k int) int {
-	if j := strings.IndexByte(f[k+1:], b); j >= 0 {
-		return k + 1 + j
-	}
-	return -1
 }
 
 // matchForward matches the folded pattern part f at s[i:] (a space in f is
