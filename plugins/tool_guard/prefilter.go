@@ -236,7 +236,16 @@ func (pf *prefilter) clean(s []byte) bool {
 					break
 				}
 				i += j
-				if pf.matchAt(g, s, i) {
+				// The bytes around the occurrence, tested here against the
+				// pairs of the group's patterns: most occurrences go no further.
+				prev, next := 0, 0
+				if i > 0 {
+					prev = int(foldByte(s[i-1]))
+				}
+				if i+1 < len(s) {
+					next = int(foldByte(s[i+1]))
+				}
+				if g.pairs[(prev<<8|next)>>6]&(1<<(next&63)) != 0 && pf.matchAt(g, s, i, byte(prev), byte(next)) {
 					return false
 				}
 			}
@@ -245,21 +254,12 @@ func (pf *prefilter) clean(s []byte) bool {
 	return true
 }
 
-// matchAt reports whether a pattern of g matches s with its anchor at s[i].
-func (pf *prefilter) matchAt(g *anchorGroup, s []byte, i int) bool {
-	prev, next := 0, 0
-	if i > 0 {
-		prev = int(foldByte(s[i-1]))
-	}
-	if i+1 < len(s) {
-		next = int(foldByte(s[i+1]))
-	}
-	if g.pairs[(prev<<8|next)>>6]&(1<<(next&63)) == 0 {
-		return false // the common case: bytes around b that no pattern has
-	}
+// matchAt reports whether a pattern of g matches s with its anchor at s[i];
+// prev and next are the folded bytes around it (0 at the text's edges).
+func (pf *prefilter) matchAt(g *anchorGroup, s []byte, i int, prev, next byte) bool {
 	for ci := range g.anchors {
 		a := &g.anchors[ci]
-		if !a.around(byte(prev), byte(next)) {
+		if !a.around(prev, next) {
 			continue
 		}
 		start, ok := matchBack(s, i, a.folded[:a.k])
