@@ -47,7 +47,9 @@ func ScanString(s string, i int) (end int, plain bool) {
 			// 0x20, sets its high bit here; the lowest one set is a true one.
 			m := ((q-ones)&^q | (b-ones)&^b | (x-ones*0x20)&^x) & highs
 			if m != 0 {
-				j += bits.TrailingZeros64(m) / 8
+				if j += bits.TrailingZeros64(m) / 8; s[j] == '"' {
+					return j + 1, plain // the common end: no byte-by-byte look
+				}
 				break
 			}
 			j += 8
