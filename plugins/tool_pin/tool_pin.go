@@ -71,10 +71,17 @@ func (p *Plugin) judge(pins map[string]digest, tool gjson.Result) (*framework.Hi
 	case t.err != nil:
 		return &framework.HiddenItem{Name: t.name, Code: CodeDefinitionChanged, Reason: fmt.Sprintf("tool %q: no fingerprint: %v", t.name, t.err)}, t.name
 	case t.fp != want:
-		return &framework.HiddenItem{Name: t.name, Code: CodeDefinitionChanged,
-			Reason: fmt.Sprintf("tool %q changed: fingerprint %s, pinned %s", t.name, t.fp, want)}, t.name
+		return changedItem(t.name, t.fp, want), t.name
 	}
 	return nil, t.name
+}
+
+// changedItem is the hidden item of a tool whose fingerprint got differs from
+// its pin. (Its own function: the digests it writes escape only here, not in
+// judge for every tool.)
+func changedItem(name string, got, pin digest) *framework.HiddenItem {
+	return &framework.HiddenItem{Name: name, Code: CodeDefinitionChanged,
+		Reason: fmt.Sprintf("tool %q changed: fingerprint %x, pinned %x", name, got[:], pin[:])}
 }
 
 // ToolsPostList checks each listed tool against the lockfile entry of the
