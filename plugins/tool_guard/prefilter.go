@@ -47,8 +47,8 @@ type prefilter struct {
 
 // anchorGroup is the patterns looked for at the occurrences of one byte.
 type anchorGroup struct {
-	b        byte // lower case
-	patterns []anchored
+	b       byte // lower case
+	anchors []anchored
 	// pairs holds, at prev<<8|next, whether the bytes (folded) before and
 	// after b may be those of a match; 0 stands for the start or end of the
 	// text.
@@ -57,10 +57,24 @@ type anchorGroup struct {
 
 func (g *anchorGroup) allow(prev, next int) { g.pairs[(prev<<8|next)>>6] |= 1 << (next & 63) }
 
+// anchored is one place a pattern may stand in relation to an occurrence of
+// its group's byte: with that byte at folded[k] (a pattern that has the
+// byte twice has two). prev and next are the folded bytes around it (0: at
+// the pattern's start or end, any byte), compared before the whole pattern
+// so that the patterns that cannot match at an occurrence cost one test.
 type anchored struct {
-	p      *pattern
-	folded string
-	k      int // offset of the anchor byte in folded
+	p          *pattern
+	folded     string
+	k          int
+	prev, next byte
+}
+
+// around reports whether the folded bytes around an occurrence (0 at the
+// text's edges) may be those around the anchor of a: each of prev and next
+// is a byte of the pattern there (never 0, the text's edge: patterns have
+// no byte below a space) or any byte when the pattern ends there.
+func (a *anchored) around(prev, next byte) bool {
+	return (a.prev == 0 || a.prev == prev) && (a.next == 0 || a.next == next)
 }
 
 // byteCost estimates how often a byte occurs in the JSON of a tool list, in
@@ -153,13 +167,20 @@ func newPrefilter(m *matcher, folded []string, maxDesc int) *prefilter {
 				continue
 			}
 			left[pi] = true
-			g.patterns = append(g.patterns, anchored{&m.patterns[pi], f, k})
 			// Any occurrence of the anchor in the pattern may be the one
 			// the text's occurrence stands for.
 			for i := range len(f) {
 				if f[i] != byte(best) {
 					continue
 				}
+				a := anchored{p: &m.patterns[pi], folded: f, k: i}
+				if i > 0 {
+					a.prev = f[i-1]
+				}
+				if i+1 < len(f) {
+					a.next = f[i+1]
+				}
+				g.anchors = append(g.anchors, a)
 				prevs, nexts := []int{0}, []int{0}
 				if i > 0 {
 					prevs[0] = int(f[i-1])
@@ -215,7 +236,16 @@ func (pf *prefilter) clean(s []byte) bool {
 					break
 				}
 				i += j
-				if pf.matchAt(g, s, i) {
+				// The bytes around the occurrence, tested here against the
+				// pairs of the group's patterns: most occurrences go no further.
+				prev, next := 0, 0
+				if i > 0 {
+					prev = int(foldByte(s[i-1]))
+				}
+				if i+1 < len(s) {
+					next = int(foldByte(s[i+1]))
+				}
+				if g.pairs[(prev<<8|next)>>6]&(1<<(next&63)) != 0 && pf.matchAt(g, s, i, byte(prev), byte(next)) {
 					return false
 				}
 			}
@@ -224,33 +254,26 @@ func (pf *prefilter) clean(s []byte) bool {
 	return true
 }
 
-// matchAt reports whether a pattern of g matches s with its anchor at s[i].
-func (pf *prefilter) matchAt(g *anchorGroup, s []byte, i int) bool {
-	prev, next := 0, 0
-	if i > 0 {
-		prev = int(foldByte(s[i-1]))
-	}
-	if i+1 < len(s) {
-		next = int(foldByte(s[i+1]))
-	}
-	if g.pairs[(prev<<8|next)>>6]&(1<<(next&63)) == 0 {
-		return false // the common case: bytes around b that no pattern has
-	}
-	for _, a := range g.patterns {
-		for k := a.k; k >= 0; k = nextIndex(a.folded, g.b, k) {
-			start, ok := matchBack(s, i, a.folded[:k])
-			if !ok {
-				continue
-			}
-			end, ok := matchForward(s, i+1, a.folded[k+1:])
-			if !ok {
-				continue
-			}
-			if a.p.wordL && start > 0 && wordByte(lower(s[start-1])) || a.p.wordR && end < len(s) && wordByte(lower(s[end])) {
-				continue
-			}
-			return true
+// matchAt reports whether a pattern of g matches s with its anchor at s[i];
+// prev and next are the folded bytes around it (0 at the text's edges).
+func (pf *prefilter) matchAt(g *anchorGroup, s []byte, i int, prev, next byte) bool {
+	for ci := range g.anchors {
+		a := &g.anchors[ci]
+		if !a.around(prev, next) {
+			continue
 		}
+		start, ok := matchBack(s, i, a.folded[:a.k])
+		if !ok {
+			continue
+		}
+		end, ok := matchForward(s, i+1, a.folded[a.k+1:])
+		if !ok {
+			continue
+		}
+		if a.p.wordL && start > 0 && wordByte(lower(s[start-1])) || a.p.wordR && end < len(s) && wordByte(lower(s[end])) {
+			continue
+		}
+		return true
 	}
 	return false
 }
@@ -262,13 +285,6 @@ func foldByte(c byte) byte {
 		return ' '
 	}
 	return lower(c)
-}
-
-func nextIndex(f string, b byte, k int) int {
-	if j := strings.IndexByte(f[k+1:], b); j >= 0 {
-		return k + 1 + j
-	}
-	return -1
 }
 
 // matchForward matches the folded pattern part f at s[i:] (a space in f is
@@ -389,10 +405,15 @@ const highBits = 0x8080808080808080
 func inertRuns(s []byte) bool {
 	runeClassesOnce.Do(buildRuneClasses)
 	for i := 0; ; {
-		// Skip ASCII eight bytes at a time.
+		// Skip ASCII 32 bytes at a time, then eight (in text with accents or
+		// other scripts, a character outside ASCII is seldom 32 bytes off),
+		// then byte by byte.
 		for i+32 <= len(s) && (binary.LittleEndian.Uint64(s[i:])|binary.LittleEndian.Uint64(s[i+8:])|
 			binary.LittleEndian.Uint64(s[i+16:])|binary.LittleEndian.Uint64(s[i+24:]))&highBits == 0 {
 			i += 32
+		}
+		for i+8 <= len(s) && binary.LittleEndian.Uint64(s[i:])&highBits == 0 {
+			i += 8
 		}
 		for i < len(s) && s[i] < utf8.RuneSelf {
 			i++
@@ -402,7 +423,7 @@ func inertRuns(s []byte) bool {
 		}
 		start, ignored := i, false
 		for i < len(s) && s[i] >= utf8.RuneSelf {
-			r, n := utf8.DecodeRune(s[i:])
+			r, n := decodeRune(s, i)
 			if r == utf8.RuneError && n == 1 {
 				return false
 			}
@@ -426,4 +447,23 @@ func inertRuns(s []byte) bool {
 			}
 		}
 	}
+}
+
+// decodeRune is utf8.DecodeRune(s[i:]) for s[i] outside ASCII, with the
+// two- and three-byte sequences of most scripts decoded here: the
+// library's general path cost a third of inertRuns on text in French or
+// Japanese. Anything else (four bytes, an invalid sequence) is the
+// library's.
+func decodeRune(s []byte, i int) (rune, int) {
+	if i+2 < len(s) {
+		c, c1, c2 := s[i], s[i+1], s[i+2]
+		switch {
+		case c >= 0xC2 && c < 0xE0 && c1&0xC0 == 0x80:
+			return rune(c&0x1F)<<6 | rune(c1&0x3F), 2
+		case c >= 0xE0 && c < 0xF0 && c1&0xC0 == 0x80 && c2&0xC0 == 0x80 &&
+			(c != 0xE0 || c1 >= 0xA0) && (c != 0xED || c1 < 0xA0): // no overlong form, no surrogate
+			return rune(c&0x0F)<<12 | rune(c1&0x3F)<<6 | rune(c2&0x3F), 3
+		}
+	}
+	return utf8.DecodeRune(s[i:])
 }

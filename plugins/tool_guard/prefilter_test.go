@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 
@@ -108,6 +109,25 @@ func TestPrefilterTakesCleanLists(t *testing.T) {
 	} {
 		if g.pre.clean([]byte(s)) {
 			t.Errorf("%s: proven clean", s)
+		}
+	}
+}
+
+// decodeRune reads every sequence of one to four bytes, valid or not and
+// wherever the text ends, as utf8.DecodeRune does.
+func TestDecodeRune(t *testing.T) {
+	conts := []byte{0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF}
+	for c0 := 0x80; c0 < 0x100; c0++ {
+		for _, c1 := range conts {
+			for _, c2 := range conts {
+				for n := 1; n <= 4; n++ {
+					s := append([]byte("x"), []byte{byte(c0), c1, c2, 0x80}[:n]...)
+					r, size := decodeRune(s, 1)
+					if wr, wsize := utf8.DecodeRune(s[1:]); r != wr || size != wsize {
+						t.Fatalf("% x: decodeRune %U/%d, utf8 %U/%d", s[1:], r, size, wr, wsize)
+					}
+				}
+			}
 		}
 	}
 }

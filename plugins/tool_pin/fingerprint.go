@@ -26,29 +26,50 @@ func Fingerprint(tool []byte) (string, error) {
 	if !gjson.ValidBytes(tool) {
 		return "", fmt.Errorf("tool is not valid JSON")
 	}
-	return fingerprintParsed(string(tool))
+	d, err := fingerprintParsed(string(tool))
+	if err != nil {
+		return "", err
+	}
+	return d.String(), nil
+}
+
+// digest is a fingerprint as SHA-256 gives it. A list's tools are compared
+// with their pins digest to digest: writing a hundred of them in hex, one
+// string each, cost more than hashing some of the tools.
+type digest [sha256.Size]byte
+
+// String is the fingerprint as the lockfile writes it: lower-case hex.
+func (d digest) String() string { return hex.EncodeToString(d[:]) }
+
+// parseDigest reads a fingerprint written in hex; ok is false for anything
+// but 64 hex digits.
+func parseDigest(s string) (d digest, ok bool) {
+	if len(s) != 2*len(d) {
+		return d, false
+	}
+	_, err := hex.Decode(d[:], []byte(s))
+	return d, err == nil
 }
 
 // fingerprintParsed is Fingerprint of a tool already known to be valid JSON
 // (a list payload: the server parsed the body).
-func fingerprintParsed(t string) (string, error) {
+func fingerprintParsed(t string) (digest, error) {
 	c := getCanonicaliser()
 	defer putCanonicaliser(c)
-	if fp, _, ok := fingerprintFast(c, t); ok {
-		return fp, nil
+	if d, _, ok := fingerprintFast(c, t); ok {
+		return d, nil
 	}
 	return fingerprintCanonicalised(c, t)
 }
 
 // fingerprintCanonicalised is fingerprintParsed through the canonicaliser,
 // for tools the fast path does not take.
-func fingerprintCanonicalised(c *canonicaliser, t string) (string, error) {
+func fingerprintCanonicalised(c *canonicaliser, t string) (digest, error) {
 	var err error
 	if c.out, err = c.tool(c.out[:0], t); err != nil {
-		return "", err
+		return digest{}, err
 	}
-	sum := sha256.Sum256(c.out)
-	return hex.EncodeToString(sum[:]), nil
+	return sha256.Sum256(c.out), nil
 }
 
 // canonicalTool appends the canonical JSON that Fingerprint hashes, of the

@@ -2,7 +2,6 @@ package toolpin
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/listitems"
@@ -24,9 +23,9 @@ const maxFastDepth = 64
 // fingerprinted member's text is canonical already, and its name (what
 // gjson's Get("name").Str is: "" when it is not a string); ok false
 // otherwise.
-func fingerprintFast(c *canonicaliser, s string) (fp, name string, ok bool) {
+func fingerprintFast(c *canonicaliser, s string) (fp digest, name string, ok bool) {
 	if s == "" || s[0] != '{' {
-		return "", "", false
+		return digest{}, "", false
 	}
 	var spans [6][2]int // by FingerprintMembers index: `"key":value`
 	seen := 0
@@ -36,32 +35,32 @@ func fingerprintFast(c *canonicaliser, s string) (fp, name string, ok bool) {
 	} else {
 		for {
 			if i >= len(s) || s[i] != '"' {
-				return "", "", false
+				return digest{}, "", false
 			}
 			kend := plainStringEnd(s, i)
 			if kend < 0 {
-				return "", "", false
+				return digest{}, "", false
 			}
 			m := memberIndex(s[i+1 : kend-1])
 			var vend int
 			if m >= 0 {
 				if seen&(1<<m) != 0 || kend >= len(s) || s[kend] != ':' {
-					return "", "", false
+					return digest{}, "", false
 				}
 				if vend = canonicalEnd(s, kend+1, 0); vend < 0 {
-					return "", "", false
+					return digest{}, "", false
 				}
 				seen |= 1 << m
 				spans[m] = [2]int{i, vend}
 			} else {
 				j := skipSpace(s, kend)
 				if j >= len(s) || s[j] != ':' {
-					return "", "", false
+					return digest{}, "", false
 				}
 				j = skipSpace(s, j+1)
 				var err error
 				if vend, err = skipValue(s, j); err != nil || vend == j {
-					return "", "", false
+					return digest{}, "", false
 				}
 			}
 			i = skipSpace(s, vend)
@@ -73,11 +72,11 @@ func fingerprintFast(c *canonicaliser, s string) (fp, name string, ok bool) {
 				i++
 				break
 			}
-			return "", "", false
+			return digest{}, "", false
 		}
 	}
 	if skipSpace(s, i) != len(s) {
-		return "", "", false
+		return digest{}, "", false
 	}
 	out := append(c.out[:0], '{')
 	for m, sp := range spans {
@@ -96,7 +95,7 @@ func fingerprintFast(c *canonicaliser, s string) (fp, name string, ok bool) {
 			name = v[1 : len(v)-1]
 		}
 	}
-	return hex.EncodeToString(sum[:]), name, true
+	return sum, name, true
 }
 
 // nameIndex is the index of "name" in FingerprintMembers.

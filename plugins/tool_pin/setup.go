@@ -72,7 +72,11 @@ func New(cfg Config) (*Plugin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config.pins_file: %w", err)
 	}
-	return &Plugin{lock: lf, onChange: cfg.OnChange, onNew: cfg.OnNew,
+	digests, err := decodeDigests(lf)
+	if err != nil {
+		return nil, fmt.Errorf("config.pins_file: %w", err)
+	}
+	return &Plugin{lock: lf, digests: digests, onChange: cfg.OnChange, onNew: cfg.OnNew,
 		changed: listitems.NewVerdicts(cfg.MaxServers, cfg.MaxItemsPerServer),
 		memo:    listitems.NewMemo[fingerprinted](8192),
 		lists:   listitems.NewListMemo[listOutcome](8 << 20)}, nil

@@ -22,6 +22,7 @@ const (
 // use.
 type Plugin struct {
 	lock            *Lockfile
+	digests         map[string]map[string]digest // the lockfile's, by server key and tool
 	onChange, onNew string
 	changed         *listitems.Verdicts
 	memo            *listitems.Memo[fingerprinted]
@@ -36,8 +37,9 @@ type listOutcome struct {
 
 // fingerprinted is a listed tool's name and fingerprint (or why it has none).
 type fingerprinted struct {
-	name, fp string
-	err      error
+	name string
+	fp   digest
+	err  error
 }
 
 var (
@@ -48,7 +50,7 @@ var (
 // judge compares one listed tool with its pin. A tool whose members are
 // canonical already is fingerprinted in one pass, which costs less than
 // remembering it; the others are remembered by their exact bytes.
-func (p *Plugin) judge(pins map[string]string, tool gjson.Result) (*framework.HiddenItem, string) {
+func (p *Plugin) judge(pins map[string]digest, tool gjson.Result) (*framework.HiddenItem, string) {
 	var t fingerprinted
 	c := getCanonicaliser()
 	fp, name, fast := fingerprintFast(c, tool.Raw)
@@ -69,10 +71,17 @@ func (p *Plugin) judge(pins map[string]string, tool gjson.Result) (*framework.Hi
 	case t.err != nil:
 		return &framework.HiddenItem{Name: t.name, Code: CodeDefinitionChanged, Reason: fmt.Sprintf("tool %q: no fingerprint: %v", t.name, t.err)}, t.name
 	case t.fp != want:
-		return &framework.HiddenItem{Name: t.name, Code: CodeDefinitionChanged,
-			Reason: fmt.Sprintf("tool %q changed: fingerprint %s, pinned %s", t.name, t.fp, want)}, t.name
+		return changedItem(t.name, t.fp, want), t.name
 	}
 	return nil, t.name
+}
+
+// changedItem is the hidden item of a tool whose fingerprint got differs from
+// its pin. (Its own function: the digests it writes escape only here, not in
+// judge for every tool.)
+func changedItem(name string, got, pin digest) *framework.HiddenItem {
+	return &framework.HiddenItem{Name: name, Code: CodeDefinitionChanged,
+		Reason: fmt.Sprintf("tool %q changed: fingerprint %x, pinned %x", name, got[:], pin[:])}
 }
 
 // ToolsPostList checks each listed tool against the lockfile entry of the
@@ -82,7 +91,7 @@ func (p *Plugin) ToolsPostList(ctx context.Context, pl *framework.ToolsPostListP
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	pins, entry := p.lock.entry(pl.ServerID)
+	pins, entry := p.pins(pl.ServerID)
 	// Only a server with changed tools has any to clear, tool by tool;
 	// other lists may take the outcome of the same bytes seen before.
 	clearing := !p.changed.Empty(pl.ServerID)
@@ -115,7 +124,7 @@ func (p *Plugin) ToolsPostList(ctx context.Context, pl *framework.ToolsPostListP
 
 // judgeList checks each tool of a page, records the changed ones it hides
 // and clears (when clearing) the ones it lets through.
-func (p *Plugin) judgeList(pins map[string]string, pl *framework.ToolsPostListPayload, clearing bool) (listOutcome, error) {
+func (p *Plugin) judgeList(pins map[string]digest, pl *framework.ToolsPostListPayload, clearing bool) (listOutcome, error) {
 	var flagged []framework.HiddenItem
 	out, hidden, err := listitems.Filter(pl.Tools, func(tool gjson.Result) *framework.HiddenItem {
 		h, name := p.judge(pins, tool)
@@ -137,6 +146,36 @@ func (p *Plugin) judgeList(pins map[string]string, pl *framework.ToolsPostListPa
 		return listOutcome{}, fmt.Errorf("tool_pin: %w", err)
 	}
 	return listOutcome{out, hidden, flagged}, nil
+}
+
+// pins is Lockfile.entry as digests: the pins that apply to server and the
+// key of their entry ("" when none applies).
+func (p *Plugin) pins(server string) (map[string]digest, string) {
+	switch _, key := p.lock.entry(server); key {
+	case "":
+		return nil, key
+	case AnyServer:
+		return p.digests[AnyServer], key
+	default:
+		return p.digests[server], key
+	}
+}
+
+// decodeDigests reads every fingerprint of a checked lockfile.
+func decodeDigests(lf *Lockfile) (map[string]map[string]digest, error) {
+	all := make(map[string]map[string]digest, len(lf.Servers))
+	for server, sp := range lf.Servers {
+		m := make(map[string]digest, len(sp.Tools))
+		for name, fp := range sp.Tools {
+			d, ok := parseDigest(fp)
+			if !ok {
+				return nil, fmt.Errorf("servers[%q].tools[%q]: %q is not a SHA-256 fingerprint", server, name, fp)
+			}
+			m[name] = d
+		}
+		all[server] = m
+	}
+	return all, nil
 }
 
 // ToolPreInvoke refuses a tool the lockfile does not pin (on_new: block),

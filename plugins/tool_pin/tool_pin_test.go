@@ -109,6 +109,12 @@ func TestRugPull(t *testing.T) {
 	if len(h) != 1 || h[0].Name != "echo" || h[0].Code != "TOOL_DEFINITION_CHANGED" {
 		t.Fatalf("hidden %+v", h)
 	}
+	// The reason names both fingerprints as the lockfile writes them.
+	got, _ := toolpin.Fingerprint([]byte(pulled))
+	pinned, _ := toolpin.Fingerprint([]byte(echo))
+	if want := `tool "echo" changed: fingerprint ` + got + ", pinned " + pinned; h[0].Reason != want {
+		t.Fatalf("reason %q, want %q", h[0].Reason, want)
+	}
 	if v := callTool(p, "s", "echo"); v == nil || v.Code != "TOOL_DEFINITION_CHANGED" {
 		t.Fatalf("call after change: %+v", v)
 	}

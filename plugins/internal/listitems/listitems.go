@@ -13,6 +13,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tidwall/gjson"
 
@@ -104,14 +105,29 @@ var interned = struct {
 	mu    sync.RWMutex
 	m     map[string]*text
 	bytes int
+	// last is the text last asked for: the plugins of a list ask for it in
+	// turn, and comparing a page with it costs less than hashing the page
+	// for the map (it is compared in full, never trusted by its address).
+	last atomic.Pointer[text]
 }{m: map[string]*text{}}
+
+// lookup returns the shared text of raw, nil when it has none.
+func lookup(raw []byte) *text {
+	if t := interned.last.Load(); t != nil && t.s == string(raw) {
+		return t
+	}
+	interned.mu.RLock()
+	t := interned.m[string(raw)]
+	interned.mu.RUnlock()
+	if t != nil {
+		interned.last.Store(t)
+	}
+	return t
+}
 
 // intern returns the shared text of raw (nil when raw is too large to hold).
 func intern(raw []byte) *text {
-	interned.mu.RLock()
-	t, ok := interned.m[string(raw)]
-	interned.mu.RUnlock()
-	if ok {
+	if t := lookup(raw); t != nil {
 		return t
 	}
 	if len(raw) > internMaxBytes/4 {
@@ -126,9 +142,10 @@ func intern(raw []byte) *text {
 		clear(interned.m)
 		interned.bytes = 0
 	}
-	t = &text{s: string(raw)}
+	t := &text{s: string(raw)}
 	interned.m[t.s] = t
 	interned.bytes += len(raw)
+	interned.last.Store(t)
 	return t
 }
 
@@ -314,9 +331,14 @@ func (m *Memo[V]) Put(raw string, v V) {
 // entry): a client lists the same tools again and again, and the same page
 // gets the same outcome without a pass over its items. It holds at most
 // maxBytes of lists and starts afresh when full. Safe for concurrent use.
+//
+// A list is known by its shared text (Intern), found once per look-up, so
+// that a page is hashed and compared once for the memo and the text, not
+// once for each; a list too large to share (over internMaxBytes/4) is not
+// remembered.
 type ListMemo[V any] struct {
 	mu       sync.RWMutex
-	m        map[string]listEntry[V]
+	m        map[*text]listEntry[V]
 	bytes    int
 	maxBytes int
 }
@@ -328,14 +350,19 @@ type listEntry[V any] struct {
 
 // NewListMemo returns an empty memo holding at most maxBytes of lists.
 func NewListMemo[V any](maxBytes int) *ListMemo[V] {
-	return &ListMemo[V]{m: map[string]listEntry[V]{}, maxBytes: maxBytes}
+	return &ListMemo[V]{m: map[*text]listEntry[V]{}, maxBytes: maxBytes}
 }
 
 // Get returns the outcome remembered for the list raw under tag.
 func (m *ListMemo[V]) Get(raw []byte, tag string) (V, bool) {
-	m.mu.RLock()
-	e, ok := m.m[string(raw)]
-	m.mu.RUnlock()
+	var e listEntry[V]
+	t := lookup(raw)
+	ok := t != nil
+	if ok {
+		m.mu.RLock()
+		e, ok = m.m[t]
+		m.mu.RUnlock()
+	}
 	if !ok || e.tag != tag {
 		var zero V
 		return zero, false
@@ -349,14 +376,18 @@ func (m *ListMemo[V]) Put(raw []byte, tag string, v V) {
 	if len(raw) > m.maxBytes/4 {
 		return // one huge list must not evict all the others
 	}
+	t := intern(raw)
+	if t == nil {
+		return // too large to share
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.bytes+len(raw) > m.maxBytes {
 		clear(m.m)
 		m.bytes = 0
 	}
-	if _, ok := m.m[string(raw)]; !ok {
+	if _, ok := m.m[t]; !ok {
 		m.bytes += len(raw)
 	}
-	m.m[Intern(raw)] = listEntry[V]{tag, v} // the copy the list's plugins share
+	m.m[t] = listEntry[V]{tag, v}
 }

@@ -90,6 +90,21 @@ func TestListMemo(t *testing.T) {
 	if m.bytes > 40 {
 		t.Fatalf("%d bytes held, bound 40", m.bytes)
 	}
+	// A list is known by its bytes, never by the buffer that holds them:
+	// the same buffer changed is another list, even just after the text
+	// last looked up (the one compared first).
+	buf := []byte("[7,7,7]")
+	m.Put(buf, "a", 7)
+	if v, ok := m.Get([]byte("[7,7,7]"), "a"); !ok || v != 7 {
+		t.Fatal("equal bytes in another buffer not remembered")
+	}
+	buf[1] = '8'
+	if _, ok := m.Get(buf, "a"); ok {
+		t.Fatal("the buffer changed in place still matches")
+	}
+	if _, ok := m.Get([]byte("[7,7,7,"), "a"); ok {
+		t.Fatal("a list that begins as a remembered one matches")
+	}
 }
 
 // filterRef is Filter as it was, collecting every kept item: the reference
