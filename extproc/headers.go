@@ -65,11 +65,13 @@ func (h headers) get(name string) string {
 	return v
 }
 
-// names returns the names of the headers, each once.
+// names returns the names of the headers, each once, in order.
 func (h headers) names() []string {
 	names := make([]string, 0, len(h.kv))
-	for i, f := range h.kv {
-		if _, seen := (headers{kv: h.kv[:i]}).lookup(f.name); !seen {
+	seen := make(map[string]bool, len(h.kv))
+	for _, f := range h.kv {
+		if !seen[f.name] {
+			seen[f.name] = true
 			names = append(names, f.name)
 		}
 	}
