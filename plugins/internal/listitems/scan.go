@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/anchors"
 )
 
 // The scanner here splits a list into its items and finds a member of an
@@ -41,7 +43,7 @@ func ScanString(s string, i int) (end int, plain bool) {
 	j := i + 1
 	for {
 		for j+8 <= len(s) {
-			x := load64(s[j : j+8])
+			x := anchors.Load8(s, j)
 			q, b := x^(ones*'"'), x^(ones*'\\')
 			// A zero byte of q or b (a quote or backslash), or a byte below
 			// 0x20, sets its high bit here; the lowest one set is a true one.
@@ -70,15 +72,6 @@ func ScanString(s string, i int) (end int, plain bool) {
 			j++
 		}
 	}
-}
-
-// load64 reads eight bytes of w (of length 8), the first lowest. Indexing a
-// string of known length lets the compiler load the word in one instruction
-// with one bounds check; s[j], s[j+1], … of a longer string cost a check
-// each, which was half of what reading a string cost.
-func load64(w string) uint64 {
-	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 }
 
 // valueEnd returns the index after the JSON value at s[i], or -1 when the
