@@ -139,11 +139,18 @@ const (
 // appendStringField appends the Struct field k: string v to b.
 func appendStringField(b []byte, k, v string) []byte { return appendEntry(b, k, valueString, v) }
 
+// entrySizes returns the sizes appendEntry writes for the field k: a Value
+// whose field f holds n bytes: the Value's, and the map entry's.
+func entrySizes(k string, f protowire.Number, n int) (val, entry int) {
+	val = protowire.SizeTag(f) + protowire.SizeBytes(n)
+	entry = protowire.SizeTag(entryKey) + protowire.SizeBytes(len(k)) + protowire.SizeTag(entryValue) + protowire.SizeBytes(val)
+	return val, entry
+}
+
 // appendEntry appends the Struct field k: a Value whose field f (its
 // string or its Struct) holds payload.
 func appendEntry[T ~string | ~[]byte](b []byte, k string, f protowire.Number, payload T) []byte {
-	val := protowire.SizeTag(f) + protowire.SizeBytes(len(payload))
-	entry := protowire.SizeTag(entryKey) + protowire.SizeBytes(len(k)) + protowire.SizeTag(entryValue) + protowire.SizeBytes(val)
+	val, entry := entrySizes(k, f, len(payload))
 	b = protowire.AppendTag(b, structFields, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(entry))
 	b = protowire.AppendTag(b, entryKey, protowire.BytesType)
@@ -160,8 +167,7 @@ func appendEntry[T ~string | ~[]byte](b []byte, k string, f protowire.Number, pa
 func setDynamicMetadata(r *extprocv3.ProcessingResponse, ns []byte) {
 	// One allocation, of the field's exact size: the namespace's entry
 	// (appendEntry's layout) inside the dynamic_metadata field.
-	val := protowire.SizeTag(valueStruct) + protowire.SizeBytes(len(ns))
-	entry := protowire.SizeTag(entryKey) + protowire.SizeBytes(len(MetadataNamespace)) + protowire.SizeTag(entryValue) + protowire.SizeBytes(val)
+	_, entry := entrySizes(MetadataNamespace, valueStruct, len(ns))
 	st := protowire.SizeTag(structFields) + protowire.SizeBytes(entry)
 	b := protowire.AppendTag(make([]byte, 0, protowire.SizeTag(dynamicMetadataField)+protowire.SizeBytes(st)), dynamicMetadataField, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(st))
