@@ -152,7 +152,7 @@ func intern(raw []byte) *text {
 // Intern returns the text of a list as a string, one copy shared by every
 // plugin that asks for the same bytes: the list plugins each look at a
 // page and remember its outcome by its text, and a page of a hundred tools
-// is 60 KB. It holds at most internMaxBytes of lists and starts afresh
+// is some 50 KB. It holds at most internMaxBytes of lists and starts afresh
 // when full. Safe for concurrent use.
 func Intern(raw []byte) string {
 	if t := intern(raw); t != nil {
