@@ -36,18 +36,17 @@ func BenchmarkHandle(b *testing.B) {
 	}
 }
 
+// play runs one exchange of msgs through srv's handler, as Process does.
 func play(b *testing.B, srv *Server, msgs []*extprocv3.ProcessingRequest, ctx context.Context) {
-	{
-		p := srv.acquire()
-		ex := newExchange(srv, p, ctx)
-		for _, m := range msgs {
-			for _, r := range ex.handle(m) {
-				if r.GetImmediateResponse() != nil {
-					b.Fatal("blocked")
-				}
+	p := srv.acquire()
+	defer srv.release(p)
+	ex := newExchange(srv, p, ctx)
+	defer ex.endTrace()
+	for _, m := range msgs {
+		for _, r := range ex.handle(m) {
+			if r.GetImmediateResponse() != nil {
+				b.Fatal("blocked")
 			}
 		}
-		ex.endTrace()
-		srv.release(p)
 	}
 }
