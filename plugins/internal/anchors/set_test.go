@@ -209,3 +209,21 @@ func TestScanMatchesNaive(t *testing.T) {
 		}
 	}
 }
+
+// nonWord agrees with IsWordByte on every byte value in every lane.
+func TestNonWordExact(t *testing.T) {
+	for v := range 256 {
+		for lane := range 8 {
+			for _, fill := range []uint64{0x4141414141414141, 0x2020202020202020, 0xC3C3C3C3C3C3C3C3} {
+				x := fill&^(0xff<<(8*lane)) | uint64(v)<<(8*lane)
+				got := nonWord(x) >> (8*lane + 7) & 1
+				if want := !IsWordByte(byte(v)); got != 0 != want {
+					t.Fatalf("nonWord(%#x) lane %d = %d, want %v", x, lane, got, want)
+				}
+				if nonWord(x)&^(0x80<<(8*lane)) != nonWord(fill)&^(0x80<<(8*lane)) {
+					t.Fatalf("nonWord(%#x): the other lanes changed", x)
+				}
+			}
+		}
+	}
+}
