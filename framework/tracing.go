@@ -2,6 +2,7 @@ package framework
 
 import (
 	"context"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -98,18 +99,18 @@ func invoke[P Payload](ctx context.Context, m *Manager, e *entry, spec *hookSpec
 
 // invokeInlineTraced is invokeInline inside a span of the plugin call when
 // the caller traces; untraced it adds nothing to the call.
-func invokeInlineTraced[P Payload](ctx context.Context, e *entry, spec *hookSpec[P], p *P, pc *PluginContext) (Result[P], CallOutcome, error) {
+func invokeInlineTraced[P Payload](ctx context.Context, e *entry, spec *hookSpec[P], p *P, pc *PluginContext, start time.Time) (Result[P], CallOutcome, time.Time, error) {
 	tr, ok := tracerFrom(ctx)
 	if !ok {
-		return invokeInline(ctx, e, spec, p, pc)
+		return invokeInline(ctx, e, spec, p, pc, start)
 	}
 	ctx, span := tr.Start(ctx, "mcp.plugin "+e.name, trace.WithAttributes(
 		attribute.String(AttrPlugin, e.name), attribute.String(AttrHook, string(spec.hook)),
 		attribute.String(AttrPluginMode, string(e.mode))))
 	defer span.End()
-	res, oc, err := invokeInline(ctx, e, spec, p, pc)
+	res, oc, end, err := invokeInline(ctx, e, spec, p, pc, start)
 	endPluginSpan(span, oc, res.Violation)
-	return res, oc, err
+	return res, oc, end, err
 }
 
 // endPluginSpan records a plugin call's outcome on its span.
