@@ -243,6 +243,7 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 			out.Ran += len(calls)
 			inlineOnly = false
 			out.Violation = runConcurrent(ctx, m, spec, calls, out.Payload, t, name)
+			clock = time.Now() // the group's time is not the next call's
 			continue
 		}
 		if !e.applies(c) {

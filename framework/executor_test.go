@@ -255,6 +255,25 @@ func TestConcurrentGroup(t *testing.T) {
 	}
 }
 
+// An inline plugin's time (and so its timeout) starts when it is called,
+// not when the plugin before it started: a concurrent group or a blocking
+// plugin that ran first and took longer than its timeout is not counted
+// against it.
+func TestInlineTimeoutCountsItsOwnCall(t *testing.T) {
+	for _, before := range []Mode{ModeConcurrent, ModeEnforce} {
+		t.Run(string(before), func(t *testing.T) {
+			m, _ := newTestManager(t, nil,
+				plug{name: "slow", mode: before, action: "continue", priority: 5, timeout: time.Second, extra: map[string]any{"sleep": "120ms"}},
+				plug{name: "quick", kind: "probe_inline", action: "continue", priority: 10, timeout: 60 * time.Millisecond},
+			)
+			out := m.ToolPreInvoke(context.Background(), toolCall(""), NewContextTable(GlobalContext{}))
+			if out.Blocked() || out.Ran != 2 {
+				t.Fatalf("outcome: ran %d, violation %+v", out.Ran, out.Violation)
+			}
+		})
+	}
+}
+
 // State a plugin sets in its pre hook is visible in its own post hook of the
 // same exchange, not in another plugin's, nor in another exchange.
 func TestContextPersistence(t *testing.T) {
