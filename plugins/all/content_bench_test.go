@@ -82,8 +82,9 @@ func toolResult1KiB() json.RawMessage {
 // cost text-once-per-message is about. Nothing matches, so nothing is
 // rewritten (the common case); "masked" has one e-mail address to mask in
 // each, which every later plugin then reads in the masked payload. The
-// tool call runs five plugins (resource_filter has no tool hook), the
-// result three (tool_filter and deny_list read requests only).
+// tool call runs five plugins (resource_filter has no tool_pre_invoke
+// hook), the result four (tool_filter and deny_list read requests only;
+// resource_filter checks the result's embedded resources).
 func BenchmarkContentPipeline(b *testing.B) {
 	ctx := context.Background()
 	mgr := contentManager(b)
@@ -107,7 +108,7 @@ func BenchmarkContentPipeline(b *testing.B) {
 				b.Fatalf("pre: %+v", o)
 			}
 			p := mgr.ToolPostInvoke(ctx, post, t)
-			if p.Violation != nil || p.Ran != 3 || p.Modified != bc.masked {
+			if p.Violation != nil || p.Ran != 4 || p.Modified != bc.masked {
 				b.Fatalf("post: %+v", p)
 			}
 		}
