@@ -74,6 +74,18 @@ plugins:
 			}
 		})
 	})
+	// The same first list as servers write it, members not in canonical
+	// order (plugintest.HundredToolsInServerOrder): tool_pin's fast path
+	// declines every tool, and the canonicaliser reorders each.
+	serverOrder := plugintest.HundredToolsInServerOrder()
+	b.Run("first list, server order", func(b *testing.B) {
+		fresh(b, cfg, serverOrder, len(serverOrder), func(m *framework.Manager, tools json.RawMessage) {
+			o := m.ToolsPostList(ctx, &framework.ToolsPostListPayload{Tools: tools, ServerID: "s"}, framework.NewContextTable(framework.GlobalContext{ServerID: "s"}))
+			if o.Modified || o.Violation != nil {
+				b.Fatalf("first list in server order: %+v", o)
+			}
+		})
+	})
 	// A server that changed every tool since it was pinned: all 100 hidden
 	// (and audited), the cost of a rug pull.
 	changed := json.RawMessage(strings.ReplaceAll(string(tools), `"the record's id`, `"the id`))

@@ -66,7 +66,11 @@ func appendCanonicalRef(dst []byte, v gjson.Result) ([]byte, error) {
 	dst = append(dst, '{')
 	for i, m := range members {
 		if i > 0 {
-			if m.key == members[i-1].key {
+			// Two names are one when they compare equal: for valid UTF-8
+			// that is byte equality; names of invalid UTF-8 that a decoder
+			// reads as the same replacement characters are one name too
+			// (the canonicaliser's rule; the fuzzer found the difference).
+			if compareUTF16(m.key, members[i-1].key) == 0 {
 				return dst, fmt.Errorf("duplicate member %q", m.key)
 			}
 			dst = append(dst, ',')

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/mcp-extproc/mcp-extproc/plugins/internal/listitems"
 )
 
 // maxDepth bounds the nesting of a canonicalised value: deeper input is an
@@ -79,20 +81,15 @@ func skipSpace(s string, i int) int {
 
 // scanString returns the end of the JSON string starting at s[i] (the
 // quote) and whether it must be rewritten to be canonical: it has an
-// escape or a control character.
+// escape or a control character. It reads eight bytes at a time
+// (listitems.ScanString): a byte at a time, it was a fifth of a cold
+// tools/list's cost for tools whose keys are not sorted already.
 func scanString(s string, i int) (end int, rewrite bool, err error) {
-	for j := i + 1; j < len(s); j++ {
-		switch c := s[j]; {
-		case c == '"':
-			return j + 1, rewrite, nil
-		case c == '\\':
-			rewrite = true
-			j++
-		case c < 0x20:
-			rewrite = true
-		}
+	end, plain := listitems.ScanString(s, i)
+	if end < 0 {
+		return len(s), false, errSyntax
 	}
-	return len(s), false, errSyntax
+	return end, !plain, nil
 }
 
 // decoded is the text of the JSON string str (quotes included).
@@ -287,9 +284,11 @@ func (c *canonicaliser) sorted(dst []byte, ms []member, dup func(key string) err
 	if inOrder {
 		return append(dst, '}'), nil
 	}
-	slices.SortStableFunc(ms, func(a, b member) int { return compareUTF16(a.key, b.key) })
+	sortMembers(ms)
 	for k := 1; k < len(ms); k++ {
-		if ms[k-1].key == ms[k].key {
+		// One name when they compare equal, as in the loop above: names of
+		// invalid UTF-8 a decoder reads alike are the same member.
+		if compareUTF16(ms[k-1].key, ms[k].key) == 0 {
 			return dst, dup(ms[k].key)
 		}
 	}
@@ -306,6 +305,27 @@ func (c *canonicaliser) sorted(dst []byte, ms []member, dup func(key string) err
 		dst = append(dst, c.tmp[m.start-base:m.end-base]...)
 	}
 	return append(dst, '}'), nil
+}
+
+// sortMembers sorts ms by key in UTF-16 order, stably. The few members of
+// a schema object take an insertion sort, which costs less than
+// slices.SortStableFunc's call per comparison; many (a server's object of
+// thousands of reversed keys) take the library's sort, whose time does not
+// grow with the square of their number.
+func sortMembers(ms []member) {
+	if len(ms) > 12 {
+		slices.SortStableFunc(ms, func(a, b member) int { return compareUTF16(a.key, b.key) })
+		return
+	}
+	for k := 1; k < len(ms); k++ {
+		m := ms[k]
+		j := k
+		for j > 0 && compareUTF16(ms[j-1].key, m.key) > 0 {
+			ms[j] = ms[j-1]
+			j--
+		}
+		ms[j] = m
+	}
 }
 
 // skipValue returns the index after the JSON value at s[i], checking only

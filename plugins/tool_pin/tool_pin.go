@@ -54,14 +54,15 @@ func (p *Plugin) judge(pins map[string]digest, tool gjson.Result) (*framework.Hi
 	var t fingerprinted
 	c := getCanonicaliser()
 	fp, name, fast := fingerprintFast(c, tool.Raw)
-	putCanonicaliser(c)
 	if fast {
 		t = fingerprinted{name: name, fp: fp}
 	} else if t, fast = p.memo.Get(tool.Raw); !fast {
 		t.name = listitems.Member(tool, "name").Str
-		t.fp, t.err = fingerprintParsed(tool.Raw)
+		// Straight to the canonicaliser: the fast path has just said no.
+		t.fp, t.err = fingerprintCanonicalised(c, tool.Raw)
 		p.memo.Put(tool.Raw, t)
 	}
+	putCanonicaliser(c)
 	want, pinned := pins[t.name]
 	switch {
 	case !pinned && p.onNew == OnNewBlock:
