@@ -12,7 +12,7 @@ import (
 // few hundred goroutines that called it and wait must hold that much
 // stack each (a fresh goroutine's stack is 2 KiB).
 func TestGrowStackReservesItsFrame(t *testing.T) {
-	const n = 256
+	const n = 512
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
