@@ -284,7 +284,7 @@ func (c *canonicaliser) sorted(dst []byte, ms []member, dup func(key string) err
 	if inOrder {
 		return append(dst, '}'), nil
 	}
-	sortMembers(ms)
+	slices.SortStableFunc(ms, func(a, b member) int { return compareUTF16(a.key, b.key) })
 	for k := 1; k < len(ms); k++ {
 		// One name when they compare equal, as in the loop above: names of
 		// invalid UTF-8 a decoder reads alike are the same member.
@@ -305,27 +305,6 @@ func (c *canonicaliser) sorted(dst []byte, ms []member, dup func(key string) err
 		dst = append(dst, c.tmp[m.start-base:m.end-base]...)
 	}
 	return append(dst, '}'), nil
-}
-
-// sortMembers sorts ms by key in UTF-16 order, stably. The few members of
-// a schema object take an insertion sort, which costs less than
-// slices.SortStableFunc's call per comparison; many (a server's object of
-// thousands of reversed keys) take the library's sort, whose time does not
-// grow with the square of their number.
-func sortMembers(ms []member) {
-	if len(ms) > 12 {
-		slices.SortStableFunc(ms, func(a, b member) int { return compareUTF16(a.key, b.key) })
-		return
-	}
-	for k := 1; k < len(ms); k++ {
-		m := ms[k]
-		j := k
-		for j > 0 && compareUTF16(ms[j-1].key, m.key) > 0 {
-			ms[j] = ms[j-1]
-			j--
-		}
-		ms[j] = m
-	}
 }
 
 // skipValue returns the index after the JSON value at s[i], checking only

@@ -305,16 +305,8 @@ type Memo[V any] struct {
 	max int
 }
 
-// NewMemo returns an empty memo of at most max entries. Its map starts
-// with room for a page of items (up to memoStartSize), so that the first
-// list does not grow it seven times over.
-func NewMemo[V any](max int) *Memo[V] {
-	return &Memo[V]{m: make(map[string]V, min(max, memoStartSize)), max: max}
-}
-
-// memoStartSize is the room a Memo's map starts with: a page of a hundred
-// items, and some more.
-const memoStartSize = 128
+// NewMemo returns an empty memo of at most max entries.
+func NewMemo[V any](max int) *Memo[V] { return &Memo[V]{m: map[string]V{}, max: max} }
 
 // Get returns what was remembered for the item raw.
 func (m *Memo[V]) Get(raw string) (V, bool) {
