@@ -275,7 +275,6 @@ func execute[P Payload](ctx context.Context, m *Manager, spec *hookSpec[P], payl
 		} else {
 			inlineOnly = false
 			var snap *PluginContext
-			start = time.Now()
 			res, oc, snap, err = invoke(ctx, m, e, spec, out.Payload, pc)
 			clock = time.Now()
 			if snap != nil {
