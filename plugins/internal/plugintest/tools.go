@@ -9,27 +9,19 @@ import (
 // HundredTools is a tools/list page of 100 tools: a title, a sentence or
 // two of description (some not in English), an input schema of three
 // described properties and annotations; about 520 bytes each, 52 KB in
-// all. Its members are in sorted order at every level, as Go writes maps,
-// which is the canonical (RFC 8785) order: HundredToolsInServerOrder is the
-// same tools as servers write them. The list plugins' benchmarks share it.
+// all. It is HundredToolsInServerOrder re-encoded by Go, which writes an
+// object's members sorted: the canonical (RFC 8785) order at every level.
+// The list plugins' benchmarks share both.
 func HundredTools() json.RawMessage {
-	tools := make([]string, 100)
-	for i := range tools {
-		t := map[string]any{
-			"name":        fmt.Sprintf("tool_%03d", i),
-			"title":       fmt.Sprintf("Tool %d", i),
-			"description": hundredDescriptions[i%len(hundredDescriptions)],
-			"inputSchema": map[string]any{"type": "object", "required": []string{"id"}, "properties": map[string]any{
-				"id":    map[string]any{"type": "string", "description": "the record's id, e.g. c-1001"},
-				"limit": map[string]any{"type": "integer", "minimum": 1, "maximum": 100, "description": "how many results to return"},
-				"query": map[string]any{"type": "string", "description": "free text to search for"},
-			}},
-			"annotations": map[string]any{"readOnlyHint": true, "openWorldHint": false},
-		}
-		b, _ := json.Marshal(t)
-		tools[i] = string(b)
+	var tools []any
+	if err := json.Unmarshal(HundredToolsInServerOrder(), &tools); err != nil {
+		panic(err)
 	}
-	return json.RawMessage("[" + strings.Join(tools, ",") + "]")
+	b, err := json.Marshal(tools)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 // HundredToolsInServerOrder is HundredTools with each object's members in
@@ -37,6 +29,8 @@ func HundredTools() json.RawMessage {
 // server-everything) writes them: name, title, description, inputSchema,
 // annotations; in a schema type, properties, required; in a property type
 // first. Its canonical form, and so every fingerprint, is HundredTools'.
+// (Its descriptions are written as json.Marshal writes strings, so that
+// HundredTools, re-encoded, keeps them byte for byte.)
 func HundredToolsInServerOrder() json.RawMessage {
 	tools := make([]string, 100)
 	for i := range tools {
