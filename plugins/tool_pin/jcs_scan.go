@@ -82,8 +82,8 @@ func skipSpace(s string, i int) int {
 // scanString returns the end of the JSON string starting at s[i] (the
 // quote) and whether it must be rewritten to be canonical: it has an
 // escape or a control character. It reads eight bytes at a time
-// (listitems.ScanString): a byte at a time, it was a fifth of a cold
-// tools/list's cost for tools whose keys are not sorted already.
+// (listitems.ScanString): a byte at a time, it was about a tenth of the
+// three list plugins' cost on a first list whose keys are not sorted.
 func scanString(s string, i int) (end int, rewrite bool, err error) {
 	end, plain := listitems.ScanString(s, i)
 	if end < 0 {
