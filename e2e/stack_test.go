@@ -47,7 +47,7 @@ func startStackFor(t *testing.T, policy, upstreamURL string) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gs := grpc.NewServer(grpc.MaxRecvMsgSize(cfg.Server.MaxMessageBytes))
+	gs := grpc.NewServer(extproc.GRPCServerOptions(cfg)...)
 	extprocv3.RegisterExternalProcessorServer(gs, srv)
 	go func() { _ = gs.Serve(lis) }()
 	filter, err := envoy.ShippedExtProcFilter()

@@ -65,7 +65,7 @@ func loopbackClient(b *testing.B, srv *Server) extprocv3.ExternalProcessorClient
 	if err != nil {
 		b.Fatal(err)
 	}
-	gs := grpc.NewServer()
+	gs := grpc.NewServer(streamOptions()...)
 	extprocv3.RegisterExternalProcessorServer(gs, srv)
 	go func() { _ = gs.Serve(lis) }()
 	b.Cleanup(gs.Stop)

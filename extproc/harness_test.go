@@ -50,7 +50,7 @@ func newHarnessWith(t *testing.T, policyYAML string, reg *framework.Registry, op
 		t.Fatal(err)
 	}
 	lis := bufconn.Listen(1 << 20)
-	gs := grpc.NewServer(grpc.MaxRecvMsgSize(cfg.Server.MaxMessageBytes))
+	gs := grpc.NewServer(GRPCServerOptions(cfg)...)
 	extprocv3.RegisterExternalProcessorServer(gs, srv)
 	go func() { _ = gs.Serve(lis) }()
 	conn, err := grpc.NewClient("passthrough:///bufnet",

@@ -77,11 +77,7 @@ func Run(ctx context.Context, cfg *framework.Config, ro RunOptions) error {
 	if gc, ok := tuneGC(); ok {
 		logger.Debug("garbage collector target set (GOGC is not in the environment)", "gogc", gc)
 	}
-	gopts := []grpc.ServerOption{
-		grpc.MaxRecvMsgSize(cfg.Server.MaxMessageBytes),
-		grpc.MaxSendMsgSize(cfg.Server.MaxMessageBytes),
-	}
-	gopts = append(gopts, streamOptions()...)
+	gopts := GRPCServerOptions(cfg)
 	if cfg.Server.TLS.Enabled() {
 		tc, err := serverTLS(cfg.Server.TLS)
 		if err != nil {
@@ -257,6 +253,17 @@ func addrString(a net.Addr) string {
 	return a.String()
 }
 
+// GRPCServerOptions are the options of the gRPC server Run serves cfg's
+// ext_proc service on, but for TLS: message size limits and
+// streamOptions. A test that serves a Server on its own gRPC server
+// should use them, so that it runs as the filter does.
+func GRPCServerOptions(cfg *framework.Config) []grpc.ServerOption {
+	return append([]grpc.ServerOption{
+		grpc.MaxRecvMsgSize(cfg.Server.MaxMessageBytes),
+		grpc.MaxSendMsgSize(cfg.Server.MaxMessageBytes),
+	}, streamOptions()...)
+}
+
 // streamOptions are the gRPC server options of the ext_proc service that
 // shape how streams run; the load benchmark's filter server uses them too.
 //
@@ -271,10 +278,14 @@ func addrString(a net.Addr) string {
 // (gRPC's stream workers, warm goroutines whose grown stacks streams
 // reuse, were tried: with growStack, which grows a fresh stream's stack
 // once at a shallow point, they made no difference in the load benchmark.)
+//
+// And requestCodec, which reads Envoy's messages without protobuf's
+// reflection.
 func streamOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
 		grpc.InitialWindowSize(streamWindow),
 		grpc.InitialConnWindowSize(connWindow),
+		grpc.ForceServerCodecV2(newRequestCodec()),
 	}
 }
 

@@ -65,7 +65,7 @@ func start(t testing.TB, cfg *framework.Config) *Server {
 		t.Fatalf("extproctest: %v", err)
 	}
 	lis := bufconn.Listen(1 << 20)
-	gs := grpc.NewServer(grpc.MaxRecvMsgSize(64 << 20))
+	gs := grpc.NewServer(append(extproc.GRPCServerOptions(cfg), grpc.MaxRecvMsgSize(64<<20))...)
 	extprocv3.RegisterExternalProcessorServer(gs, srv)
 	go func() { _ = gs.Serve(lis) }()
 	conn, err := grpc.NewClient("passthrough:///extproctest",
