@@ -50,7 +50,8 @@ func newHarnessWith(t *testing.T, policyYAML string, reg *framework.Registry, op
 		t.Fatal(err)
 	}
 	lis := bufconn.Listen(1 << 20)
-	gs := grpc.NewServer(GRPCServerOptions(cfg)...)
+	// The filter's options, with its codec checking each answer it writes.
+	gs := grpc.NewServer(append(GRPCServerOptions(cfg), grpc.ForceServerCodecV2(checkingCodec{newRequestCodec(), t}))...)
 	extprocv3.RegisterExternalProcessorServer(gs, srv)
 	go func() { _ = gs.Serve(lis) }()
 	conn, err := grpc.NewClient("passthrough:///bufnet",
