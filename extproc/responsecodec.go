@@ -63,6 +63,7 @@ func responseOneof(r *extprocv3.ProcessingResponse) (protowire.Number, *extprocv
 // sizeResponse returns r's encoded size and its CommonResponse's, and
 // false when r is not one that appendResponse writes.
 func sizeResponse(r *extprocv3.ProcessingResponse) (size, common int, ok bool) {
+	//lint:ignore SA1019 a deprecated field set is protobuf's to write
 	if r.DynamicMetadata != nil || r.OverrideMessageTimeout != nil || r.RequestDrain ||
 		len(r.TypedDynamicMetadata) != 0 || r.ServerWindowUpdate != nil || r.RequestDrainRequests || r.RequestDrainResponses {
 		return 0, 0, false
@@ -224,6 +225,7 @@ func appendMutation(b []byte, m *extprocv3.HeaderMutation) []byte {
 }
 
 func sizeOption(o *corev3.HeaderValueOption) (int, bool) {
+	//lint:ignore SA1019 a deprecated field set is protobuf's to write
 	if o == nil || o.Append != nil {
 		return 0, false
 	}
