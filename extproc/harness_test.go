@@ -51,7 +51,7 @@ func newHarnessWith(t *testing.T, policyYAML string, reg *framework.Registry, op
 	}
 	lis := bufconn.Listen(1 << 20)
 	// The filter's options, with its codec checking each answer it writes.
-	gs := grpc.NewServer(append(GRPCServerOptions(cfg), grpc.ForceServerCodecV2(checkingCodec{newRequestCodec(), t}))...)
+	gs := grpc.NewServer(append(GRPCServerOptions(cfg), grpc.ForceServerCodecV2(checkingCodec{newExtprocCodec(), t}))...)
 	extprocv3.RegisterExternalProcessorServer(gs, srv)
 	go func() { _ = gs.Serve(lis) }()
 	conn, err := grpc.NewClient("passthrough:///bufnet",

@@ -13,7 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// requestCodec is the ext_proc server's gRPC codec: protobuf, as gRPC's
+// extprocCodec is the ext_proc server's gRPC codec: protobuf, as gRPC's
 // own, except that it reads a ProcessingRequest in the shapes Envoy sends
 // (one of headers, body or trailers, and the flags beside them) with a
 // decoder written for them. For an exchange's four messages protobuf's
@@ -27,13 +27,13 @@ import (
 // and hands anything else (attributes, flow control, a field repeated or
 // of a new number, a wire type not expected) to protobuf, whole.
 // FuzzDecodeRequest holds the two to the same answer.
-type requestCodec struct{ encoding.CodecV2 }
+type extprocCodec struct{ encoding.CodecV2 }
 
-func newRequestCodec() requestCodec {
-	return requestCodec{encoding.GetCodecV2(grpcproto.Name)}
+func newExtprocCodec() extprocCodec {
+	return extprocCodec{encoding.GetCodecV2(grpcproto.Name)}
 }
 
-func (c requestCodec) Unmarshal(data mem.BufferSlice, v any) error {
+func (c extprocCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	m, ok := v.(*extprocv3.ProcessingRequest)
 	if !ok {
 		return c.CodecV2.Unmarshal(data, v)
@@ -74,42 +74,29 @@ const (
 func decodeRequest(b []byte, m *extprocv3.ProcessingRequest) bool {
 	var seen uint64
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || num >= 64 || seen&(1<<num) != 0 {
+		f, rest, ok := nextField(b, &seen)
+		if !ok {
 			return false
 		}
-		seen |= 1 << num
-		b = b[n:]
-		if typ == protowire.VarintType {
-			if num != reqObservabilityMode {
+		b = rest
+		if f.typ == protowire.VarintType {
+			if f.num != reqObservabilityMode {
 				return false
 			}
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return false
-			}
-			b = b[n:]
-			m.ObservabilityMode = v != 0
+			m.ObservabilityMode = f.varint != 0
 			continue
 		}
-		if typ != protowire.BytesType {
-			return false
-		}
-		v, n := protowire.ConsumeBytes(b)
-		if n < 0 {
-			return false
-		}
-		b = b[n:]
-		if num >= reqRequestHeaders && num <= reqResponseTrailers && m.Request != nil {
+		if f.num >= reqRequestHeaders && f.num <= reqResponseTrailers && m.Request != nil {
 			return false // a second member of the oneof: protobuf keeps the last
 		}
-		switch num {
+		v := f.bytes
+		switch f.num {
 		case reqRequestHeaders, reqResponseHeaders:
 			h := &extprocv3.HttpHeaders{}
 			if !decodeHeaders(v, h) {
 				return false
 			}
-			if num == reqRequestHeaders {
+			if f.num == reqRequestHeaders {
 				m.Request = &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: h}
 			} else {
 				m.Request = &extprocv3.ProcessingRequest_ResponseHeaders{ResponseHeaders: h}
@@ -119,7 +106,7 @@ func decodeRequest(b []byte, m *extprocv3.ProcessingRequest) bool {
 			if !decodeBody(v, body) {
 				return false
 			}
-			if num == reqRequestBody {
+			if f.num == reqRequestBody {
 				m.Request = &extprocv3.ProcessingRequest_RequestBody{RequestBody: body}
 			} else {
 				m.Request = &extprocv3.ProcessingRequest_ResponseBody{ResponseBody: body}
@@ -129,7 +116,7 @@ func decodeRequest(b []byte, m *extprocv3.ProcessingRequest) bool {
 			if !decodeTrailers(v, t) {
 				return false
 			}
-			if num == reqRequestTrailers {
+			if f.num == reqRequestTrailers {
 				m.Request = &extprocv3.ProcessingRequest_RequestTrailers{RequestTrailers: t}
 			} else {
 				m.Request = &extprocv3.ProcessingRequest_ResponseTrailers{ResponseTrailers: t}
@@ -153,47 +140,67 @@ func decodeRequest(b []byte, m *extprocv3.ProcessingRequest) bool {
 	return true
 }
 
+// field is one field of a message: its number, its wire type and its
+// value, a varint or the bytes of a length-delimited field.
+type field struct {
+	num    protowire.Number
+	typ    protowire.Type
+	varint uint64
+	bytes  []byte
+}
+
+// nextField reads b's first field and returns what follows it. It reads
+// varint and length-delimited fields, each number at most once (seen has
+// a bit per number below 64): false for anything else, or a field that is
+// malformed — what the decoders leave to protobuf.
+func nextField(b []byte, seen *uint64) (f field, rest []byte, ok bool) {
+	num, typ, n := protowire.ConsumeTag(b)
+	if n < 0 || num >= 64 || *seen&(1<<num) != 0 {
+		return f, nil, false
+	}
+	*seen |= 1 << num
+	f.num, f.typ = num, typ
+	b = b[n:]
+	switch typ {
+	case protowire.VarintType:
+		f.varint, n = protowire.ConsumeVarint(b)
+	case protowire.BytesType:
+		f.bytes, n = protowire.ConsumeBytes(b)
+	default:
+		return f, nil, false
+	}
+	if n < 0 {
+		return f, nil, false
+	}
+	return f, b[n:], true
+}
+
 // decodeBody decodes an HttpBody: body = 1 (copied) and four flags.
 func decodeBody(b []byte, h *extprocv3.HttpBody) bool {
-	var seen uint8
+	var seen uint64
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || num > 5 || seen&(1<<num) != 0 {
+		f, rest, ok := nextField(b, &seen)
+		if !ok {
 			return false
 		}
-		seen |= 1 << num
-		b = b[n:]
-		if num == 1 {
-			if typ != protowire.BytesType {
-				return false
+		b = rest
+		switch {
+		case f.num == 1 && f.typ == protowire.BytesType:
+			if len(f.bytes) > 0 { // protobuf leaves an empty body nil
+				h.Body = append([]byte(nil), f.bytes...)
 			}
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return false
-			}
-			b = b[n:]
-			if len(v) > 0 { // protobuf leaves an empty body nil
-				h.Body = append([]byte(nil), v...)
-			}
-			continue
-		}
-		if typ != protowire.VarintType {
+		case f.typ != protowire.VarintType:
 			return false
-		}
-		v, n := protowire.ConsumeVarint(b)
-		if n < 0 {
+		case f.num == 2:
+			h.EndOfStream = f.varint != 0
+		case f.num == 3:
+			h.EndOfStreamWithoutMessage = f.varint != 0
+		case f.num == 4:
+			h.GrpcMessageCompressed = f.varint != 0
+		case f.num == 5:
+			h.DrainComplete = f.varint != 0
+		default:
 			return false
-		}
-		b = b[n:]
-		switch num {
-		case 2:
-			h.EndOfStream = v != 0
-		case 3:
-			h.EndOfStreamWithoutMessage = v != 0
-		case 4:
-			h.GrpcMessageCompressed = v != 0
-		case 5:
-			h.DrainComplete = v != 0
 		}
 	}
 	return true
@@ -202,35 +209,21 @@ func decodeBody(b []byte, h *extprocv3.HttpBody) bool {
 // decodeHeaders decodes an HttpHeaders: headers = 1 and end_of_stream = 3
 // (attributes, 2, is protobuf's to read).
 func decodeHeaders(b []byte, h *extprocv3.HttpHeaders) bool {
-	var seen uint8
+	var seen uint64
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || (num != 1 && num != 3) || seen&(1<<num) != 0 {
+		f, rest, ok := nextField(b, &seen)
+		if !ok {
 			return false
 		}
-		seen |= 1 << num
-		b = b[n:]
-		if num == 3 {
-			if typ != protowire.VarintType {
+		b = rest
+		switch {
+		case f.num == 1 && f.typ == protowire.BytesType:
+			if h.Headers = decodeHeaderMap(f.bytes); h.Headers == nil {
 				return false
 			}
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return false
-			}
-			b = b[n:]
-			h.EndOfStream = v != 0
-			continue
-		}
-		if typ != protowire.BytesType {
-			return false
-		}
-		v, n := protowire.ConsumeBytes(b)
-		if n < 0 {
-			return false
-		}
-		b = b[n:]
-		if h.Headers = decodeHeaderMap(v); h.Headers == nil {
+		case f.num == 3 && f.typ == protowire.VarintType:
+			h.EndOfStream = f.varint != 0
+		default:
 			return false
 		}
 	}
@@ -239,17 +232,14 @@ func decodeHeaders(b []byte, h *extprocv3.HttpHeaders) bool {
 
 // decodeTrailers decodes an HttpTrailers: trailers = 1.
 func decodeTrailers(b []byte, t *extprocv3.HttpTrailers) bool {
+	var seen uint64
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || num != 1 || typ != protowire.BytesType || t.Trailers != nil {
+		f, rest, ok := nextField(b, &seen)
+		if !ok || f.num != 1 || f.typ != protowire.BytesType {
 			return false
 		}
-		v, m := protowire.ConsumeBytes(b[n:])
-		if m < 0 {
-			return false
-		}
-		b = b[n+m:]
-		if t.Trailers = decodeHeaderMap(v); t.Trailers == nil {
+		b = rest
+		if t.Trailers = decodeHeaderMap(f.bytes); t.Trailers == nil {
 			return false
 		}
 	}
@@ -261,7 +251,8 @@ func decodeTrailers(b []byte, t *extprocv3.HttpTrailers) bool {
 // once; names, values and raw values are views of the copy, raw values
 // capped so that an append cannot reach past them. nil: not decodable.
 func decodeHeaderMap(b []byte) *corev3.HeaderMap {
-	// Count the entries, checking the map's own framing.
+	// Count the entries, checking the map's own framing, so that they
+	// take one allocation.
 	count := 0
 	for rest := b; len(rest) > 0; count++ {
 		num, typ, n := protowire.ConsumeTag(rest)
@@ -290,20 +281,15 @@ func decodeHeaderMap(b []byte) *corev3.HeaderMap {
 }
 
 func decodeHeaderValue(b []byte, hv *corev3.HeaderValue) bool {
-	var seen uint8
+	var seen uint64
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || num < 1 || num > 3 || typ != protowire.BytesType || seen&(1<<num) != 0 {
+		f, rest, ok := nextField(b, &seen)
+		if !ok || f.typ != protowire.BytesType {
 			return false
 		}
-		seen |= 1 << num
-		b = b[n:]
-		v, n := protowire.ConsumeBytes(b)
-		if n < 0 {
-			return false
-		}
-		b = b[n:]
-		switch num {
+		b = rest
+		v := f.bytes
+		switch f.num {
 		case 1, 2:
 			if !utf8.Valid(v) {
 				return false // protobuf refuses the message
@@ -312,7 +298,7 @@ func decodeHeaderValue(b []byte, hv *corev3.HeaderValue) bool {
 			if len(v) > 0 {
 				s = unsafe.String(&v[0], len(v))
 			}
-			if num == 1 {
+			if f.num == 1 {
 				hv.Key = s
 			} else {
 				hv.Value = s
@@ -321,6 +307,8 @@ func decodeHeaderValue(b []byte, hv *corev3.HeaderValue) bool {
 			if len(v) > 0 { // as protobuf, nil when empty
 				hv.RawValue = v[:len(v):len(v)]
 			}
+		default:
+			return false
 		}
 	}
 	return true

@@ -2,6 +2,7 @@ package extproc
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -96,7 +97,7 @@ func TestDecodeRequestLeavesTheRestToProtobuf(t *testing.T) {
 				t.Fatalf("decodeRequest read it: %v", &m)
 			}
 			var got extprocv3.ProcessingRequest
-			err := newRequestCodec().Unmarshal(mem.BufferSlice{mem.SliceBuffer(tc.b)}, &got)
+			err := newExtprocCodec().Unmarshal(mem.BufferSlice{mem.SliceBuffer(tc.b)}, &got)
 			if tc.invalid {
 				if err == nil {
 					t.Fatalf("the codec accepted it: %v", &got)
@@ -111,14 +112,14 @@ func TestDecodeRequestLeavesTheRestToProtobuf(t *testing.T) {
 	}
 }
 
-// TestRequestCodecCopies: what the codec returns holds nothing of the
+// TestDecodeRequestCopies: what the codec returns holds nothing of the
 // buffer it read, which gRPC gives back to its pool.
-func TestRequestCodecCopies(t *testing.T) {
+func TestDecodeRequestCopies(t *testing.T) {
 	for i, m := range envoyShapes() {
 		b, _ := proto.Marshal(m)
 		var got extprocv3.ProcessingRequest
 		buf := bytes.Clone(b)
-		if err := newRequestCodec().Unmarshal(mem.BufferSlice{mem.SliceBuffer(buf)}, &got); err != nil {
+		if err := newExtprocCodec().Unmarshal(mem.BufferSlice{mem.SliceBuffer(buf)}, &got); err != nil {
 			t.Fatal(err)
 		}
 		clear(buf)
@@ -151,21 +152,9 @@ func sameAsProtobuf(t *testing.T, b []byte, got *extprocv3.ProcessingRequest) {
 		}
 		return nils
 	}
-	if g, w := bodies(got), bodies(&want); !equalBools(g, w) {
+	if g, w := bodies(got), bodies(&want); !slices.Equal(g, w) {
 		t.Fatalf("nil byte fields differ: got %v, protobuf %v", g, w)
 	}
-}
-
-func equalBools(a, b []bool) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // FuzzDecodeRequest: whatever decodeRequest reads, protobuf reads alike.

@@ -21,12 +21,12 @@ import (
 // also checks the bytes are protobuf's: the harness serves with it, so
 // every exchange test checks the answers it plays.
 type checkingCodec struct {
-	requestCodec
+	extprocCodec
 	t testing.TB
 }
 
 func (c checkingCodec) Marshal(v any) (out mem.BufferSlice, err error) {
-	out, err = c.requestCodec.Marshal(v)
+	out, err = c.extprocCodec.Marshal(v)
 	if r, ok := v.(*extprocv3.ProcessingResponse); ok && err == nil {
 		want, werr := proto.Marshal(r)
 		if got := out.Materialize(); werr != nil || !bytes.Equal(got, want) {
@@ -37,7 +37,7 @@ func (c checkingCodec) Marshal(v any) (out mem.BufferSlice, err error) {
 }
 
 // responseShapes are the answers the filter builds for a message that
-// goes on, with everything encodeResponse writes set somewhere.
+// goes on, with everything appendResponse writes set somewhere.
 func responseShapes() []*extprocv3.ProcessingResponse {
 	withMeta := continueBody(true)
 	setDynamicMetadata(withMeta, appendStringField(nil, "verdict", "allowed"))
@@ -72,18 +72,18 @@ func responseShapes() []*extprocv3.ProcessingResponse {
 
 func TestEncodeResponseAsProtobuf(t *testing.T) {
 	for i, r := range responseShapes() {
-		size, common, ok := sizeResponse(r)
-		if !ok {
-			t.Fatalf("answer %d (%v): not written by encodeResponse", i, r)
+		if !writable(r) {
+			t.Fatalf("answer %d (%v): not writable by the codec", i, r)
 		}
 		want, err := proto.Marshal(r)
 		if err != nil {
 			t.Fatal(err)
 		}
+		size, common := sizeResponse(r)
 		if got := appendResponse(nil, r, common); size != len(got) || !bytes.Equal(got, want) {
 			t.Fatalf("answer %d (%v):\n got %x (size %d)\nwant %x", i, r, got, size, want)
 		}
-		out, err := newRequestCodec().Marshal(r)
+		out, err := newExtprocCodec().Marshal(r)
 		if err != nil || !bytes.Equal(out.Materialize(), want) {
 			t.Fatalf("answer %d through the codec: %x, %v", i, out.Materialize(), err)
 		}
@@ -107,11 +107,11 @@ func TestEncodeResponseLeavesTheRestToProtobuf(t *testing.T) {
 		"nil set header":    continueRequestHeaders(&extprocv3.HeaderMutation{SetHeaders: []*corev3.HeaderValueOption{nil}}),
 		"no oneof":          {},
 	} {
-		if _, _, ok := sizeResponse(r); ok {
-			t.Errorf("%s: encodeResponse would write it", name)
+		if writable(r) {
+			t.Errorf("%s: the codec would write it itself", name)
 		}
 		want, werr := proto.Marshal(r)
-		out, err := newRequestCodec().Marshal(r)
+		out, err := newExtprocCodec().Marshal(r)
 		if (err == nil) != (werr == nil) || (err == nil && !bytes.Equal(out.Materialize(), want)) {
 			t.Errorf("%s: codec %x, %v; protobuf %x, %v", name, out.Materialize(), err, want, werr)
 		}
@@ -121,15 +121,15 @@ func TestEncodeResponseLeavesTheRestToProtobuf(t *testing.T) {
 		continueRequestHeaders(&extprocv3.HeaderMutation{RemoveHeaders: []string{"\xff"}}),
 		continueRequestHeaders(&extprocv3.HeaderMutation{SetHeaders: []*corev3.HeaderValueOption{{Header: &corev3.HeaderValue{Key: "\xc3("}}}}),
 	} {
-		if _, err := newRequestCodec().Marshal(r); err == nil {
+		if _, err := newExtprocCodec().Marshal(r); err == nil {
 			t.Errorf("the codec wrote %v, which is not valid UTF-8", r)
 		}
 	}
 }
 
-// TestEncodeResponseKnowsEveryField: encodeResponse writes or refuses each
+// TestEncodeResponseKnowsEveryField: the codec writes, or leaves to protobuf, each
 // field of the messages it writes. A go-control-plane upgrade that adds a
-// field fails here until encodeResponse knows it.
+// field fails here until appendResponse knows it.
 func TestEncodeResponseKnowsEveryField(t *testing.T) {
 	known := map[string]string{
 		"envoy.service.ext_proc.v3.ProcessingResponse":             "request_headers response_headers request_body response_body request_trailers response_trailers immediate_response streamed_immediate_response dynamic_metadata mode_override request_drain typed_dynamic_metadata override_message_timeout server_window_update request_drain_requests request_drain_responses",
@@ -154,7 +154,7 @@ func TestEncodeResponseKnowsEveryField(t *testing.T) {
 		sort.Strings(names)
 		sort.Strings(want)
 		if strings.Join(names, " ") != strings.Join(want, " ") {
-			t.Errorf("%s has fields %v; encodeResponse knows %v", d.FullName(), names, want)
+			t.Errorf("%s has fields %v; appendResponse knows %v", d.FullName(), names, want)
 		}
 	}
 }
@@ -168,7 +168,7 @@ func BenchmarkEncodeResponse(b *testing.B) {
 		continueRequestHeaders(&extprocv3.HeaderMutation{SetHeaders: []*corev3.HeaderValueOption{setHeader("accept-encoding", "identity")}}),
 		withMeta, continueResponseHeaders(nil), continueBody(false),
 	}
-	for name, c := range map[string]encoding.CodecV2{"protobuf": encoding.GetCodecV2(grpcproto.Name), "codec": newRequestCodec()} {
+	for name, c := range map[string]encoding.CodecV2{"protobuf": encoding.GetCodecV2(grpcproto.Name), "codec": newExtprocCodec()} {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -279,13 +279,13 @@ func GRPCServerOptions(cfg *framework.Config) []grpc.ServerOption {
 // reuse, were tried: with growStack, which grows a fresh stream's stack
 // once at a shallow point, they made no difference in the load benchmark.)
 //
-// And requestCodec, which reads Envoy's messages without protobuf's
-// reflection.
+// And extprocCodec, which reads Envoy's messages and writes the answers
+// without protobuf's reflection.
 func streamOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
 		grpc.InitialWindowSize(streamWindow),
 		grpc.InitialConnWindowSize(connWindow),
-		grpc.ForceServerCodecV2(newRequestCodec()),
+		grpc.ForceServerCodecV2(newExtprocCodec()),
 	}
 }
 
