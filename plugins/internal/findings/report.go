@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/mcp-extproc/mcp-extproc/framework"
 	"github.com/mcp-extproc/mcp-extproc/mcpparse"
@@ -21,6 +22,7 @@ type Report struct {
 	Counts map[string]int
 	Fields []string // at most MaxFields, each once
 	Total  int
+	types  []string // Types' answer until the next Add
 }
 
 // Add counts one string's findings, of the types given, at field.
@@ -31,6 +33,7 @@ func (r *Report) Add(field string, types ...string) {
 	if r.Counts == nil {
 		r.Counts = map[string]int{}
 	}
+	r.types = nil
 	for _, t := range types {
 		r.Counts[t]++
 	}
@@ -40,8 +43,15 @@ func (r *Report) Add(field string, types ...string) {
 	}
 }
 
-// Types returns the types found, sorted.
-func (r *Report) Types() []string { return slices.Sorted(maps.Keys(r.Counts)) }
+// Types returns the types found, sorted (one slice, made once: the
+// plugins put it in their metadata, their violation and their log record;
+// do not change it).
+func (r *Report) Types() []string {
+	if r.types == nil && len(r.Counts) > 0 {
+		r.types = slices.Sorted(maps.Keys(r.Counts))
+	}
+	return r.types
+}
 
 // Log writes the report as one record: the hook, the action taken, the
 // counts by type and the fields, and the request id.
@@ -56,8 +66,12 @@ func (r *Report) Log(ctx context.Context, logger *slog.Logger, level slog.Level,
 	for i, t := range types {
 		counts[i] = slog.Int(t, r.Counts[t])
 	}
-	attrs := make([]slog.Attr, 0, 7)
-	attrs = append(attrs,
+	// The record is handed to the handler as it is, without the caller's
+	// program counter that Logger.LogAttrs looks up for a source no
+	// handler of the server writes: a masked result logs one record, and
+	// in an event stream every event may be one.
+	rec := slog.NewRecord(time.Now(), level, msg, 0)
+	rec.AddAttrs(
 		slog.String("hook", string(hook)),
 		slog.String("action", action),
 		slog.Int("count", r.Total),
@@ -66,9 +80,9 @@ func (r *Report) Log(ctx context.Context, logger *slog.Logger, level slog.Level,
 		slog.Any("fields", r.Fields),
 	)
 	if pc != nil && pc.Global != nil && pc.Global.RequestID != "" {
-		attrs = append(attrs, slog.String("request_id", pc.Global.RequestID))
+		rec.AddAttrs(slog.String("request_id", pc.Global.RequestID))
 	}
-	logger.LogAttrs(ctx, level, msg, attrs...)
+	_ = logger.Handler().Handle(ctx, rec)
 }
 
 // Detector is what Scan needs of a detector: Find appends the findings of s
