@@ -1,7 +1,6 @@
 package extproc
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/url"
@@ -412,32 +411,28 @@ func (e *exchange) finishResponseBody() []*extprocv3.ProcessingResponse {
 // the client.
 func (e *exchange) onEvents(b *extprocv3.HttpBody) *extprocv3.ProcessingResponse {
 	events, err := e.resp.nextEvents(b)
-	var out bytes.Buffer
-	out.Grow(len(b.GetBody())) // the events go on mostly as they came
+	// The events go on mostly as they came (a mask is about the size of
+	// what it hides), so one allocation with some room holds them.
+	n := len(b.GetBody())
+	out := make([]byte, 0, n+n/8+64)
 	for _, ev := range events {
-		data, changed, end := e.processEvent(ev)
-		switch {
-		case end:
-			out.Write(data)
-			return e.resp.endEvents(out.Bytes())
-		case changed:
-			out.Write(data)
-		default:
-			out.Write(ev.Raw)
+		var end bool
+		if out, _, end = e.processEvent(out, ev); end {
+			return e.resp.endEvents(out)
 		}
 	}
 	if err != nil {
 		e.s.metrics.Unreadable.WithLabelValues("block").Inc()
-		out.Write(e.sseError("event larger than " + strconv.Itoa(e.responseLimit()) + " bytes"))
-		return e.resp.endEvents(out.Bytes())
+		out = append(out, e.sseError("event larger than "+strconv.Itoa(e.responseLimit())+" bytes")...)
+		return e.resp.endEvents(out)
 	}
 	if b.GetEndOfStream() && len(e.injected) > 0 {
 		for _, inj := range e.injected {
-			out.Write(mcpparse.EncodeEvent(mcpparse.Event{Data: string(inj), HasData: true, Type: "message"}))
+			out = mcpparse.AppendEvent(out, mcpparse.Event{Data: string(inj), HasData: true, Type: "message"})
 		}
 		e.injected = nil
 	}
-	return e.resp.answerEvents(b, out.Bytes())
+	return e.resp.answerEvents(b, out)
 }
 
 func (e *exchange) responseLimit() int {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"unsafe"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"github.com/tidwall/gjson"
@@ -59,29 +60,26 @@ func (e *exchange) readBody(body []byte) ([]byte, bool, error) {
 	}
 	dec := mcpparse.NewSSEDecoder()
 	events := append(dec.Feed(body), dec.Flush()...)
-	var buf bytes.Buffer
+	out = make([]byte, 0, len(body))
 	changed = false
 	for _, ev := range events {
-		data, evChanged, end := e.processEvent(ev)
+		var evChanged, end bool
+		out, evChanged, end = e.processEvent(out, ev)
 		if end {
 			return nil, false, errors.New("an event of the response is not JSON-RPC")
 		}
-		if evChanged {
-			changed = true
-			buf.Write(data)
-		} else {
-			buf.Write(ev.Raw)
-		}
+		changed = changed || evChanged
 	}
-	return buf.Bytes(), changed, nil
+	return out, changed, nil
 }
 
 var utf8BOM = []byte("\xEF\xBB\xBF")
 
-// processEvent post-hooks the JSON-RPC message an event carries and returns
-// what to send instead of the event's raw bytes, if anything. end reports
-// an event that cannot be read (on_unreadable_response: block): data is
-// then the error event that ends the stream.
+// processEvent post-hooks the JSON-RPC message an event carries and
+// appends to dst what to send for it: the event's raw bytes, or the event
+// re-encoded (changed). end reports an event that cannot be read
+// (on_unreadable_response: block): what was appended is then the error
+// event that ends the stream.
 //
 // The data is read as the most lenient client reads it (Event.JSONData). An
 // event whose lines a client splitting only at LF would frame differently
@@ -89,16 +87,18 @@ var utf8BOM = []byte("\xEF\xBB\xBF")
 // event the filter read. An event of a type other than "message" whose data
 // is not JSON (the legacy SSE transport's "endpoint" event) is no result to
 // any client and passes.
-func (e *exchange) processEvent(ev mcpparse.Event) (out []byte, changed, end bool) {
+func (e *exchange) processEvent(dst []byte, ev mcpparse.Event) (out []byte, changed, end bool) {
 	reencode := ev.HasBareCR()
 	data := ev.JSONData()
 	if !ev.HasData || data == "" {
 		if reencode {
-			return mcpparse.EncodeEvent(ev), true, false
+			return mcpparse.AppendEvent(dst, ev), true, false
 		}
-		return nil, false, false
+		return append(dst, ev.Raw...), false, false
 	}
-	rewritten, changed, err := e.processMessages([]byte(data), false)
+	// The data is read in place: parsing and the plugins only read the
+	// message, and a rewrite is a new one (ApplyEdits).
+	rewritten, changed, err := e.processMessages(unsafe.Slice(unsafe.StringData(data), len(data)), false)
 	switch {
 	case err != nil && !isMessageEvent(ev):
 	case err != nil && e.cfg.MCP.OnUnreadableResponse == framework.OnUnreadableAllow:
@@ -106,15 +106,17 @@ func (e *exchange) processEvent(ev mcpparse.Event) (out []byte, changed, end boo
 		e.s.logger.Warn("unreadable event passed unread (mcp.on_unreadable_response: allow)", "request_id", e.global.RequestID, "reason", err.Error())
 	case err != nil:
 		e.s.metrics.Unreadable.WithLabelValues("block").Inc()
-		return e.sseError(err.Error()), true, true
+		return append(dst, e.sseError(err.Error())...), true, true
 	case changed:
-		ev.Data = string(rewritten)
-		return mcpparse.EncodeEvent(ev), true, false
+		// rewritten is the filter's own and is not written again: the
+		// event is encoded from it without a copy.
+		ev.Data = unsafe.String(unsafe.SliceData(rewritten), len(rewritten))
+		return mcpparse.AppendEvent(dst, ev), true, false
 	}
 	if reencode {
-		return mcpparse.EncodeEvent(ev), true, false
+		return mcpparse.AppendEvent(dst, ev), true, false
 	}
-	return nil, false, false
+	return append(dst, ev.Raw...), false, false
 }
 
 // isMessageEvent reports whether a client dispatches the event as a

@@ -293,7 +293,11 @@ func (d *SSEDecoder) dispatch(raw []byte) Event {
 // Type and Retry are dropped, as they would otherwise inject fields. Comments
 // of the original block are not kept.
 func EncodeEvent(ev Event) []byte {
-	out := make([]byte, 0, len(ev.Data)+len(ev.ID)+len(ev.Type)+len(ev.Retry)+32)
+	return AppendEvent(make([]byte, 0, len(ev.Data)+len(ev.ID)+len(ev.Type)+len(ev.Retry)+32), ev)
+}
+
+// AppendEvent appends EncodeEvent(ev) to out.
+func AppendEvent(out []byte, ev Event) []byte {
 	if ev.HasID {
 		out = appendField(out, "id", ev.ID)
 	}

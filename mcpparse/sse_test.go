@@ -189,6 +189,11 @@ func TestEncodeEvent(t *testing.T) {
 		if got := string(EncodeEvent(tt.ev)); got != tt.want {
 			t.Errorf("EncodeEvent(%+v) = %q, want %q", tt.ev, got, tt.want)
 		}
+		// AppendEvent writes the same after what is there, leaving it.
+		before := "data: before\n\n"
+		if got := string(AppendEvent([]byte(before), tt.ev)); got != before+tt.want {
+			t.Errorf("AppendEvent(%q, %+v) = %q, want %q", before, tt.ev, got, before+tt.want)
+		}
 	}
 }
 

@@ -141,14 +141,22 @@ func (t *Text) Replace(edits []TextEdit) ([]byte, bool) {
 	}
 	var out []byte
 	copied := 0
-	for _, e := range edits {
+	for k, e := range edits {
 		s := &t.Strings[e.Index]
 		start := int(s.Start)
 		if e.Value == s.Value || start < copied { // unchanged, or edited twice
 			continue
 		}
 		if out == nil {
-			out = make([]byte, 0, len(t.raw)+len(e.Value)+16)
+			// Room for the text as it will be when no value needs more
+			// escapes than the one it replaces (masks, redactions): one
+			// allocation of about the result's size.
+			grow := 16
+			for _, e := range edits[k:] {
+				s := &t.Strings[e.Index]
+				grow += max(0, len(e.Value)+2-int(s.End-s.Start))
+			}
+			out = make([]byte, 0, len(t.raw)+grow)
 		}
 		out = append(out, t.raw[copied:start]...)
 		out = appendQuoted(out, e.Value)
