@@ -413,7 +413,7 @@ func TestMain(m *testing.M) {
 
 // benchServer is an in-process server for the policy, with its own
 // metrics registry.
-func benchServer(b *testing.B, policy string) *Server {
+func benchServer(b testing.TB, policy string) *Server {
 	b.Helper()
 	cfg, _, err := framework.Parse([]byte(policy), "bench.yaml", framework.LoadOptions{})
 	if err != nil {
