@@ -37,7 +37,7 @@ func (c checkingCodec) Marshal(v any) (out mem.BufferSlice, err error) {
 }
 
 // responseShapes are the answers the filter builds for a message that
-// goes on, with everything appendResponse writes set somewhere.
+// goes on, with everything appendTo writes set somewhere.
 func responseShapes() []*extprocv3.ProcessingResponse {
 	withMeta := continueBody(true)
 	setDynamicMetadata(withMeta, appendStringField(nil, "verdict", "allowed"))
@@ -72,15 +72,15 @@ func responseShapes() []*extprocv3.ProcessingResponse {
 
 func TestEncodeResponseAsProtobuf(t *testing.T) {
 	for i, r := range responseShapes() {
-		if !writable(r) {
+		a, ok := newAnswer(r)
+		if !ok {
 			t.Fatalf("answer %d (%v): not writable by the codec", i, r)
 		}
 		want, err := proto.Marshal(r)
 		if err != nil {
 			t.Fatal(err)
 		}
-		size, common := sizeResponse(r)
-		if got := appendResponse(nil, r, common); size != len(got) || !bytes.Equal(got, want) {
+		if size, got := a.size(), a.appendTo(nil); size != len(got) || !bytes.Equal(got, want) {
 			t.Fatalf("answer %d (%v):\n got %x (size %d)\nwant %x", i, r, got, size, want)
 		}
 		out, err := newExtprocCodec().Marshal(r)
@@ -107,7 +107,7 @@ func TestEncodeResponseLeavesTheRestToProtobuf(t *testing.T) {
 		"nil set header":    continueRequestHeaders(&extprocv3.HeaderMutation{SetHeaders: []*corev3.HeaderValueOption{nil}}),
 		"no oneof":          {},
 	} {
-		if writable(r) {
+		if _, ok := newAnswer(r); ok {
 			t.Errorf("%s: the codec would write it itself", name)
 		}
 		want, werr := proto.Marshal(r)
@@ -129,7 +129,7 @@ func TestEncodeResponseLeavesTheRestToProtobuf(t *testing.T) {
 
 // TestEncodeResponseKnowsEveryField: the codec writes, or leaves to protobuf, each
 // field of the messages it writes. A go-control-plane upgrade that adds a
-// field fails here until appendResponse knows it.
+// field fails here until appendTo knows it.
 func TestEncodeResponseKnowsEveryField(t *testing.T) {
 	known := map[string]string{
 		"envoy.service.ext_proc.v3.ProcessingResponse":             "request_headers response_headers request_body response_body request_trailers response_trailers immediate_response streamed_immediate_response dynamic_metadata mode_override request_drain typed_dynamic_metadata override_message_timeout server_window_update request_drain_requests request_drain_responses",
@@ -154,7 +154,7 @@ func TestEncodeResponseKnowsEveryField(t *testing.T) {
 		sort.Strings(names)
 		sort.Strings(want)
 		if strings.Join(names, " ") != strings.Join(want, " ") {
-			t.Errorf("%s has fields %v; appendResponse knows %v", d.FullName(), names, want)
+			t.Errorf("%s has fields %v; appendTo knows %v", d.FullName(), names, want)
 		}
 	}
 }
