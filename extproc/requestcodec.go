@@ -89,52 +89,39 @@ func decodeRequest(b []byte, m *extprocv3.ProcessingRequest) bool {
 		if f.num >= reqRequestHeaders && f.num <= reqResponseTrailers && m.Request != nil {
 			return false // a second member of the oneof: protobuf keeps the last
 		}
-		v := f.bytes
+		v := f.bytes // ok is true: each case below says whether v decoded
 		switch f.num {
-		case reqRequestHeaders, reqResponseHeaders:
-			h := &extprocv3.HttpHeaders{}
-			if !decodeHeaders(v, h) {
-				return false
-			}
-			if f.num == reqRequestHeaders {
-				m.Request = &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: h}
-			} else {
-				m.Request = &extprocv3.ProcessingRequest_ResponseHeaders{ResponseHeaders: h}
-			}
-		case reqRequestBody, reqResponseBody:
-			body := &extprocv3.HttpBody{}
-			if !decodeBody(v, body) {
-				return false
-			}
-			if f.num == reqRequestBody {
-				m.Request = &extprocv3.ProcessingRequest_RequestBody{RequestBody: body}
-			} else {
-				m.Request = &extprocv3.ProcessingRequest_ResponseBody{ResponseBody: body}
-			}
-		case reqRequestTrailers, reqResponseTrailers:
-			t := &extprocv3.HttpTrailers{}
-			if !decodeTrailers(v, t) {
-				return false
-			}
-			if f.num == reqRequestTrailers {
-				m.Request = &extprocv3.ProcessingRequest_RequestTrailers{RequestTrailers: t}
-			} else {
-				m.Request = &extprocv3.ProcessingRequest_ResponseTrailers{ResponseTrailers: t}
-			}
+		case reqRequestHeaders:
+			r := &extprocv3.ProcessingRequest_RequestHeaders{RequestHeaders: &extprocv3.HttpHeaders{}}
+			m.Request, ok = r, decodeHeaders(v, r.RequestHeaders)
+		case reqResponseHeaders:
+			r := &extprocv3.ProcessingRequest_ResponseHeaders{ResponseHeaders: &extprocv3.HttpHeaders{}}
+			m.Request, ok = r, decodeHeaders(v, r.ResponseHeaders)
+		case reqRequestBody:
+			r := &extprocv3.ProcessingRequest_RequestBody{RequestBody: &extprocv3.HttpBody{}}
+			m.Request, ok = r, decodeBody(v, r.RequestBody)
+		case reqResponseBody:
+			r := &extprocv3.ProcessingRequest_ResponseBody{ResponseBody: &extprocv3.HttpBody{}}
+			m.Request, ok = r, decodeBody(v, r.ResponseBody)
+		case reqRequestTrailers:
+			r := &extprocv3.ProcessingRequest_RequestTrailers{RequestTrailers: &extprocv3.HttpTrailers{}}
+			m.Request, ok = r, decodeTrailers(v, r.RequestTrailers)
+		case reqResponseTrailers:
+			r := &extprocv3.ProcessingRequest_ResponseTrailers{ResponseTrailers: &extprocv3.HttpTrailers{}}
+			m.Request, ok = r, decodeTrailers(v, r.ResponseTrailers)
 		case reqMetadataContext:
 			// Sent once per stream when Envoy forwards metadata: rare
 			// enough for protobuf to read it, on its own.
 			m.MetadataContext = &corev3.Metadata{}
-			if proto.Unmarshal(v, m.MetadataContext) != nil {
-				return false
-			}
+			ok = proto.Unmarshal(v, m.MetadataContext) == nil
 		case reqProtocolConfig:
 			m.ProtocolConfig = &extprocv3.ProtocolConfiguration{}
-			if proto.Unmarshal(v, m.ProtocolConfig) != nil {
-				return false
-			}
+			ok = proto.Unmarshal(v, m.ProtocolConfig) == nil
 		default:
-			return false
+			ok = false
+		}
+		if !ok {
+			return false // m is reset and left to protobuf
 		}
 	}
 	return true
