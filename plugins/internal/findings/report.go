@@ -22,7 +22,6 @@ type Report struct {
 	Counts map[string]int
 	Fields []string // at most MaxFields, each once
 	Total  int
-	types  []string // Types' answer until the next Add
 }
 
 // Add counts one string's findings, of the types given, at field.
@@ -33,7 +32,6 @@ func (r *Report) Add(field string, types ...string) {
 	if r.Counts == nil {
 		r.Counts = map[string]int{}
 	}
-	r.types = nil
 	for _, t := range types {
 		r.Counts[t]++
 	}
@@ -43,15 +41,8 @@ func (r *Report) Add(field string, types ...string) {
 	}
 }
 
-// Types returns the types found, sorted (one slice, made once: the
-// plugins put it in their metadata, their violation and their log record;
-// do not change it).
-func (r *Report) Types() []string {
-	if r.types == nil && len(r.Counts) > 0 {
-		r.types = slices.Sorted(maps.Keys(r.Counts))
-	}
-	return r.types
-}
+// Types returns the types found, sorted.
+func (r *Report) Types() []string { return slices.Sorted(maps.Keys(r.Counts)) }
 
 // Log writes the report as one record: the hook, the action taken, the
 // counts by type and the fields, and the request id.

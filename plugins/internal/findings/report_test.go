@@ -72,19 +72,3 @@ func TestReportFieldsBounded(t *testing.T) {
 		t.Fatalf("total %d, %d fields", rep.Total, len(rep.Fields))
 	}
 }
-
-// Types is made once and remade after an Add that may bring a new type.
-func TestReportTypesFollowAdd(t *testing.T) {
-	var rep Report
-	if rep.Types() != nil {
-		t.Fatalf("types of an empty report: %v", rep.Types())
-	}
-	rep.Add("$.a", "ssn")
-	if got := rep.Types(); !slices.Equal(got, []string{"ssn"}) {
-		t.Fatalf("types %v", got)
-	}
-	rep.Add("$.b", "email", "ssn")
-	if got := rep.Types(); !slices.Equal(got, []string{"email", "ssn"}) {
-		t.Fatalf("types after a second Add %v", got)
-	}
-}
