@@ -76,7 +76,7 @@ plugins:
 	})
 	// The same first list as servers write it, members not in canonical
 	// order (plugintest.HundredToolsInServerOrder): tool_pin's fast path
-	// declines every tool, and the canonicaliser reorders each.
+	// canonicalises each tool's schema and annotations aside.
 	serverOrder := plugintest.HundredToolsInServerOrder()
 	b.Run("first list, server order", func(b *testing.B) {
 		fresh(b, cfg, serverOrder, len(serverOrder), func(m *framework.Manager, tools json.RawMessage) {

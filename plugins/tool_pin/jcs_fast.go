@@ -7,28 +7,35 @@ import (
 	"github.com/mcp-extproc/mcp-extproc/plugins/internal/listitems"
 )
 
-// Most servers write each schema member already in RFC 8785 form (Go and
+// Most servers write most of a tool already in RFC 8785 form (Go and
 // JavaScript encoders write no white space; many sort keys). The fast path
 // here checks, in one pass that copies nothing, that the text of each
 // fingerprinted member is its own canonical form, and hashes the members'
-// text as it stands. Anything it does not expect (an escape, a number that
-// is not a small integer, white space inside a member, keys out of order,
-// a member twice) sends the tool to the canonicaliser, which decides.
+// text as it stands. A member that is not (a schema whose keys come in the
+// server's order, most often) is canonicalised on its own, aside, and the
+// others still keep their text: servers that write keys in their structs'
+// order have canonical names and descriptions, and the canonicaliser
+// written over the whole tool copied them once more for nothing. Anything
+// else it does not expect (a key with an escape, white space around a
+// key, a member twice, a name not written canonically) sends the tool to
+// the canonicaliser, which decides.
 
 // maxFastDepth bounds the nesting the fast path follows; deeper tools take
 // the canonicaliser (and its maxDepth).
 const maxFastDepth = 64
 
-// fingerprintFast returns the fingerprint of the tool object s when every
-// fingerprinted member's text is canonical already, and its name (what
-// gjson's Get("name").Str is: "" when it is not a string); ok false
-// otherwise.
+// fingerprintFast returns the fingerprint of the tool object s and its
+// name (what gjson's Get("name").Str is: "" when it is not a string); ok
+// false when it leaves the tool to the canonicaliser.
 func fingerprintFast(c *canonicaliser, s string) (fp digest, name string, ok bool) {
 	if s == "" || s[0] != '{' {
 		return digest{}, "", false
 	}
-	var spans [6][2]int // by FingerprintMembers index: `"key":value`
-	seen := 0
+	// By FingerprintMembers index: the span of `"key":value` in s, or of
+	// the canonical value in c.side for a member in aside.
+	var spans [6][2]int
+	seen, aside := 0, 0
+	c.side = c.side[:0]
 	i := skipSpace(s, 1)
 	if i < len(s) && s[i] == '}' {
 		i++
@@ -47,11 +54,24 @@ func fingerprintFast(c *canonicaliser, s string) (fp digest, name string, ok boo
 				if seen&(1<<m) != 0 || kend >= len(s) || s[kend] != ':' {
 					return digest{}, "", false
 				}
-				if vend = canonicalEnd(s, kend+1, 0); vend < 0 {
-					return digest{}, "", false
-				}
 				seen |= 1 << m
-				spans[m] = [2]int{i, vend}
+				if vend = canonicalEnd(s, kend+1, 0); vend >= 0 {
+					spans[m] = [2]int{i, vend}
+				} else {
+					// A member not written canonically (a schema's keys
+					// in the server's order, most often) is canonicalised
+					// on its own, aside; the others keep their text.
+					if m == nameIndex {
+						return digest{}, "", false
+					}
+					start := len(c.side)
+					var err error
+					if c.side, vend, err = c.value(c.side, s, skipSpace(s, kend+1), 1); err != nil {
+						return digest{}, "", false
+					}
+					aside |= 1 << m
+					spans[m] = [2]int{start, len(c.side)}
+				}
 			} else {
 				j := skipSpace(s, kend)
 				if j >= len(s) || s[j] != ':' {
@@ -85,6 +105,13 @@ func fingerprintFast(c *canonicaliser, s string) (fp digest, name string, ok boo
 		}
 		if len(out) > 1 {
 			out = append(out, ',')
+		}
+		if aside&(1<<m) != 0 {
+			out = append(out, '"')
+			out = append(out, FingerprintMembers[m]...)
+			out = append(out, '"', ':')
+			out = append(out, c.side[sp[0]:sp[1]]...)
+			continue
 		}
 		out = append(out, s[sp[0]:sp[1]]...)
 	}

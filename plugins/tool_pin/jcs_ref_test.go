@@ -222,3 +222,40 @@ func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// Tools as servers write them — members in their structs' order, schema
+// keys unsorted, numbers and white space the canonicaliser rewrites — are
+// taken by the fast path member by member, with the fingerprint of the
+// canonicaliser and of the gjson reference; a name it cannot read as
+// written is left to the canonicaliser.
+func TestFastFingerprintTakesServerOrder(t *testing.T) {
+	for _, tc := range []struct {
+		tool string
+		fast bool
+	}{
+		{`{"name":"lookup","title":"Look up","description":"d","inputSchema":{"type":"object","required":["id"],"properties":{"id":{"type":"string"}}},"annotations":{"readOnlyHint":true,"openWorldHint":false}}`, true},
+		{`{"name":"n","inputSchema":{"type":"object","properties":{"limit":{"type":"integer","maximum":1e2,"minimum":1.0}}}}`, true},
+		{`{"name":"n","inputSchema": {"b": 1, "a": [2, {"d":"\u0041","c":null}]},"description":"x"}`, true},
+		{`{"name":"n","inputSchema":{"b":1,"a":2},"_meta":{"z":1,"y":2}}`, true},
+		{`{"name":"n\u0041","inputSchema":{"b":1,"a":2}}`, false},
+		{`{"name":"n","inputSchema":{"a":1,"a":2}}`, false},
+		{`{"name":"n","inputSchema":{"a":1,"b":}}`, false},
+	} {
+		c := getCanonicaliser()
+		fp, name, ok := fingerprintFast(c, tc.tool)
+		putCanonicaliser(c)
+		if ok != tc.fast {
+			t.Errorf("%s: fast path took it: %v, want %v", tc.tool, ok, tc.fast)
+		}
+		if !ok {
+			continue
+		}
+		ref, err := canonicalToolRef(nil, gjson.Parse(tc.tool))
+		if err != nil || fp.String() != sha256Hex(ref) {
+			t.Errorf("%s: fast path %s, reference %s (%v)", tc.tool, fp, sha256Hex(ref), err)
+		}
+		if want := gjson.Get(tc.tool, "name").Str; name != want {
+			t.Errorf("%s: name %q, want %q", tc.tool, name, want)
+		}
+	}
+}

@@ -26,11 +26,12 @@ var (
 // object's members are written as they come and reordered in place only
 // when their names are out of order. Its scratch space is reused (from
 // canonicalisers): ms holds the members of the objects being written, each
-// object's above its parent's, tmp the text of those being reordered and
-// out a tool's canonical form while it is hashed.
+// object's above its parent's, tmp the text of those being reordered, out
+// a tool's canonical form while it is hashed and side the members the fast
+// path (fingerprintFast) canonicalises on their own.
 type canonicaliser struct {
-	tmp, out []byte
-	ms       []member
+	tmp, out, side []byte
+	ms             []member
 }
 
 var canonicalisers = sync.Pool{New: func() any { return new(canonicaliser) }}
@@ -42,7 +43,7 @@ func getCanonicaliser() *canonicaliser {
 }
 
 func putCanonicaliser(c *canonicaliser) {
-	if cap(c.tmp) > 1<<20 || cap(c.out) > 1<<20 || cap(c.ms) > 1<<14 {
+	if cap(c.tmp) > 1<<20 || cap(c.out) > 1<<20 || cap(c.side) > 1<<20 || cap(c.ms) > 1<<14 {
 		return // keep no outsized buffer from one huge tool
 	}
 	canonicalisers.Put(c)
