@@ -31,8 +31,9 @@ func fingerprintFast(c *canonicaliser, s string) (fp digest, name string, ok boo
 	if s == "" || s[0] != '{' {
 		return digest{}, "", false
 	}
-	// By FingerprintMembers index: the span of `"key":value` in s, or of
-	// the canonical value in c.side for a member in aside.
+	// By FingerprintMembers index: the span of `"key":value` in s, or in
+	// c.side for a member in aside (its key as written, its value
+	// canonicalised).
 	var spans [6][2]int
 	seen, aside := 0, 0
 	c.side = c.side[:0]
@@ -65,6 +66,7 @@ func fingerprintFast(c *canonicaliser, s string) (fp digest, name string, ok boo
 						return digest{}, "", false
 					}
 					start := len(c.side)
+					c.side = append(c.side, s[i:kend+1]...) // `"key":`, plain
 					var err error
 					if c.side, vend, err = c.value(c.side, s, skipSpace(s, kend+1), 1); err != nil {
 						return digest{}, "", false
@@ -107,13 +109,10 @@ func fingerprintFast(c *canonicaliser, s string) (fp digest, name string, ok boo
 			out = append(out, ',')
 		}
 		if aside&(1<<m) != 0 {
-			out = append(out, '"')
-			out = append(out, FingerprintMembers[m]...)
-			out = append(out, '"', ':')
 			out = append(out, c.side[sp[0]:sp[1]]...)
-			continue
+		} else {
+			out = append(out, s[sp[0]:sp[1]]...)
 		}
-		out = append(out, s[sp[0]:sp[1]]...)
 	}
 	c.out = append(out, '}')
 	sum := sha256.Sum256(c.out)
