@@ -148,15 +148,7 @@ func (t *Text) Replace(edits []TextEdit) ([]byte, bool) {
 			continue
 		}
 		if out == nil {
-			// Room for the text as it will be when no value needs more
-			// escapes than the one it replaces (masks, redactions): one
-			// allocation of about the result's size.
-			grow := 16
-			for _, e := range edits[k:] {
-				s := &t.Strings[e.Index]
-				grow += max(0, len(e.Value)+2-int(s.End-s.Start))
-			}
-			out = make([]byte, 0, len(t.raw)+grow)
+			out = make([]byte, 0, len(t.raw)+t.growth(edits[k:]))
 		}
 		out = append(out, t.raw[copied:start]...)
 		out = appendQuoted(out, e.Value)
@@ -166,4 +158,17 @@ func (t *Text) Replace(edits []TextEdit) ([]byte, bool) {
 		return t.raw, false
 	}
 	return append(out, t.raw[copied:]...), true
+}
+
+// growth is the room Replace gives the text beyond its size: what the
+// edits add when no value needs more escapes than the one it replaces
+// (masks, redactions), so that the result takes one allocation of about
+// its size.
+func (t *Text) growth(edits []TextEdit) int {
+	n := 16
+	for _, e := range edits {
+		s := &t.Strings[e.Index]
+		n += max(0, len(e.Value)+2-int(s.End-s.Start))
+	}
+	return n
 }
