@@ -117,7 +117,8 @@ type PluginSettings struct {
 	// PluginTimeout bounds each plugin call unless the plugin sets timeout.
 	PluginTimeout Duration `yaml:"plugin_timeout"`
 	// FailOnPluginError makes a plugin whose initialisation fails abort
-	// start-up (and reload) instead of being left out.
+	// start-up (and reload) instead of loading as unavailable, its hooks
+	// blocking with PLUGIN_UNAVAILABLE per its mode and on_error.
 	FailOnPluginError bool `yaml:"fail_on_plugin_error"`
 	// MaxPayloadSize bounds a hook's payload; a larger one is blocked with
 	// PAYLOAD_TOO_LARGE.

@@ -169,6 +169,37 @@ func TestUnknownKindFailsClosed(t *testing.T) {
 	}
 }
 
+// A plugin that did not load stands, without a hooks: list, for cpex's six
+// hooks and not for the list hooks (a cpex server that does not declare
+// them is not asked about lists): a tools/list passes it while it is down.
+// Listed in hooks:, a list hook fails closed like any other.
+func TestUnavailableListHooksOnlyWhenListed(t *testing.T) {
+	for _, tc := range []struct {
+		hooks      string
+		listBlocks bool
+	}{{"", false}, {"\n    hooks: [tool_pre_invoke, tools_post_list]", true}} {
+		cfg, _, err := parseYAML(t, "plugins:\n  - name: guard\n    kind: some.cpex.ListGuard"+tc.hooks+"\n", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := NewManager(context.Background(), cfg, WithRegistry(testRegistry()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Shutdown(context.Background())
+		if call := m.ToolPreInvoke(context.Background(), toolCall(""), NewContextTable(GlobalContext{})); !call.Blocked() || call.Violation.Code != CodePluginUnavailable {
+			t.Fatalf("hooks %q: a call must fail closed: %+v", tc.hooks, call.Violation)
+		}
+		list := m.ToolsPostList(context.Background(), &ToolsPostListPayload{Tools: []byte(`[{"name":"a"}]`)}, NewContextTable(GlobalContext{}))
+		if list.Blocked() != tc.listBlocks || m.HasHook(ToolsPostList) != tc.listBlocks {
+			t.Fatalf("hooks %q: list blocked %v (want %v), violation %+v", tc.hooks, list.Blocked(), tc.listBlocks, list.Violation)
+		}
+		if tc.listBlocks && list.Violation.Code != CodePluginUnavailable {
+			t.Fatalf("list violation %+v", list.Violation)
+		}
+	}
+}
+
 // A hooks: list made only of hooks we do not run must not turn into "every
 // hook".
 func TestOnlyForeignHooksDisablesPlugin(t *testing.T) {
